@@ -1,0 +1,94 @@
+# accl: the .acc kernel compiler.
+#   make run    install what is needed, build, check every example
+#   make test   install, build, run every test (Criterion + golden)
+#   make asan   the same tests built with AddressSanitizer and UBSan
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  := -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -D_POSIX_C_SOURCE=200809L -Isrc -I$(BUILD) $(SAN)
+# Generated code follows Lemon's and re2c's own style; it keeps -Werror for all else.
+GENFLAGS := -Wno-unused-parameter -Wno-unused-variable -Wno-shadow
+LDFLAGS := $(SAN)
+LDLIBS  := -lm
+
+DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19
+
+LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c)
+GEN_SRCS := $(BUILD)/lexer.c $(BUILD)/grammar.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:.c=.o)
+MAIN_OBJ := $(BUILD)/src/driver/main.o
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps run test unit golden golden-update asan clean bench
+
+all: $(BUILD)/accl
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/grammar.c $(BUILD)/grammar.h &: src/parser/grammar.y
+	@mkdir -p $(BUILD)
+	lemon -q -T/usr/share/lemon/lempar.c -d$(BUILD) src/parser/grammar.y
+
+$(BUILD)/lexer.c: src/parser/lexer.re
+	@mkdir -p $(BUILD)
+	re2c -W --no-generation-date --no-version -o $@ $<
+
+$(BUILD)/%.o: $(BUILD)/%.c $(BUILD)/grammar.h
+	$(CC) $(CFLAGS) $(GENFLAGS) -Isrc/parser -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(BUILD)/grammar.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libaccl.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/accl: $(MAIN_OBJ) $(BUILD)/libaccl.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+run: deps
+	$(MAKE) all
+	@bash tests/check-examples.sh $(BUILD)/accl
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs=2
+
+golden: $(BUILD)/accl
+	@bash tests/golden/run.sh $(BUILD)/accl
+
+test: deps
+	$(MAKE) all $(BUILD)/unit-tests
+	$(MAKE) unit
+	$(MAKE) golden
+	@bash tests/badinput.sh $(BUILD)/accl
+
+golden-update: $(BUILD)/accl
+	@bash tests/golden/run.sh $(BUILD)/accl --update
+
+asan: deps
+	$(MAKE) test BUILD=build/asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+bench: $(BUILD)/accl
+	bash bench/frontend.sh $(BUILD)/accl
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

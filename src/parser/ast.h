@@ -1,0 +1,323 @@
+/* The abstract syntax tree. Every node lives in the compilation's arena and
+ * carries its source span. The parser builds it; sema fills the fields marked
+ * "sema:" and never reshapes it. */
+#ifndef ACCL_AST_H
+#define ACCL_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "parser/langdefs.h"
+#include "util/arena.h"
+#include "util/diag.h"
+
+typedef enum ElemType {
+#define X(e, s, bytes, cls, ctype) ELEM_##e,
+    ACC_ELEM_TYPES(X)
+#undef X
+    ELEM_COUNT,
+    ELEM_NONE = -1
+} ElemType;
+
+typedef enum Intrinsic {
+#define X(e, s, arity) INTR_##e,
+    ACC_INTRINSICS(X)
+#undef X
+    INTR_COUNT
+} Intrinsic;
+
+typedef enum HwIndex {
+#define X(e, unit, axis, ok) HW_##e,
+    ACC_HW_INDICES(X)
+#undef X
+    HW_COUNT,
+    HW_NONE = -1
+} HwIndex;
+
+typedef enum Target {
+#define X(e, vendor, arch, wave, smem, smem_optin) TARGET_##e,
+    ACC_TARGETS(X)
+#undef X
+    TARGET_COUNT,
+    TARGET_NONE = -1
+} Target;
+
+/* A name as written, with where it was written. */
+typedef struct Ident {
+    const char *name;
+    Span span;
+} Ident;
+
+/* ---- Expressions ---------------------------------------------------- */
+
+typedef enum ExprKind {
+    EXPR_INT,     /* 42 */
+    EXPR_FLOAT,   /* 1.5e-3 */
+    EXPR_BOOL,    /* true false */
+    EXPR_INF,     /* inf */
+    EXPR_PI,      /* pi */
+    EXPR_NAME,    /* M, i, eps, x (size, index, scalar, let) */
+    EXPR_INDEX,   /* A[i, k] */
+    EXPR_CALL,    /* exp(x), max(a, b); name resolved by sema */
+    EXPR_CAST,    /* f32(x) */
+    EXPR_UNARY,   /* -x  !c */
+    EXPR_BINARY,  /* a + b ... a || b */
+    EXPR_COND,    /* c ? a : b */
+} ExprKind;
+
+typedef enum Op {
+    OP_NEG, OP_NOT,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_REM,
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+    OP_AND, OP_OR,
+} Op;
+
+/* What a name refers to, filled by sema. */
+typedef enum SymKind {
+    SYM_NONE,
+    SYM_TENSOR,   /* a tensor parameter */
+    SYM_SCALAR,   /* a scalar parameter */
+    SYM_SIZE,     /* a size name bound by a shape */
+    SYM_VAR,      /* a `var` temporary */
+    SYM_INDEX,    /* a loop index of the enclosing nest */
+    SYM_LET,      /* a `let` of the enclosing nest body */
+} SymKind;
+
+typedef struct Expr Expr;
+struct Expr {
+    ExprKind kind;
+    Span span;
+    int64_t ival;          /* EXPR_INT, EXPR_BOOL */
+    double fval;           /* EXPR_FLOAT */
+    Op op;                 /* EXPR_UNARY, EXPR_BINARY */
+    ElemType cast;         /* EXPR_CAST */
+    Ident name;            /* EXPR_NAME, EXPR_INDEX, EXPR_CALL */
+    Expr **args;           /* INDEX subscripts, CALL/CAST arguments, UNARY [a], BINARY [a, b], COND [c, a, b] */
+    int nargs;
+    /* sema: */
+    ElemType type;         /* ELEM_NONE for an untyped literal */
+    SymKind sym;
+    void *decl;            /* Param, VarDecl, Iter or Stmt (let) */
+    Intrinsic intrinsic;   /* EXPR_CALL */
+};
+
+/* ---- Kernels -------------------------------------------------------- */
+
+typedef enum ParamMode { MODE_IN, MODE_OUT, MODE_INOUT } ParamMode;
+
+/* f32[M, K] or a scalar f32 (ndims == 0, dims == NULL). */
+typedef struct TypeExpr {
+    ElemType elem;
+    Span span;
+    Expr **dims;
+    int ndims;
+    bool is_tensor;        /* written with brackets */
+} TypeExpr;
+
+typedef struct Param {
+    Ident name;
+    ParamMode mode;
+    bool mode_written;
+    TypeExpr type;
+    Span span;
+} Param;
+
+typedef struct VarDecl {
+    Ident name;
+    TypeExpr type;
+    Span span;
+} VarDecl;
+
+/* i in lo..hi */
+typedef struct Iter {
+    Ident name;
+    Expr *lo, *hi;
+    Span span;
+} Iter;
+
+typedef enum StmtKind {
+    STMT_ASSIGN,   /* lhs op rhs; */
+    STMT_LET,      /* let x [: T] = e; */
+    STMT_IF,       /* if c { } else { } */
+    STMT_FOR,      /* reserved: for inside a nest body */
+} StmtKind;
+
+typedef enum AssignOp { ASSIGN_SET, ASSIGN_ADD, ASSIGN_SUB, ASSIGN_MUL, ASSIGN_DIV } AssignOp;
+
+typedef struct Stmt Stmt;
+typedef struct StmtList {
+    Stmt **items;
+    int len;
+} StmtList;
+
+struct Stmt {
+    StmtKind kind;
+    Span span;
+    /* ASSIGN */
+    Expr *lhs;             /* EXPR_NAME or EXPR_INDEX */
+    AssignOp aop;
+    Expr *rhs;             /* also the LET initializer */
+    /* LET */
+    Ident name;
+    ElemType let_type;     /* ELEM_NONE when not written */
+    /* IF */
+    Expr *cond;
+    StmtList then_body, else_body;
+    bool has_else;
+    /* FOR (reserved) */
+    Iter **iters;
+    int niters;
+    StmtList body;
+    /* sema: */
+    bool is_reduction;     /* ASSIGN recognised as a reduction */
+};
+
+typedef struct Nest {
+    Ident label;           /* name NULL when unlabelled */
+    Iter **iters;
+    int niters;
+    StmtList body;
+    Span span;
+    int index;             /* position among the kernel's nests */
+} Nest;
+
+typedef struct Kernel {
+    Ident name;
+    Param **params;
+    int nparams;
+    VarDecl **vars;
+    int nvars;
+    Nest **nests;
+    int nnests;
+    Span span;
+    /* sema: */
+    Ident *sizes;          /* size names in order of first appearance */
+    int nsizes;
+} Kernel;
+
+/* ---- Schedules ------------------------------------------------------ */
+
+/* A factor: a positive integer literal or a param name. */
+typedef struct Factor {
+    int64_t value;         /* literal, or the param's value after sema */
+    const char *param;     /* NULL for a literal */
+    Span span;
+} Factor;
+
+typedef enum ClauseKind {
+    CLAUSE_SPLIT,      /* split L by F -> o, i */
+    CLAUSE_TILE,       /* tile a, b by Fa, Fb -> ao, bo, ai, bi */
+    CLAUSE_REORDER,    /* reorder x, y, z */
+    CLAUSE_FUSE,       /* fuse a, b -> f */
+    CLAUSE_UNROLL,     /* unroll L */
+    CLAUSE_VECTORIZE,  /* vectorize L */
+    CLAUSE_PARALLEL,   /* parallel L */
+    CLAUSE_BIND,       /* bind L -> block.x, ... */
+    CLAUSE_CACHE,      /* cache X at L in shared|registers [pad P | swizzle] */
+    CLAUSE_PIPELINE,   /* pipeline L stages S [specialize] */
+    CLAUSE_TENSORIZE,  /* tensorize a, b, c with mma(M, N, K) */
+    CLAUSE_RFACTOR,    /* rfactor L into P (reserved) */
+} ClauseKind;
+
+typedef enum MemKind { MEM_SHARED, MEM_REGISTERS } MemKind;
+
+/* block.x as written: unit and axis are kept as names so the checker can
+ * report a misspelling. */
+typedef struct HwRef {
+    Ident unit, axis;
+    Span span;
+    HwIndex index;         /* sema: */
+} HwRef;
+
+typedef struct Clause {
+    ClauseKind kind;
+    Span span;
+    Ident *loops;          /* the loops it names, outermost first */
+    int nloops;
+    Factor *factors;       /* split/tile factors; pipeline stages; cache pad */
+    int nfactors;
+    Ident *outs;           /* names it creates */
+    int nouts;
+    HwRef *hw;             /* BIND: one per loop */
+    Ident tensor;          /* CACHE: X; RFACTOR: P */
+    MemKind mem;
+    bool has_pad, swizzle; /* CACHE */
+    bool specialize;       /* PIPELINE */
+    Ident instr;           /* TENSORIZE: mma / wgmma */
+    Factor shape[3];       /* TENSORIZE: M, N, K */
+} Clause;
+
+typedef struct SchedParam {
+    Ident name;
+    int64_t value;         /* default, or the --param override */
+    Span value_span;
+    int64_t *set;          /* in {V, ...}; NULL when not written */
+    int nset;
+    Span set_span;
+    Span span;
+} SchedParam;
+
+/* fuse P, Q into R at L; */
+typedef struct FuseInto {
+    Ident *nests;
+    int nnests;
+    Ident into, at;
+    Span span;
+} FuseInto;
+
+/* in LABEL { clauses }; label.name is NULL for clauses written at schedule level. */
+typedef struct InBlock {
+    Ident label;
+    Clause **clauses;
+    int nclauses;
+    Span span;
+} InBlock;
+
+typedef struct Schedule {
+    Ident kernel;
+    Ident vendor, arch;    /* cpu; nvidia(sm_80); arch.name NULL for cpu */
+    Span target_span;
+    SchedParam **params;
+    int nparams;
+    Expr **assumes;
+    int nassumes;
+    FuseInto **fuses;
+    int nfuses;
+    InBlock **blocks;
+    int nblocks;
+    Span span;
+    /* sema: */
+    Target target;
+    Kernel *kdecl;
+} Schedule;
+
+typedef struct Program {
+    Kernel **kernels;
+    int nkernels;
+    Schedule **schedules;
+    int nschedules;
+} Program;
+
+/* Printing for --emit=ast: stable and readable, one node per line. */
+#include <stdio.h>
+void ast_dump(FILE *out, const Source *src, const Program *p);
+void ast_dump_expr(FILE *out, const Expr *e);
+
+const char *elem_type_name(ElemType t);
+int elem_type_bytes(ElemType t);
+bool elem_is_float(ElemType t);
+bool elem_is_int(ElemType t);       /* signed or unsigned, not bool */
+bool elem_is_signed(ElemType t);
+const char *op_spelling(Op op);
+const char *assign_op_spelling(AssignOp op);
+const char *clause_keyword(ClauseKind k);
+const char *target_vendor(Target t);
+const char *target_arch(Target t);
+int target_wave_size(Target t);
+bool target_is_gpu(Target t);
+const char *intrinsic_name(Intrinsic i);
+int intrinsic_arity(Intrinsic i);
+const char *hw_unit(HwIndex h);
+const char *hw_axis(HwIndex h);
+
+#endif

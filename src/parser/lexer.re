@@ -1,0 +1,269 @@
+/* The lexer (re2c). The buffer ends in a NUL sentinel; a NUL before the end is
+ * reported as an error and skipped. Identifiers are looked up in the keyword and
+ * element-type tables of langdefs.h, so each word is listed once. */
+#include "parser/lexer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grammar.h"
+
+void lex_init(Lexer *lx, const Source *src, Diag *diag)
+{
+    lx->src = src;
+    lx->diag = diag;
+    lx->cur = src->text;
+}
+
+static Span span_of(const Lexer *lx, const char *start)
+{
+    return (Span){(uint32_t)(start - lx->src->text), (uint32_t)(lx->cur - lx->src->text)};
+}
+
+typedef struct Word {
+    const char *spelling;
+    int token;
+} Word;
+
+static const Word keywords[] = {
+#define X(tok, s, cat) {s, TK_##tok},
+    ACC_KEYWORDS(X)
+#undef X
+};
+
+int lex_keyword(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strlen(keywords[i].spelling) == n && memcmp(keywords[i].spelling, s, n) == 0)
+            return keywords[i].token;
+    return 0;
+}
+
+static ElemType elem_type_word(const char *s, size_t n)
+{
+    for (int t = 0; t < ELEM_COUNT; t++) {
+        const char *name = elem_type_name((ElemType)t);
+        if (strlen(name) == n && memcmp(name, s, n) == 0)
+            return (ElemType)t;
+    }
+    return ELEM_NONE;
+}
+
+const char *lex_token_name(int kind)
+{
+    switch (kind) {
+    case TK_EOF: return "end of file";
+    case TK_COMMENT: return "comment";
+    case TK_IDENT: return "identifier";
+    case TK_INT: return "integer";
+    case TK_FLOAT: return "number";
+    case TK_TYPE: return "type";
+#define X(tok, s, cat) case TK_##tok: return "'" s "'";
+    ACC_KEYWORDS(X)
+#undef X
+#define X(tok, s) case TK_##tok: return "'" s "'";
+    ACC_PUNCT(X)
+#undef X
+    }
+    return "token";
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static int utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    int n;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    else if ((c & 0xE0) == 0xC0)
+        n = 2, min = 0x80, c &= 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        n = 3, min = 0x800, c &= 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        n = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (end - p < n)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* Comments may hold any valid UTF-8 but no NUL byte. */
+static void check_comment(Lexer *lx, const char *from, const char *to)
+{
+    const unsigned char *p = (const unsigned char *)from, *end = (const unsigned char *)to;
+    while (p < end) {
+        int n = *p ? utf8_length(p, end) : 0;
+        if (n == 0) {
+            uint32_t off = (uint32_t)((const char *)p - lx->src->text);
+            diag_error(lx->diag, ((Span){off, off + 1}),
+                       *p ? "invalid UTF-8 byte 0x%02x in comment" : "NUL byte in comment",
+                       *p);
+            return;
+        }
+        p += n;
+    }
+}
+
+static void lex_int(Lexer *lx, const char *start, Token *tok)
+{
+    int64_t v = 0;
+    for (const char *p = start; p < lx->cur; p++) {
+        int d = *p - '0';
+        if (v > (INT64_MAX - d) / 10) {
+            diag_error(lx->diag, span_of(lx, start), "integer literal is too large (the limit is %lld)",
+                       (long long)INT64_MAX);
+            v = 0;
+            break;
+        }
+        v = v * 10 + d;
+    }
+    tok->ival = v;
+}
+
+static void lex_float(Lexer *lx, const char *start, Token *tok)
+{
+    char buf[128];
+    size_t n = (size_t)(lx->cur - start);
+    if (n >= sizeof buf) {
+        diag_error(lx->diag, span_of(lx, start), "number literal is too long");
+        tok->fval = 0;
+        return;
+    }
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    errno = 0;
+    tok->fval = strtod(buf, NULL);
+    if (errno == ERANGE && (tok->fval > 1.0 || tok->fval < -1.0))
+        diag_error(lx->diag, span_of(lx, start), "number literal is out of range for f64");
+}
+
+int lex_next(Lexer *lx, Token *tok)
+{
+    const char *end = lx->src->text + lx->src->len;
+    for (;;) {
+        const char *start = lx->cur;
+        const char *YYMARKER;
+        memset(tok, 0, sizeof *tok);
+        tok->etype = ELEM_NONE;
+#define TOKEN(k) do { tok->kind = (k); tok->span = span_of(lx, start); return tok->kind; } while (0)
+        /*!re2c
+            re2c:define:YYCTYPE = "unsigned char";
+            re2c:define:YYCURSOR = "lx->cur";
+            re2c:yyfill:enable = 0;
+            re2c:flags:tags = 0;
+
+            digit = [0-9];
+            word  = [a-zA-Z_][a-zA-Z0-9_]*;
+            exp   = [eE] [+-]? digit+;
+
+            "\x00" {
+                if (start >= end) {
+                    lx->cur = end;
+                    TOKEN(TK_EOF);
+                }
+                diag_error(lx->diag, span_of(lx, start), "NUL byte in source");
+                continue;
+            }
+            [ \t\r\n\f\v]+ { continue; }
+            "//" [^\n\x00]* {
+                check_comment(lx, start, lx->cur);
+                TOKEN(TK_COMMENT);
+            }
+            "/*" {
+                const char *close = NULL;
+                for (const char *p = lx->cur; p + 1 < end; p++)
+                    if (p[0] == '*' && p[1] == '/') { close = p; break; }
+                if (!close) {
+                    diag_error(lx->diag, span_of(lx, start), "unterminated comment");
+                    lx->cur = end;
+                    TOKEN(TK_COMMENT);
+                }
+                lx->cur = close + 2;
+                check_comment(lx, start, lx->cur);
+                TOKEN(TK_COMMENT);
+            }
+            word {
+                size_t n = (size_t)(lx->cur - start);
+                int kw = lex_keyword(start, n);
+                if (kw)
+                    TOKEN(kw);
+                tok->etype = elem_type_word(start, n);
+                if (tok->etype != ELEM_NONE)
+                    TOKEN(TK_TYPE);
+                TOKEN(TK_IDENT);
+            }
+            digit+ { lex_int(lx, start, tok); TOKEN(TK_INT); }
+            digit+ "." digit+ exp? | digit+ exp { lex_float(lx, start, tok); TOKEN(TK_FLOAT); }
+            digit+ ("." digit+ exp? | exp)? word {
+                diag_error(lx->diag, span_of(lx, start), "invalid suffix on number '%.*s'",
+                           (int)(lx->cur - start), start);
+                continue;
+            }
+
+            "("  { TOKEN(TK_LPAREN); }
+            ")"  { TOKEN(TK_RPAREN); }
+            "{"  { TOKEN(TK_LBRACE); }
+            "}"  { TOKEN(TK_RBRACE); }
+            "["  { TOKEN(TK_LBRACKET); }
+            "]"  { TOKEN(TK_RBRACKET); }
+            ","  { TOKEN(TK_COMMA); }
+            ";"  { TOKEN(TK_SEMI); }
+            ":"  { TOKEN(TK_COLON); }
+            "."  { TOKEN(TK_DOT); }
+            ".." { TOKEN(TK_DOTDOT); }
+            "->" { TOKEN(TK_ARROW); }
+            "?"  { TOKEN(TK_QUESTION); }
+            "+"  { TOKEN(TK_PLUS); }
+            "-"  { TOKEN(TK_MINUS); }
+            "*"  { TOKEN(TK_STAR); }
+            "/"  { TOKEN(TK_SLASH); }
+            "%"  { TOKEN(TK_PERCENT); }
+            "="  { TOKEN(TK_ASSIGN); }
+            "+=" { TOKEN(TK_PLUSEQ); }
+            "-=" { TOKEN(TK_MINUSEQ); }
+            "*=" { TOKEN(TK_STAREQ); }
+            "/=" { TOKEN(TK_SLASHEQ); }
+            "==" { TOKEN(TK_EQ); }
+            "!=" { TOKEN(TK_NE); }
+            "<"  { TOKEN(TK_LT); }
+            "<=" { TOKEN(TK_LE); }
+            ">"  { TOKEN(TK_GT); }
+            ">=" { TOKEN(TK_GE); }
+            "&&" { TOKEN(TK_ANDAND); }
+            "||" { TOKEN(TK_OROR); }
+            "!"  { TOKEN(TK_NOT); }
+
+            [\x80-\xff] {
+                int n = utf8_length((const unsigned char *)start, (const unsigned char *)end);
+                if (n == 0) {
+                    diag_error(lx->diag, span_of(lx, start), "invalid UTF-8 byte 0x%02x",
+                               (unsigned char)*start);
+                } else {
+                    lx->cur = start + n;
+                    diag_error(lx->diag, span_of(lx, start),
+                               "non-ASCII character outside a comment");
+                }
+                continue;
+            }
+            * {
+                unsigned char c = (unsigned char)*start;
+                if (c >= 0x21 && c < 0x7f)
+                    diag_error(lx->diag, span_of(lx, start), "unexpected character '%c'", c);
+                else
+                    diag_error(lx->diag, span_of(lx, start), "unexpected byte 0x%02x", c);
+                continue;
+            }
+        */
+#undef TOKEN
+    }
+}
