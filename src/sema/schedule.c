@@ -888,8 +888,9 @@ static void apply_bind(NestCtx *nc, Clause *cl, int *idx)
         if (hw == HW_NONE)
             continue;
         if (nc->hw_loop[hw]) {
+            char nd[NAME_BUF];
             diag_error(nc->c->d, h->span, "'%s.%s' is already bound in %s", hw_unit(hw),
-                       hw_axis(hw), nc->nest->label.name ? nc->nest->label.name : "this nest");
+                       hw_axis(hw), nest_desc(nc->nest, nd, sizeof nd));
             diag_note(nc->c->d, nc->hw_span[hw], "bound to '%s' here", nc->hw_loop[hw]);
             continue;
         }
@@ -909,6 +910,17 @@ static void apply_bind(NestCtx *nc, Clause *cl, int *idx)
             last = h->span;
     }
     check_threads(nc, last);
+}
+
+/* The span of a word inside a clause, for reserved words the AST keeps as flags. */
+static Span word_span(const SchedCtx *c, const Clause *cl, const char *word)
+{
+    const char *text = c->d->src->text;
+    size_t n = strlen(word);
+    for (uint32_t i = cl->span.lo; i + n <= cl->span.hi; i++)
+        if (memcmp(text + i, word, n) == 0)
+            return (Span){i, i + (uint32_t)n};
+    return cl->span;
 }
 
 static void *find_tensor(const Kernel *k, const char *name, bool *is_var, bool *scalar)
@@ -963,7 +975,7 @@ static void apply_cache(NestCtx *nc, Clause *cl, int *idx)
     if (cl->has_pad && !resolve_factors(nc, cl))
         return;
     if (cl->mem != MEM_SHARED && (cl->has_pad || cl->swizzle)) {
-        diag_error(c->d, cl->has_pad ? cl->factors[0].span : cl->span,
+        diag_error(c->d, cl->has_pad ? word_span(c, cl, "pad") : word_span(c, cl, "swizzle"),
                    "'%s' is only for shared caches", cl->has_pad ? "pad" : "swizzle");
         return;
     }
@@ -987,17 +999,6 @@ static void apply_cache(NestCtx *nc, Clause *cl, int *idx)
                                           .span = cl->span};
     nc->st.caches = caches;
     nc->st.ncaches++;
-}
-
-/* The span of a word inside a clause, for reserved words the AST keeps as flags. */
-static Span word_span(const SchedCtx *c, const Clause *cl, const char *word)
-{
-    const char *text = c->d->src->text;
-    size_t n = strlen(word);
-    for (uint32_t i = cl->span.lo; i + n <= cl->span.hi; i++)
-        if (memcmp(text + i, word, n) == 0)
-            return (Span){i, i + (uint32_t)n};
-    return cl->span;
 }
 
 /* pipeline L stages S [specialize] */
@@ -1378,7 +1379,9 @@ bool sched_check(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked 
         r->applies = s->target != TARGET_NONE && opt->target != TARGET_NONE &&
                      sema_schedule_applies(s->target, opt->target);
         r->checked_for = c.target = r->applies ? opt->target : s->target;
-        check_params(&c, r->applies);
+        /* --param was checked against the target compiled for: cpu when not given. */
+        Target actual = opt->target == TARGET_NONE ? TARGET_CPU : opt->target;
+        check_params(&c, s->target != TARGET_NONE && sema_schedule_applies(s->target, actual));
         if (!c.k || c.target == TARGET_NONE)
             continue;
         kernel_sizes(&c);
