@@ -21,7 +21,7 @@ import glob, os, re, sys
 
 WILD = "\x00"
 CONV = re.compile(r"%[-+ #0]*(\*|\d+)?(\.(\*|\d+))?(hh|h|ll|l|z|j|t|L)?[diouxXeEfgGcspa]")
-PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_ .'/-]*>")
+PLACEHOLDER = re.compile(r"<[A-Za-z0-9][A-Za-z0-9_ .'/|-]*>")
 
 def unescape(s):
     return (s.replace(r"\n", "\n").replace(r"\t", "\t").replace(r"\"", '"')
