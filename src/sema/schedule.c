@@ -146,51 +146,74 @@ static void sb_printf(StrBuf *b, const char *fmt, ...)
         b->len += (size_t)w;
 }
 
-/* Affine bound expressions as written, parenthesizing nested operations. */
-static void expr_str(StrBuf *b, const Expr *e, bool top)
+static int op_prec(Op op)
+{
+    switch (op) {
+    case OP_OR: return 1;
+    case OP_AND: return 2;
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: return 3;
+    case OP_ADD: case OP_SUB: return 4;
+    default: return 5;
+    }
+}
+
+/* Integer expressions (bounds, assumes) as written, with only the parentheses
+ * that precedence needs. */
+static void expr_str(StrBuf *b, const Expr *e, int prec)
 {
     switch (e->kind) {
     case EXPR_INT: sb_printf(b, "%lld", (long long)e->ival); break;
     case EXPR_NAME: sb_printf(b, "%s", e->name.name); break;
     case EXPR_UNARY:
         sb_printf(b, "%s", op_spelling(e->op));
-        expr_str(b, e->args[0], false);
+        expr_str(b, e->args[0], 6);
         break;
-    case EXPR_BINARY:
-        if (!top)
+    case EXPR_BINARY: {
+        int p = op_prec(e->op);
+        if (p < prec)
             sb_printf(b, "(");
-        expr_str(b, e->args[0], false);
+        expr_str(b, e->args[0], p);
         sb_printf(b, " %s ", op_spelling(e->op));
-        expr_str(b, e->args[1], false);
-        if (!top)
+        expr_str(b, e->args[1], p + 1);
+        if (p < prec)
             sb_printf(b, ")");
         break;
+    }
     default: sb_printf(b, "?"); break;
     }
 }
 
-static void extent_sb(StrBuf *b, const Extent *e)
+/* prec 5 asks for an operand of '*' or '/': compound extents get parentheses. */
+static void extent_sb(StrBuf *b, const Extent *e, int prec)
 {
     switch (e->kind) {
     case EXT_CONST: sb_printf(b, "%lld", (long long)e->value); break;
     case EXT_RANGE:
         if (e->iter->lo->kind == EXPR_INT && e->iter->lo->ival == 0) {
-            expr_str(b, e->iter->hi, true);
+            expr_str(b, e->iter->hi, prec);
         } else {
-            expr_str(b, e->iter->hi, false);
-            sb_printf(b, "-");
-            expr_str(b, e->iter->lo, false);
+            if (prec > 4)
+                sb_printf(b, "(");
+            expr_str(b, e->iter->hi, 4);
+            sb_printf(b, " - ");
+            expr_str(b, e->iter->lo, 5);
+            if (prec > 4)
+                sb_printf(b, ")");
         }
         break;
     case EXT_CEILDIV:
         sb_printf(b, "ceil(");
-        extent_sb(b, e->a);
+        extent_sb(b, e->a, 5);
         sb_printf(b, "/%lld)", (long long)e->value);
         break;
     case EXT_MUL:
-        extent_sb(b, e->a);
+        if (prec > 5)
+            sb_printf(b, "(");
+        extent_sb(b, e->a, 5);
         sb_printf(b, "*");
-        extent_sb(b, e->b);
+        extent_sb(b, e->b, 6);
+        if (prec > 5)
+            sb_printf(b, ")");
         break;
     }
 }
@@ -199,7 +222,7 @@ static const char *extent_str(const Extent *e, char *buf, size_t n)
 {
     StrBuf b = {buf, n, 0};
     buf[0] = '\0';
-    extent_sb(&b, e);
+    extent_sb(&b, e, 0);
     return buf;
 }
 
@@ -1450,9 +1473,11 @@ static void dump_schedule(FILE *out, const Source *src, const SchedRecord *r)
         fputc('\n', out);
     }
     for (int i = 0; i < s->nassumes; i++) {
-        fputs("  assume ", out);
-        ast_dump_expr(out, s->assumes[i]);
-        fputc('\n', out);
+        char buf[NAME_BUF];
+        StrBuf b = {buf, sizeof buf, 0};
+        buf[0] = '\0';
+        expr_str(&b, s->assumes[i], 0);
+        fprintf(out, "  assume %s\n", buf);
     }
     for (int i = 0; i < r->nnests; i++) {
         const NestSched *ns = &r->nests[i];
