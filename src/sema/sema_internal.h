@@ -1,0 +1,137 @@
+/* Shared by the kernel checks (sema.c, affine.c, check_expr.c, check_nest.c)
+ * and the unit tests. Nothing here is used outside src/sema and tests/unit. */
+#ifndef ACCL_SEMA_INTERNAL_H
+#define ACCL_SEMA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sema/sema.h"
+
+/* ---- Affine expressions: c + sum k*sym --------------------------------
+ * A symbol is a size (sym >= 0: its position in Kernel.sizes) or a loop
+ * index (sym < 0: AFF_INDEX(p) for the index at position p of the nest,
+ * counted from the outermost). Arithmetic that overflows int64 or needs more
+ * than AFF_MAX_TERMS terms clears `ok`; a result that is not ok proves
+ * nothing. */
+enum { AFF_MAX_TERMS = 24, AFF_PROVE_BUDGET = 4096 };
+
+#define AFF_INDEX(p) (-(p) - 1)
+#define AFF_IS_INDEX(sym) ((sym) < 0)
+#define AFF_INDEX_POS(sym) (-(sym) - 1)
+
+typedef struct AffTerm {
+    int sym;
+    int64_t k;             /* never 0 */
+} AffTerm;
+
+typedef struct Affine {
+    bool ok;
+    int64_t c;
+    int n;
+    AffTerm t[AFF_MAX_TERMS];
+} Affine;
+
+Affine aff_const(int64_t c);
+Affine aff_sym(int sym);
+/* *dst += k * src */
+void aff_add_scaled(Affine *dst, const Affine *src, int64_t k);
+Affine aff_sub(const Affine *a, const Affine *b);
+int64_t aff_coeff(const Affine *a, int sym);
+bool aff_is_const(const Affine *a);
+bool aff_equal(const Affine *a, const Affine *b);
+/* The position of the innermost index with a nonzero coefficient, or -1. */
+int aff_innermost_index(const Affine *a);
+/* Every coefficient >= 0 and the constant >= 0, with no index left: then the
+ * expression is >= 0 for all sizes >= 0. */
+bool aff_trivially_nonneg(const Affine *a);
+/* Writes "2*N - K + 1" style text; names may be NULL (then s0, i0 ...). */
+void aff_print(char *buf, int size, const Affine *a, const char *const *size_names,
+               const char *const *index_names);
+
+/* A set of facts g >= 0 over sizes and indices: loop ranges, non-empty
+ * loops, enclosing `if` conditions and shape expressions. Used as a stack:
+ * save ncons, push, restore. */
+typedef struct AffSystem {
+    Arena *arena;
+    Affine **cons;
+    int ncons, cap;
+} AffSystem;
+
+void aff_system_init(AffSystem *s, Arena *a);
+void aff_system_push(AffSystem *s, const Affine *g);
+/* Proves e >= 0 for every size >= 0 and every index value the facts allow,
+ * by Fourier-Motzkin elimination of indices (innermost first), then of sizes.
+ * Sound, not complete: false means "not proven". */
+bool aff_prove_nonneg(const AffSystem *s, const Affine *e);
+/* The largest (upper) or smallest value of e, by substituting, innermost
+ * index first, the first fact that bounds it with coefficient +-1. Only sizes
+ * remain in *out. For messages; false when some index has no such bound. */
+bool aff_extreme(const AffSystem *s, const Affine *e, bool upper, Affine *out);
+
+/* ---- Names ------------------------------------------------------------ */
+
+typedef struct Name {
+    const char *name;
+    SymKind kind;
+    void *decl;            /* what Expr.decl gets */
+    Span span;             /* where it is defined */
+    ElemType elem;         /* element or value type as declared */
+    int ndims;             /* tensors and vars: rank (0: scalar var) */
+    Affine *dims;          /* tensors and vars: each dimension, ok when affine */
+    Expr **dim_exprs;
+    ParamMode mode;        /* SYM_TENSOR, SYM_SCALAR */
+    int pos;               /* SYM_SIZE: size id; SYM_INDEX: nest position */
+    Affine *aff;           /* SYM_LET: its value when affine in sizes and indices */
+    /* Write-before-read state for out tensors and vars: */
+    bool full;             /* fully written by an earlier nest */
+    bool full_pending;     /* fully written by the nest being checked */
+    bool reported;         /* a read-before-write error was already given */
+} Name;
+
+/* The value types an expression may have while it is being checked: an
+ * element type, or one of these for literals that have not met a context. */
+enum { TY_UNTYPED_INT = ELEM_COUNT + 1, TY_UNTYPED_FLOAT, TY_ERROR };
+
+typedef struct SemaCtx {
+    Diag *d;
+    Arena *a;
+    Program *prog;
+    Kernel *k;
+    PtrVec names;          /* Name *, innermost last; a stack */
+    int nkernel_names;     /* names[0 .. nkernel_names) are kernel-wide */
+    Nest *nest;            /* the nest being checked, or NULL */
+    Name **index_names;    /* by nest position */
+    const char **size_str; /* size names, for printing affine expressions */
+    const char **index_str;
+    AffSystem sys;
+    int if_depth;
+    bool in_shape;         /* checking a parameter's or var's shape */
+    bool no_bounds;        /* a range of the nest is bad: skip bounds proofs */
+    PtrVec dom_writes;     /* Expr *: `=` targets that dominate the current statement */
+    PtrVec full_writes;    /* Stmt *: `=` not under an `if`, in the current nest */
+} SemaCtx;
+
+/* sema.c */
+Name *sema_lookup(SemaCtx *c, const char *name);
+Name *sema_define(SemaCtx *c, const char *name, SymKind kind, void *decl, Span span);
+void sema_unknown_name(SemaCtx *c, const char *name, Span span, bool calls);
+const char *sema_kind_name(SymKind k);
+
+/* check_expr.c: resolves names and types an expression. `want` is the type
+ * the context needs (ELEM_NONE: none); untyped literals take it. Returns the
+ * arithmetic type (f16/bf16 read as f32), or TY_ERROR after an error. */
+int sema_expr(SemaCtx *c, Expr *e, int want);
+/* Converts a checked integer expression into an affine one over sizes and
+ * indices; false when it is not affine. */
+bool sema_affine(SemaCtx *c, const Expr *e, Affine *out);
+/* The type arithmetic on elements of t happens in: f16/bf16 -> f32. */
+ElemType sema_arith_type(ElemType t);
+/* Checks an access (read or write) once its subscripts are checked: rank,
+ * affinity, bounds, and for reads whether the element was written. */
+void sema_access(SemaCtx *c, Expr *e, Name *n, bool write);
+
+/* check_nest.c */
+void sema_check_nest(SemaCtx *c, Nest *n);
+
+#endif
