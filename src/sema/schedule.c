@@ -1011,7 +1011,8 @@ static void apply_cache(NestCtx *nc, Clause *cl, int *idx)
         }
     }
     SchedCache *caches = ARENA_ARRAY(c->a, SchedCache, nc->st.ncaches + 1);
-    memcpy(caches, nc->st.caches, sizeof *caches * (size_t)nc->st.ncaches);
+    if (nc->st.ncaches)
+        memcpy(caches, nc->st.caches, sizeof *caches * (size_t)nc->st.ncaches);
     caches[nc->st.ncaches] = (SchedCache){.tensor = cl->tensor.name,
                                           .decl = decl,
                                           .is_var = is_var,
