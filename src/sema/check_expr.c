@@ -460,7 +460,13 @@ static void check_in_bounds(SemaCtx *c, Expr *e, Name *n, int d, const Affine *s
     Expr *de = n->dim_exprs[d];
     snprintf(dimtext, sizeof dimtext, "%.*s", span_len(de->span), span_text(c, de->span));
     Affine m;
-    if (aff_extreme(&c->sys, sub, true, &m)) {
+    if (aff_extreme(&c->sys, sub, true, &m) && aff_is_const(&m) && !aff_is_const(dim) && m.c >= 0) {
+        /* A constant index against a size: the size may be too small. */
+        diag_error(c->d, e->span,
+                   "cannot prove '%.*s' is in bounds: index %d may be %lld, but dimension %d of '%s' (%s) may be %lld%s",
+                   len, text, d, (long long)m.c, d, n->name, dimtext, (long long)m.c,
+                   m.c > 0 ? " or less" : "");
+    } else if (aff_extreme(&c->sys, sub, true, &m)) {
         aff_print(lim, sizeof lim, &m, c->size_str, c->index_str);
         diag_error(c->d, e->span,
                    "cannot prove '%.*s' is in bounds: index %d may reach %s (dimension %d of '%s' is %s)",

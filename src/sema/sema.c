@@ -115,7 +115,7 @@ void sema_unknown_name(SemaCtx *c, const char *name, Span span, bool calls)
         for (int i = 0; i < c->names.len; i++)
             cands[i] = ((Name *)c->names.items[i])->name;
         diag_error(c->d, span, "unknown name '%s'", name);
-        best = diag_suggest(name, cands, c->names.len);
+        best = c->in_shape ? NULL : diag_suggest(name, cands, c->names.len);
     }
     if (best)
         diag_note(c->d, span, "did you mean '%s'?", best);
