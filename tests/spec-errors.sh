@@ -109,7 +109,7 @@ def extract():
         for m in call.finditer(text):
             name = m.group(1)
             line = text.count("\n", 0, m.start()) + 1
-            if re.match(r"\s*(static\s+)?void\s", text[text.rfind("\n", 0, m.start()) + 1:m.start()]):
+            if re.fullmatch(r"\s*(static\s+)?void\s+", text[text.rfind("\n", 0, m.start()) + 1:m.start()]):
                 continue                                  # a definition, not a call
             args, _ = split_args(text, m.end())
             if name in ("diag_error", "diag_warning"):
