@@ -11,6 +11,23 @@
 
 static int infer(SemaCtx *c, Expr *e);
 
+/* Left-associative chains (a + b + c ...) make trees as deep as they are
+ * long, so walks go down the left spine in a loop and recurse only into
+ * right operands, whose depth the parser bounds. Returns the binary nodes of
+ * e's left spine, top first; *n is their count. */
+static Expr **left_spine(SemaCtx *c, Expr *e, int *n)
+{
+    int len = 0;
+    for (Expr *x = e; x->kind == EXPR_BINARY; x = x->args[0])
+        len++;
+    Expr **v = ARENA_ARRAY(c->a, Expr *, len + 1);
+    len = 0;
+    for (Expr *x = e; x->kind == EXPR_BINARY; x = x->args[0])
+        v[len++] = x;
+    *n = len;
+    return v;
+}
+
 ElemType sema_arith_type(ElemType t) { return t == ELEM_F16 || t == ELEM_BF16 ? ELEM_F32 : t; }
 
 static bool is_untyped(int t) { return t == TY_UNTYPED_INT || t == TY_UNTYPED_FLOAT; }
@@ -49,48 +66,50 @@ static bool float_only(Intrinsic i) { return i != INTR_ABS && i != INTR_MIN && i
 /* Gives an untyped subtree (whose pseudo-type is `have`) the type t. */
 static void settle(SemaCtx *c, Expr *e, int have, ElemType t)
 {
-    if (have == TY_UNTYPED_FLOAT && !elem_is_float(t)) {
-        diag_error(c->d, e->span, "float constant '%.*s' cannot have type %s", span_len(e->span),
-                   span_text(c, e->span), elem_type_name(t));
-        return;
-    }
-    if (have == TY_UNTYPED_INT && t == ELEM_BOOL) {
-        diag_error(c->d, e->span, "integer constant '%.*s' cannot have type bool",
-                   span_len(e->span), span_text(c, e->span));
-        return;
-    }
-    e->type = t;
-    switch (e->kind) {
-    case EXPR_INT:
-        if (elem_is_int(t) && !int_fits(e->ival, t))
-            diag_error(c->d, e->span, "integer literal %lld does not fit in %s", (long long)e->ival,
-                       elem_type_name(t));
-        break;
-    case EXPR_UNARY:
-        if (e->args[0]->kind == EXPR_INT && elem_is_int(t)) {
-            e->args[0]->type = t;
-            if (!int_fits(-e->args[0]->ival, t))
+    for (;;) {
+        if (have == TY_UNTYPED_FLOAT && !elem_is_float(t)) {
+            diag_error(c->d, e->span, "float constant '%.*s' cannot have type %s",
+                       span_len(e->span), span_text(c, e->span), elem_type_name(t));
+            return;
+        }
+        if (have == TY_UNTYPED_INT && t == ELEM_BOOL) {
+            diag_error(c->d, e->span, "integer constant '%.*s' cannot have type bool",
+                       span_len(e->span), span_text(c, e->span));
+            return;
+        }
+        e->type = t;
+        switch (e->kind) {
+        case EXPR_INT:
+            if (elem_is_int(t) && !int_fits(e->ival, t))
                 diag_error(c->d, e->span, "integer literal %lld does not fit in %s",
-                           (long long)-e->args[0]->ival, elem_type_name(t));
-        } else {
-            settle(c, e->args[0], have, t);
-        }
-        break;
-    case EXPR_BINARY:
-        if (e->op == OP_REM && elem_is_float(t)) {
-            diag_error(c->d, e->span, "operator '%%' needs integers, got %s", elem_type_name(t));
+                           (long long)e->ival, elem_type_name(t));
+            return;
+        case EXPR_UNARY:
+            if (e->args[0]->kind == EXPR_INT && elem_is_int(t)) {
+                e->args[0]->type = t;
+                if (!int_fits(-e->args[0]->ival, t))
+                    diag_error(c->d, e->span, "integer literal %lld does not fit in %s",
+                               (long long)-e->args[0]->ival, elem_type_name(t));
+                return;
+            }
             break;
+        case EXPR_BINARY:
+            if (e->op == OP_REM && elem_is_float(t)) {
+                diag_error(c->d, e->span, "operator '%%' needs integers, got %s", elem_type_name(t));
+                return;
+            }
+            settle(c, e->args[1], (int)e->args[1]->type, t);
+            break;
+        case EXPR_CALL:
+        case EXPR_COND:
+            for (int i = e->kind == EXPR_COND ? 1 : 0; i < e->nargs; i++)
+                settle(c, e->args[i], (int)e->args[i]->type, t);
+            return;
+        default:
+            return;
         }
-        settle(c, e->args[0], (int)e->args[0]->type, t);
-        settle(c, e->args[1], (int)e->args[1]->type, t);
-        break;
-    case EXPR_CALL:
-    case EXPR_COND:
-        for (int i = e->kind == EXPR_COND ? 1 : 0; i < e->nargs; i++)
-            settle(c, e->args[i], (int)e->args[i]->type, t);
-        break;
-    default:
-        break;
+        e = e->args[0];   /* UNARY operand, BINARY left operand: loop, do not recurse */
+        have = (int)e->type;
     }
 }
 
@@ -259,11 +278,10 @@ static int infer_cast(SemaCtx *c, Expr *e)
 
 static bool is_compare(Op op) { return op >= OP_EQ && op <= OP_GE; }
 
-static int infer_binary(SemaCtx *c, Expr *e)
+/* One binary node, given its operands' types. */
+static int combine_binary(SemaCtx *c, Expr *e, int ta, int tb)
 {
     const char *op = op_spelling(e->op);
-    int ta = infer(c, e->args[0]);
-    int tb = infer(c, e->args[1]);
     if (e->op == OP_AND || e->op == OP_OR) {
         for (int i = 0; i < 2; i++) {
             int t = i ? tb : ta;
@@ -297,6 +315,18 @@ static int infer_binary(SemaCtx *c, Expr *e)
         return TY_ERROR;
     }
     return set_type(e, t);
+}
+
+static int infer_binary(SemaCtx *c, Expr *e)
+{
+    int n;
+    Expr **spine = left_spine(c, e, &n);
+    int t = infer(c, spine[n - 1]->args[0]);
+    for (int i = n - 1; i >= 0; i--) {
+        int tb = infer(c, spine[i]->args[1]);
+        t = combine_binary(c, spine[i], t, tb);
+    }
+    return t;
 }
 
 static int infer(SemaCtx *c, Expr *e)
@@ -350,11 +380,11 @@ static int infer(SemaCtx *c, Expr *e)
 
 /* ---- affine forms ---- */
 
-bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
+static bool affine_leaf(SemaCtx *c, const Expr *e, Affine *out)
 {
     if (e->type != ELEM_I64)
         return false;
-    Affine a, b;
+    Affine a;
     switch (e->kind) {
     case EXPR_INT:
         *out = aff_const(e->ival);
@@ -379,27 +409,44 @@ bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
         *out = aff_const(0);
         aff_add_scaled(out, &a, -1);
         return out->ok;
-    case EXPR_BINARY:
-        if (e->op != OP_ADD && e->op != OP_SUB && e->op != OP_MUL)
-            return false;
-        if (!sema_affine(c, e->args[0], &a) || !sema_affine(c, e->args[1], &b))
-            return false;
-        if (e->op == OP_MUL) {
-            if (!aff_is_const(&a) && !aff_is_const(&b))
-                return false;
-            *out = aff_const(0);
-            if (aff_is_const(&a))
-                aff_add_scaled(out, &b, a.c);
-            else
-                aff_add_scaled(out, &a, b.c);
-        } else {
-            *out = a;
-            aff_add_scaled(out, &b, e->op == OP_SUB ? -1 : 1);
-        }
-        return out->ok;
     default:
         return false;
     }
+}
+
+bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
+{
+    if (e->type != ELEM_I64)
+        return false;
+    if (e->kind != EXPR_BINARY)
+        return affine_leaf(c, e, out);
+    int n;
+    Expr **spine = left_spine(c, (Expr *)e, &n);
+    Affine acc, b;
+    if (!affine_leaf(c, spine[n - 1]->args[0], &acc))
+        return false;
+    for (int i = n - 1; i >= 0; i--) {
+        const Expr *x = spine[i];
+        if (x->type != ELEM_I64 || (x->op != OP_ADD && x->op != OP_SUB && x->op != OP_MUL) ||
+            !sema_affine(c, x->args[1], &b))
+            return false;
+        if (x->op == OP_MUL) {
+            if (!aff_is_const(&acc) && !aff_is_const(&b))
+                return false;
+            Affine r = aff_const(0);
+            if (aff_is_const(&acc))
+                aff_add_scaled(&r, &b, acc.c);
+            else
+                aff_add_scaled(&r, &acc, b.c);
+            acc = r;
+        } else {
+            aff_add_scaled(&acc, &b, x->op == OP_SUB ? -1 : 1);
+        }
+        if (!acc.ok)
+            return false;
+    }
+    *out = acc;
+    return true;
 }
 
 /* ---- accesses ---- */

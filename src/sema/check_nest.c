@@ -10,25 +10,33 @@ static void check_stmts(SemaCtx *c, StmtList *l);
 /* The node of e that names `name`, or NULL. */
 static Expr *find_name(Expr *e, const char *name)
 {
-    if ((e->kind == EXPR_NAME || e->kind == EXPR_INDEX) && strcmp(e->name.name, name) == 0)
-        return e;
-    for (int i = 0; i < e->nargs; i++) {
-        Expr *f = find_name(e->args[i], name);
-        if (f)
-            return f;
+    for (;;) {  /* loops down the first operand: left chains are long */
+        if ((e->kind == EXPR_NAME || e->kind == EXPR_INDEX) && strcmp(e->name.name, name) == 0)
+            return e;
+        if (e->nargs == 0)
+            return NULL;
+        for (int i = 1; i < e->nargs; i++) {
+            Expr *f = find_name(e->args[i], name);
+            if (f)
+                return f;
+        }
+        e = e->args[0];
     }
-    return NULL;
 }
 
 /* Whether e reads the tensor or var decl. */
 static bool reads_decl(const Expr *e, const void *decl)
 {
-    if ((e->kind == EXPR_NAME || e->kind == EXPR_INDEX) && e->decl == decl)
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (reads_decl(e->args[i], decl))
+    for (;;) {  /* loops down the first operand: left chains are long */
+        if ((e->kind == EXPR_NAME || e->kind == EXPR_INDEX) && e->decl == decl)
             return true;
-    return false;
+        if (e->nargs == 0)
+            return false;
+        for (int i = 1; i < e->nargs; i++)
+            if (reads_decl(e->args[i], decl))
+                return true;
+        e = e->args[0];
+    }
 }
 
 /* grammar: iter ::= IDENT in expr .. expr; a bound is affine in sizes and
@@ -57,17 +65,22 @@ static bool check_bound(SemaCtx *c, Nest *n, int p, Expr *b, Affine *out)
 /* Facts from a condition: `positive` when it is known true, else false. */
 static void add_condition(SemaCtx *c, const Expr *e, bool positive)
 {
-    if (e->kind == EXPR_UNARY && e->op == OP_NOT) {
-        add_condition(c, e->args[0], !positive);
-        return;
+    for (;;) {  /* a && b && c ... : loop down the left operand */
+        if (e->kind == EXPR_UNARY && e->op == OP_NOT) {
+            e = e->args[0];
+            positive = !positive;
+            continue;
+        }
+        if (e->kind == EXPR_BINARY &&
+            ((e->op == OP_AND && positive) || (e->op == OP_OR && !positive))) {
+            add_condition(c, e->args[1], positive);
+            e = e->args[0];
+            continue;
+        }
+        break;
     }
     if (e->kind != EXPR_BINARY)
         return;
-    if ((e->op == OP_AND && positive) || (e->op == OP_OR && !positive)) {
-        add_condition(c, e->args[0], positive);
-        add_condition(c, e->args[1], positive);
-        return;
-    }
     Affine a, b;
     if (e->op < OP_EQ || e->op > OP_GE || !sema_affine(c, e->args[0], &a) ||
         !sema_affine(c, e->args[1], &b))
