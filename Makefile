@@ -72,11 +72,15 @@ unit: $(BUILD)/unit-tests
 golden: $(BUILD)/accl
 	@bash tests/golden/run.sh $(BUILD)/accl
 
+# Every suite runs even when an earlier one fails; the target fails if any did.
 test: deps
 	$(MAKE) all $(BUILD)/unit-tests
-	$(MAKE) unit
-	$(MAKE) golden
-	@bash tests/badinput.sh $(BUILD)/accl
+	@failed=""; \
+	$(BUILD)/unit-tests --jobs=2 || failed="$$failed unit"; \
+	bash tests/golden/run.sh $(BUILD)/accl || failed="$$failed golden"; \
+	bash tests/badinput.sh $(BUILD)/accl || failed="$$failed badinput"; \
+	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
 	@bash tests/golden/run.sh $(BUILD)/accl --update

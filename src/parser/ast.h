@@ -91,6 +91,7 @@ struct Expr {
     double fval;           /* EXPR_FLOAT */
     Op op;                 /* EXPR_UNARY, EXPR_BINARY */
     ElemType cast;         /* EXPR_CAST */
+    int depth;             /* levels of this tree: 1 for a leaf */
     Ident name;            /* EXPR_NAME, EXPR_INDEX, EXPR_CALL */
     Expr **args;           /* INDEX subscripts, CALL/CAST arguments, UNARY [a], BINARY [a, b], COND [c, a, b] */
     int nargs;

@@ -5,10 +5,10 @@
 %token_prefix TK_
 %token_type {Token}
 %extra_context {ParseCtx *ctx}
-%stack_size 1024
+%stack_size 4096
 %token_destructor { (void)$$; (void)ctx; }
 %syntax_error { p_syntax_error(ctx, yymajor, yyminor); }
-%stack_overflow { ctx->stopped = true; diag_error(ctx->diag, ctx->last.span, "expression nested too deeply"); }
+%stack_overflow { ctx->stopped = true; diag_error(ctx->diag, ctx->last.span, "expression nested too deeply (more than %d levels)", PARSE_MAX_EXPR_DEPTH); }
 %parse_failure { ctx->stopped = true; }
 
 %include {

@@ -82,6 +82,22 @@ Expr *p_expr(ParseCtx *c, ExprKind k, Span s)
     e->span = s;
     e->type = ELEM_NONE;
     e->cast = ELEM_NONE;
+    e->depth = 1;
+    return e;
+}
+
+/* Sets e's depth from its operands. A tree deeper than PARSE_MAX_EXPR_DEPTH
+ * stops the parse, so every later walk over expressions may recurse. */
+static Expr *with_depth(ParseCtx *c, Expr *e)
+{
+    for (int i = 0; i < e->nargs; i++)
+        if (e->args[i]->depth + 1 > e->depth)
+            e->depth = e->args[i]->depth + 1;
+    if (e->depth > PARSE_MAX_EXPR_DEPTH && !c->stopped) {
+        diag_error(c->diag, e->span, "expression nested too deeply (more than %d levels)",
+                   PARSE_MAX_EXPR_DEPTH);
+        c->stopped = true;
+    }
     return e;
 }
 
@@ -108,7 +124,7 @@ Expr *p_unary(ParseCtx *c, Op op, Token optok, Expr *a)
     e->args = ARENA_ARRAY(c->arena, Expr *, 1);
     e->args[0] = a;
     e->nargs = 1;
-    return e;
+    return with_depth(c, e);
 }
 
 Expr *p_binary(ParseCtx *c, Op op, Expr *a, Expr *b)
@@ -119,7 +135,7 @@ Expr *p_binary(ParseCtx *c, Op op, Expr *a, Expr *b)
     e->args[0] = a;
     e->args[1] = b;
     e->nargs = 2;
-    return e;
+    return with_depth(c, e);
 }
 
 Expr *p_cond(ParseCtx *c, Expr *cond, Expr *a, Expr *b)
@@ -130,7 +146,7 @@ Expr *p_cond(ParseCtx *c, Expr *cond, Expr *a, Expr *b)
     e->args[1] = a;
     e->args[2] = b;
     e->nargs = 3;
-    return e;
+    return with_depth(c, e);
 }
 
 Expr *p_named(ParseCtx *c, ExprKind k, Token name, PtrVec args, Token close)
@@ -139,7 +155,7 @@ Expr *p_named(ParseCtx *c, ExprKind k, Token name, PtrVec args, Token close)
     e->name = p_ident(c, name);
     e->args = freeze_exprs(args);
     e->nargs = args.len;
-    return e;
+    return with_depth(c, e);
 }
 
 Expr *p_cast(ParseCtx *c, Token type, Expr *arg, Token close)
@@ -149,7 +165,7 @@ Expr *p_cast(ParseCtx *c, Token type, Expr *arg, Token close)
     e->args = ARENA_ARRAY(c->arena, Expr *, 1);
     e->args[0] = arg;
     e->nargs = 1;
-    return e;
+    return with_depth(c, e);
 }
 
 /* Parentheses leave no node; the span grows to include them. */

@@ -6,7 +6,10 @@
 #include "parser/ast.h"
 #include "parser/lexer.h"
 
-enum { PARSE_MAX_DEPTH = 256 };
+enum {
+    PARSE_MAX_DEPTH = 256,       /* open brackets at once */
+    PARSE_MAX_EXPR_DEPTH = 1000, /* levels of an expression tree, so later walks may recurse */
+};
 
 /* Lists under construction, for grammar nonterminals. */
 typedef struct KernelBody {

@@ -54,6 +54,40 @@ void diag_init(Diag *d, const Source *src, FILE *out, bool color)
 static const char *level_name[] = {"error", "warning", "note"};
 static const char *level_color[] = {"\033[1;31m", "\033[1;35m", "\033[1;36m"};
 
+/* Length of the valid UTF-8 sequence at p, or 0. */
+int utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    int n;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    else if ((c & 0xE0) == 0xC0)
+        n = 2, min = 0x80, c &= 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        n = 3, min = 0x800, c &= 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        n = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (end - p < n)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* Bytes in the character at text[i] (before end), 0 for an invalid byte. */
+static int char_length(const Source *s, uint32_t i, uint32_t end)
+{
+    return utf8_length((const unsigned char *)s->text + i, (const unsigned char *)s->text + end);
+}
+
 /* Lines longer than this are shown as a window around the caret. */
 enum { SHOW_WIDTH = 160 };
 
@@ -78,26 +112,35 @@ static void show_line(Diag *d, Span span)
     if (hi <= lo)
         hi = lo + 1;
 
-    /* Control bytes are shown as '?' so a diagnostic never corrupts a terminal. */
+    /* The line, one column per character: valid UTF-8 is shown as it is;
+     * control bytes and invalid bytes are shown as '?' so a diagnostic never
+     * corrupts a terminal. */
     fputs("    ", d->out);
-    for (uint32_t i = from; i < to; i++) {
+    for (uint32_t i = from; i < to;) {
+        int n = char_length(s, i, to);
         unsigned char c = (unsigned char)s->text[i];
-        fputc(c == '\t' || c >= 0x20 ? (c == 0x7f ? '?' : c) : '?', d->out);
+        if (n > 1)
+            fwrite(s->text + i, 1, (size_t)n, d->out);
+        else
+            fputc(c == '\t' || (c >= 0x20 && c < 0x7f) ? c : '?', d->out);
+        i += (uint32_t)(n > 0 ? n : 1);
     }
     fputs("\n    ", d->out);
-    for (uint32_t i = from; i < lo; i++) {
-        char c = s->text[i];
-        /* Continuation bytes of UTF-8 take no column. */
-        if (((unsigned char)c & 0xC0) == 0x80)
-            continue;
-        fputc(c == '\t' ? '\t' : ' ', d->out);
+    uint32_t i = from;
+    while (i < lo) {
+        fputc(s->text[i] == '\t' ? '\t' : ' ', d->out);
+        int n = char_length(s, i, to);
+        i += (uint32_t)(n > 0 ? n : 1);
     }
     if (d->color)
         fputs("\033[1;32m", d->out);
     fputc('^', d->out);
-    for (uint32_t i = lo + 1; i < hi; i++)
-        if (((unsigned char)s->text[i] & 0xC0) != 0x80)
-            fputc('~', d->out);
+    i += (uint32_t)(i < to && char_length(s, i, to) > 0 ? char_length(s, i, to) : 1);
+    while (i < hi) {
+        fputc('~', d->out);
+        int n = char_length(s, i, to);
+        i += (uint32_t)(n > 0 ? n : 1);
+    }
     if (d->color)
         fputs("\033[0m", d->out);
     fputc('\n', d->out);

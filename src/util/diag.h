@@ -54,6 +54,10 @@ void diag_report(Diag *d, DiagLevel level, Span span, const char *fmt, ...)
 /* Prints "N errors generated" style totals, including errors not shown. */
 void diag_finish(Diag *d);
 
+/* Length of the valid UTF-8 sequence at p (before end): 1 for ASCII, 0 when
+ * the bytes are not valid UTF-8 (overlong forms and surrogates included). */
+int utf8_length(const unsigned char *p, const unsigned char *end);
+
 /* Returns the candidate closest to name (edit distance at most a third of its
  * length, at least 1), or NULL. Used for "did you mean" notes. */
 const char *diag_suggest(const char *name, const char *const *candidates, int n);
