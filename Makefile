@@ -40,6 +40,7 @@ deps:
 $(BUILD)/grammar.c $(BUILD)/grammar.h &: src/parser/grammar.y
 	@mkdir -p $(BUILD)
 	lemon -q -T/usr/share/lemon/lempar.c -d$(BUILD) src/parser/grammar.y
+	@touch $(BUILD)/grammar.c $(BUILD)/grammar.h
 
 $(BUILD)/lexer.c: src/parser/lexer.re
 	@mkdir -p $(BUILD)

@@ -1075,11 +1075,80 @@ static MmaFamily mma_family(Target t)
 static const struct {
     MmaFamily family;
     int m, n, k;
+    const char *inputs;     /* "f16/bf16" or "i8" */
 } mma_shapes[] = {
-#define X(fam, name, m, n, k, cls) {MMA_##fam, m, n, k},
+#define X(fam, name, m, n, k, cls) {MMA_##fam, m, n, k, cls},
     ACC_MMA_SHAPES(X)
 #undef X
 };
+
+/* The element type a tensor access reads (a tensor or var), or ELEM_NONE. */
+static ElemType stored_type(const Expr *e)
+{
+    if (e->kind != EXPR_INDEX || !e->decl)
+        return ELEM_NONE;
+    if (e->sym == SYM_TENSOR)
+        return ((const Param *)e->decl)->type.elem;
+    if (e->sym == SYM_VAR)
+        return ((const VarDecl *)e->decl)->type.elem;
+    return ELEM_NONE;
+}
+
+/* An operand of the product: A[..] or T(A[..]). */
+static const Expr *mma_operand(const Expr *e)
+{
+    if (e->kind == EXPR_CAST && e->nargs == 1)
+        e = e->args[0];
+    return e->kind == EXPR_INDEX ? e : NULL;
+}
+
+/* The body tensorize replaces is one C[..] += T(A[..]) * T(B[..]) whose inputs
+ * are of the instruction's class: f16/bf16 into f32, or i8 into i32. */
+static bool check_tensorize_body(NestCtx *nc, const Clause *cl, const char *inputs)
+{
+    SchedCtx *c = nc->c;
+    const StmtList *body = &nc->nest->body;
+    const Stmt *s = body->len == 1 ? body->items[0] : NULL;
+    const Expr *a = NULL, *b = NULL;
+    if (s && s->kind == STMT_ASSIGN && s->aop == ASSIGN_ADD && s->lhs->kind == EXPR_INDEX &&
+        s->rhs->kind == EXPR_BINARY && s->rhs->op == OP_MUL) {
+        a = mma_operand(s->rhs->args[0]);
+        b = mma_operand(s->rhs->args[1]);
+    }
+    if (!a || !b) {
+        diag_error(c->d, keyword_span(cl),
+                   "tensorize needs a nest body of one 'C[..] += T(A[..]) * T(B[..])'");
+        return false;
+    }
+    bool want_i8 = strcmp(inputs, "i8") == 0;
+    ElemType acc = want_i8 ? ELEM_I32 : ELEM_F32;
+    const Expr *ops[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        ElemType t = stored_type(ops[i]);
+        bool ok = want_i8 ? t == ELEM_I8 : (t == ELEM_F16 || t == ELEM_BF16);
+        if (!ok) {
+            diag_error(c->d, keyword_span(cl), "'%s' is %s, but this mma shape takes %s inputs",
+                       ops[i]->name.name, elem_type_name(t), inputs);
+            diag_note(c->d, ops[i]->span, "'%s' is read here", ops[i]->name.name);
+            return false;
+        }
+    }
+    if (stored_type(a) != stored_type(b)) {
+        diag_error(c->d, keyword_span(cl), "'%s' is %s but '%s' is %s; mma inputs must have one type",
+                   a->name.name, elem_type_name(stored_type(a)), b->name.name,
+                   elem_type_name(stored_type(b)));
+        diag_note(c->d, b->span, "'%s' is read here", b->name.name);
+        return false;
+    }
+    if (stored_type(s->lhs) != acc) {
+        diag_error(c->d, keyword_span(cl), "'%s' is %s, but mma with %s inputs accumulates in %s",
+                   s->lhs->name.name, elem_type_name(stored_type(s->lhs)), inputs,
+                   elem_type_name(acc));
+        diag_note(c->d, s->lhs->span, "'%s' is written here", s->lhs->name.name);
+        return false;
+    }
+    return true;
+}
 
 /* tensorize a, b, c with mma(M, N, K) */
 static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
@@ -1114,13 +1183,17 @@ static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
     int64_t m = cl->shape[0].value, n = cl->shape[1].value, k = cl->shape[2].value;
     MmaFamily fam = mma_family(c->target);
     bool allowed = false;
+    const char *inputs = NULL;
     char list[NAME_BUF];
     StrBuf b = {list, sizeof list, 0};
     list[0] = '\0';
     for (size_t i = 0; i < sizeof mma_shapes / sizeof mma_shapes[0]; i++) {
         if (mma_shapes[i].family != fam)
             continue;
-        allowed |= mma_shapes[i].m == m && mma_shapes[i].n == n && mma_shapes[i].k == k;
+        if (mma_shapes[i].m == m && mma_shapes[i].n == n && mma_shapes[i].k == k) {
+            allowed = true;
+            inputs = mma_shapes[i].inputs;
+        }
         sb_printf(&b, "%smma(%d, %d, %d)", b.len ? ", " : "", mma_shapes[i].m, mma_shapes[i].n,
                   mma_shapes[i].k);
     }
@@ -1152,6 +1225,8 @@ static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
             return;
         }
     }
+    if (!check_tensorize_body(nc, cl, inputs))
+        return;
     copy_loops(nc);
     for (int i = 0; i < 3; i++)
         if (!set_kind(nc, cl, &cl->loops[i], idx[i], LOOP_TENSORIZED, HW_NONE))
