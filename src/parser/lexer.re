@@ -21,33 +21,36 @@ static Span span_of(const Lexer *lx, const char *start)
     return (Span){(uint32_t)(start - lx->src->text), (uint32_t)(lx->cur - lx->src->text)};
 }
 
+/* Words the lexer knows: keywords (token codes) and element types (TK_TYPE). */
 typedef struct Word {
     const char *spelling;
+    size_t len;
     int token;
+    ElemType type;
 } Word;
 
-static const Word keywords[] = {
-#define X(tok, s, cat) {s, TK_##tok},
+static const Word words[] = {
+#define X(tok, s, cat) {s, sizeof s - 1, TK_##tok, ELEM_NONE},
     ACC_KEYWORDS(X)
+#undef X
+#define X(e, s, bytes, cls, ctype) {s, sizeof s - 1, TK_TYPE, ELEM_##e},
+    ACC_ELEM_TYPES(X)
 #undef X
 };
 
-int lex_keyword(const char *s, size_t n)
+static const Word *find_word(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-        if (strlen(keywords[i].spelling) == n && memcmp(keywords[i].spelling, s, n) == 0)
-            return keywords[i].token;
-    return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (words[i].len == n && words[i].spelling[0] == s[0] &&
+            memcmp(words[i].spelling, s, n) == 0)
+            return &words[i];
+    return NULL;
 }
 
-static ElemType elem_type_word(const char *s, size_t n)
+int lex_keyword(const char *s, size_t n)
 {
-    for (int t = 0; t < ELEM_COUNT; t++) {
-        const char *name = elem_type_name((ElemType)t);
-        if (strlen(name) == n && memcmp(name, s, n) == 0)
-            return (ElemType)t;
-    }
-    return ELEM_NONE;
+    const Word *w = find_word(s, n);
+    return w && w->token != TK_TYPE ? w->token : 0;
 }
 
 const char *lex_token_name(int kind)
@@ -165,14 +168,11 @@ int lex_next(Lexer *lx, Token *tok)
                 TOKEN(TK_COMMENT);
             }
             word {
-                size_t n = (size_t)(lx->cur - start);
-                int kw = lex_keyword(start, n);
-                if (kw)
-                    TOKEN(kw);
-                tok->etype = elem_type_word(start, n);
-                if (tok->etype != ELEM_NONE)
-                    TOKEN(TK_TYPE);
-                TOKEN(TK_IDENT);
+                const Word *w = find_word(start, (size_t)(lx->cur - start));
+                if (!w)
+                    TOKEN(TK_IDENT);
+                tok->etype = w->type;
+                TOKEN(w->token);
             }
             digit+ { lex_int(lx, start, tok); TOKEN(TK_INT); }
             digit+ "." digit+ exp? | digit+ exp { lex_float(lx, start, tok); TOKEN(TK_FLOAT); }
