@@ -18,10 +18,10 @@ LDLIBS  := -lm
 
 DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19
 
-LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c)
+LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c)
 GEN_SRCS := $(BUILD)/lexer.c $(BUILD)/grammar.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:.c=.o)
-MAIN_OBJ := $(BUILD)/src/driver/main.o
+DRIVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/driver/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
@@ -59,7 +59,7 @@ $(BUILD)/libaccl.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/accl: $(MAIN_OBJ) $(BUILD)/libaccl.a
+$(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a

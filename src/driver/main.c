@@ -9,18 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/driver.h"
 #include "grammar.h"
-#include "parser/parse.h"
-#include "sema/schedule.h"
-#include "sema/sema.h"
 
 #define ACCL_VERSION "0.1.0-dev"
 
-enum { EXIT_INPUT = 1, EXIT_USAGE = 2, MAX_PARAMS = 64 };
-enum { FILE_LIMIT = 1u << 30 };
+enum { MAX_PARAMS = DRIVER_MAX_PARAMS };
 
-typedef enum Emit { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE } Emit;
-typedef enum Color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } Color;
+typedef enum Emit { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE, EMIT_IR } Emit;
 
 typedef struct Options {
     const char *input;
@@ -31,15 +27,18 @@ typedef struct Options {
     bool check;
     Color color;
     ParamOverride params[MAX_PARAMS];
-    Span param_spans[MAX_PARAMS];
     int nparams;
+    DumpOptions dump;
 } Options;
 
 static const char usage_text[] =
     "usage: accl [options] FILE.acc     (FILE may be '-' for standard input)\n"
+    "       accl run FILE.acc --kernel K --size M=77,N=33 [options]   (see 'accl run --help')\n"
     "\n"
     "  --check                 run the front end and every check; write nothing\n"
-    "  --emit=KIND             print a stage: tokens, ast, schedule\n"
+    "  --emit=KIND             print a stage: tokens, ast, schedule, ir\n"
+    "  --dump=after-all        print the IR after every pass (to standard error)\n"
+    "  --dump=after:PASS       print the IR after one pass (lower, schedule-loops, ...)\n"
     "  --target=TARGET         cpu (default), nvidia:sm_80|sm_86|sm_89|sm_90|sm_90a,\n"
     "                          amd:gfx90a|gfx942|gfx1100\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
@@ -56,17 +55,6 @@ static void usage_error(const char *fmt, const char *arg)
     fputs("accl: error: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n(run 'accl --help' for the options)\n", stderr);
-}
-
-static bool parse_int64(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
-        return false;
-    *out = v;
-    return true;
 }
 
 /* Returns 0 on success, EXIT_USAGE (after a message) otherwise; -1 when done (help). */
@@ -93,8 +81,19 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->emit = EMIT_AST;
             else if (strcmp(value, "schedule") == 0)
                 o->emit = EMIT_SCHEDULE;
+            else if (strcmp(value, "ir") == 0)
+                o->emit = EMIT_IR;
             else {
-                usage_error("unknown --emit kind '%s' (expected tokens, ast or schedule)", value);
+                usage_error("unknown --emit kind '%s' (expected tokens, ast, schedule or ir)",
+                            value);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--dump=after-all") == 0) {
+            o->dump.all = true;
+        } else if (strncmp(a, "--dump=after:", 13) == 0) {
+            o->dump.after = a + 13;
+            if (!pipeline_has_pass(o->dump.after)) {
+                usage_error("unknown pass '%s' in --dump=after:PASS", o->dump.after);
                 return EXIT_USAGE;
             }
         } else if (strncmp(a, "--target=", 9) == 0) {
@@ -112,18 +111,14 @@ static int parse_options(int argc, char **argv, Options *o)
                 usage_error("%s needs NAME=VALUE", "--param");
                 return EXIT_USAGE;
             }
-            const char *eq = strchr(value, '=');
-            int64_t v;
-            if (!eq || eq == value || !parse_int64(eq + 1, &v)) {
-                usage_error("--param expects NAME=INTEGER, got '%s'", value);
-                return EXIT_USAGE;
-            }
             if (o->nparams == MAX_PARAMS) {
                 usage_error("too many --param options (the limit is %s)", "64");
                 return EXIT_USAGE;
             }
-            o->params[o->nparams].name = strndup(value, (size_t)(eq - value));
-            o->params[o->nparams].value = v;
+            if (!driver_parse_param(value, &o->params[o->nparams])) {
+                usage_error("--param expects NAME=INTEGER, got '%s'", value);
+                return EXIT_USAGE;
+            }
             o->nparams++;
         } else if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) {
@@ -164,92 +159,6 @@ static void free_options(Options *o)
 {
     for (int i = 0; i < o->nparams; i++)
         free((char *)o->params[i].name);
-}
-
-/* Reads the whole input, NUL-terminated. */
-static char *read_input(const char *path, uint32_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "accl: error: cannot open '%s': %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= FILE_LIMIT) {
-                fprintf(stderr, "accl: error: '%s' is larger than 1 GiB\n", path);
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                fprintf(stderr, "accl: error: cannot read '%s': %s\n", path, strerror(errno));
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (uint32_t)n;
-    }
-    return buf;
-}
-
-/* Output goes to a temporary file beside -o and is renamed only on success. */
-typedef struct Output {
-    FILE *f;
-    char *tmp;
-    const char *path;
-} Output;
-
-static bool output_open(Output *out, const char *path)
-{
-    memset(out, 0, sizeof *out);
-    if (!path) {
-        out->f = stdout;
-        return true;
-    }
-    out->path = path;
-    size_t n = strlen(path);
-    out->tmp = malloc(n + 16);
-    snprintf(out->tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(out->tmp);
-    if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
-        fprintf(stderr, "accl: error: cannot write '%s': %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        free(out->tmp);
-        out->tmp = NULL;
-        return false;
-    }
-    return true;
-}
-
-static bool output_close(Output *out, bool ok)
-{
-    if (!out->tmp)
-        return ok && fflush(stdout) == 0;
-    ok = (fclose(out->f) == 0) && ok;
-    if (ok && rename(out->tmp, out->path) != 0) {
-        fprintf(stderr, "accl: error: cannot write '%s': %s\n", out->path, strerror(errno));
-        ok = false;
-    }
-    if (!ok)
-        remove(out->tmp);
-    free(out->tmp);
-    return ok;
 }
 
 static const char *token_code_name(int kind)
@@ -300,51 +209,30 @@ static void dump_tokens(FILE *out, const Source *src, Diag *diag)
     } while (t.kind != TK_EOF);
 }
 
-/* A --param must name a param of a schedule that applies to the target, and
- * hold a value of its set. Returns false after a usage message. */
-static bool check_param_overrides(const Options *o, Program *p)
+/* Prints the IR of every kernel for the target, in file order. */
+static int emit_ir(Frontend *fe, const Options *opt)
 {
-    for (int i = 0; i < o->nparams; i++) {
-        const ParamOverride *ov = &o->params[i];
-        bool found = false;
-        for (int s = 0; s < p->nschedules && !found; s++) {
-            Schedule *sc = p->schedules[s];
-            char name[64];
-            snprintf(name, sizeof name, "%s:%s", sc->vendor.name, sc->arch.name ? sc->arch.name : "");
-            Target written = sema_parse_target(sc->arch.name ? name : sc->vendor.name);
-            if (written == TARGET_NONE || !sema_schedule_applies(written, o->target))
-                continue;
-            for (int j = 0; j < sc->nparams; j++) {
-                SchedParam *sp = sc->params[j];
-                if (strcmp(sp->name.name, ov->name) != 0)
-                    continue;
-                found = true;
-                if (!sp->set)
-                    continue;
-                bool in_set = false;
-                for (int k = 0; k < sp->nset; k++)
-                    in_set |= sp->set[k] == ov->value;
-                if (!in_set) {
-                    fprintf(stderr, "accl: error: --param %s=%lld is not in the set of '%s' {",
-                            ov->name, (long long)ov->value, ov->name);
-                    for (int k = 0; k < sp->nset; k++)
-                        fprintf(stderr, "%s%lld", k ? ", " : "", (long long)sp->set[k]);
-                    fputs("}\n", stderr);
-                    return false;
-                }
-            }
-        }
-        if (!found) {
-            fprintf(stderr, "accl: error: --param %s: no schedule for target %s has a param '%s'\n",
-                    ov->name, o->target_name ? o->target_name : "cpu", ov->name);
-            return false;
-        }
+    Output out;
+    if (!output_open(&out, opt->output))
+        return EXIT_INPUT;
+    DumpOptions dump = opt->dump;
+    dump.out = stderr;
+    bool ok = true;
+    for (int i = 0; i < fe->prog->nkernels && ok; i++) {
+        IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);
+        if (!f)
+            ok = false;
+        else
+            ir_print(out.f, f);
     }
-    return true;
+    return output_close(&out, ok) ? 0 : EXIT_INPUT;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "run") == 0)
+        return run_main(argc - 1, argv + 1);
+
     Options opt;
     int rc = parse_options(argc, argv, &opt);
     if (rc != 0) {
@@ -352,76 +240,35 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
 
-    uint32_t len = 0;
-    char *text = read_input(opt.input, &len);
-    if (!text) {
-        free_options(&opt);
-        return EXIT_INPUT;
-    }
-
-    Arena arena;
-    arena_init(&arena);
-    Source src;
-    source_init(&src, &arena, strcmp(opt.input, "-") == 0 ? "<stdin>" : opt.input, text, len);
-    Diag diag;
-    bool color = opt.color == COLOR_ALWAYS || (opt.color == COLOR_AUTO && isatty(fileno(stderr)));
-    diag_init(&diag, &src, stderr, color);
-
+    Frontend fe;
+    FrontendStage stage = opt.emit == EMIT_TOKENS ? FE_READ
+                          : opt.emit == EMIT_AST  ? FE_PARSE
+                                                  : FE_CHECK;
+    rc = frontend_load(&fe, opt.input, opt.target, opt.target_name != NULL, opt.params,
+                       opt.nparams, opt.color, stage);
     Output out;
-    bool ok = true;
-    rc = 0;
-    if (opt.emit == EMIT_TOKENS) {
-        ok = output_open(&out, opt.output);
-        if (ok) {
-            dump_tokens(out.f, &src, &diag);
-            ok = output_close(&out, diag.nerrors == 0);
+    if (rc == 0 && opt.emit == EMIT_TOKENS) {
+        if (output_open(&out, opt.output)) {
+            dump_tokens(out.f, &fe.src, &fe.diag);
+            rc = output_close(&out, fe.diag.nerrors == 0) ? 0 : EXIT_INPUT;
+        } else {
+            rc = EXIT_INPUT;
         }
-        rc = diag.nerrors ? EXIT_INPUT : ok ? 0 : EXIT_INPUT;
-        goto done;
-    }
-
-    Program *prog = parse_program(&src, &diag, &arena);
-    if (diag.nerrors) {
-        rc = EXIT_INPUT;
-        goto done;
-    }
-    if (opt.emit == EMIT_AST) {
-        ok = output_open(&out, opt.output);
-        if (ok) {
-            ast_dump(out.f, &src, prog);
-            ok = output_close(&out, true);
+    } else if (rc == 0 && (opt.emit == EMIT_AST || opt.emit == EMIT_SCHEDULE)) {
+        if (output_open(&out, opt.output)) {
+            if (opt.emit == EMIT_AST)
+                ast_dump(out.f, &fe.src, fe.prog);
+            else
+                sched_dump(out.f, &fe.src, &fe.checked);
+            rc = output_close(&out, true) ? 0 : EXIT_INPUT;
+        } else {
+            rc = EXIT_INPUT;
         }
-        rc = ok ? 0 : EXIT_INPUT;
-        goto done;
+    } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
+        rc = emit_ir(&fe, &opt);
     }
-    if (!check_param_overrides(&opt, prog)) {
-        rc = EXIT_USAGE;
-        goto done;
-    }
-
-    SemaOptions sopt = {.target = opt.target_name ? opt.target : TARGET_NONE,
-                        .params = opt.params,
-                        .nparams = opt.nparams};
-    Checked checked;
-    if (!sema_check(prog, &sopt, &diag, &arena, &checked)) {
-        rc = EXIT_INPUT;
-        goto done;
-    }
-    if (opt.emit == EMIT_SCHEDULE) {
-        ok = output_open(&out, opt.output);
-        if (ok) {
-            sched_dump(out.f, &src, &checked);
-            ok = output_close(&out, true);
-        }
-        rc = ok ? 0 : EXIT_INPUT;
-        goto done;
-    }
-    /* --check, or no action: the front end is the whole pipeline for now. */
-
-done:
-    diag_finish(&diag);
-    arena_free(&arena);
-    free(text);
+    /* --check, or no action: the front end and the checks are the whole pipeline for now. */
+    frontend_free(&fe);
     free_options(&opt);
     return rc;
 }

@@ -1,0 +1,89 @@
+/* The pass list: the whole lowering pipeline, in order, in one place.
+ *
+ *   lower -> schedule-loops -> reductions -> fuse-nests -> caches -> assume
+ *         -> simplify -> hoist -> strength-reduce -> dce -> flatten -> simplify
+ *
+ * Each pass is logged by name in dumps; a pass that changed nothing says so.
+ * The verifier runs after every pass unless built with NDEBUG. */
+#include <string.h>
+
+#include "driver/driver.h"
+
+static const IrPass pass_list[] = {
+    {"schedule-loops", pass_schedule_loops},
+    {"reductions", pass_reductions},
+    {"fuse-nests", pass_fuse_nests},
+    {"caches", pass_caches},
+    {"assume", pass_assume},
+    {"simplify", pass_simplify},
+    {"hoist", pass_hoist},
+    {"strength-reduce", pass_strength_reduce},
+    {"dce", pass_dce},
+    {"flatten", pass_flatten},
+    {"simplify", pass_simplify},
+};
+
+enum { NPASSES = sizeof pass_list / sizeof pass_list[0] };
+
+bool pipeline_has_pass(const char *name)
+{
+    if (strcmp(name, "lower") == 0)
+        return true;
+    for (int i = 0; i < NPASSES; i++)
+        if (strcmp(pass_list[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static void dump_after(const DumpOptions *dump, const char *pass, bool changed, const IrFunc *f)
+{
+    if (!dump || !dump->out || !(dump->all || (dump->after && strcmp(dump->after, pass) == 0)))
+        return;
+    if (!changed && strcmp(pass, "lower") != 0) {
+        fprintf(dump->out, "-- after %s: %s unchanged\n", pass, f->kernel->name.name);
+        return;
+    }
+    fprintf(dump->out, "-- after %s:\n", pass);
+    ir_print(dump->out, f);
+}
+
+/* A broken invariant is a compiler bug: say so plainly, at the kernel. */
+static bool verified(Frontend *fe, const IrFunc *f, const char *pass)
+{
+#ifdef NDEBUG
+    (void)fe, (void)f, (void)pass;
+    return true;
+#else
+    const char *err = ir_verify(f);
+    if (!err)
+        return true;
+    diag_error(&fe->diag, f->kernel->name.span,
+               "internal error: the IR of '%s' is invalid after pass '%s': %s",
+               f->kernel->name.name, pass, err);
+    return false;
+#endif
+}
+
+IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump)
+{
+    Schedule *s = sema_select_schedule(fe->prog, (Kernel *)k, fe->target);
+    const SchedRecord *rec = NULL;
+    for (int i = 0; s && i < fe->checked.nrecords; i++)
+        if (fe->checked.records[i]->schedule == s)
+            rec = fe->checked.records[i];
+    IrFunc *f = lower_kernel(&fe->checked, k, fe->target, s, &fe->arena);
+    dump_after(dump, "lower", true, f);
+    if (!verified(fe, f, "lower"))
+        return NULL;
+    PassCtx ctx = {.diag = &fe->diag, .checked = &fe->checked, .record = rec, .arena = &fe->arena};
+    for (int i = 0; i < NPASSES; i++) {
+        int errors = fe->diag.nerrors;
+        bool changed = pass_list[i].run(f, &ctx);
+        if (fe->diag.nerrors > errors)
+            return NULL;
+        dump_after(dump, pass_list[i].name, changed, f);
+        if (!verified(fe, f, pass_list[i].name))
+            return NULL;
+    }
+    return f;
+}

@@ -1,0 +1,48 @@
+/* The lowering entry and the passes over the loop IR. The driver's pass list
+ * (src/driver/pipeline.c) runs them in order; each is one file of src/lower/. */
+#ifndef ACCL_PASSES_H
+#define ACCL_PASSES_H
+
+#include <stdbool.h>
+
+#include "lower/ir.h"
+#include "sema/schedule.h"
+#include "util/diag.h"
+
+typedef struct PassCtx {
+    Diag *diag;                /* errors at the clause that cannot be applied */
+    const Checked *checked;
+    const SchedRecord *record; /* the schedule applied to this kernel, NULL for defaults */
+    Arena *arena;
+} PassCtx;
+
+/* A pass returns whether it changed the function; it reports errors through
+ * ctx->diag (the driver stops after a pass that reported one). */
+typedef bool (*IrPassFn)(IrFunc *f, PassCtx *ctx);
+
+typedef struct IrPass {
+    const char *name;          /* as in --dump=after:NAME */
+    IrPassFn run;
+} IrPass;
+
+/* lower.c: the kernel's nests as written, one loop per index, statements in
+ * the kernel's own types (f16/bf16 reads widened to f32, stores rounded). */
+IrFunc *lower_kernel(const Checked *c, const Kernel *k, Target t, const Schedule *s, Arena *a);
+
+bool pass_schedule_loops(IrFunc *f, PassCtx *ctx);   /* loops.c: split, tile, reorder, fuse,
+                                                        kinds, bind, default GPU mapping, guards */
+bool pass_reductions(IrFunc *f, PassCtx *ctx);       /* reduce.c: private partials, fixed-order combine */
+bool pass_fuse_nests(IrFunc *f, PassCtx *ctx);       /* fuse.c: fuse P into R at L */
+bool pass_caches(IrFunc *f, PassCtx *ctx);           /* cache.c: cache X at L, pipeline */
+bool pass_assume(IrFunc *f, PassCtx *ctx);           /* assume.c: guards the assumptions make true */
+bool pass_simplify(IrFunc *f, PassCtx *ctx);         /* simplify.c: folding, algebra, proven guards */
+bool pass_hoist(IrFunc *f, PassCtx *ctx);            /* hoist.c: loop-invariant lets and guards */
+bool pass_strength_reduce(IrFunc *f, PassCtx *ctx);  /* strength.c: index arithmetic */
+bool pass_dce(IrFunc *f, PassCtx *ctx);              /* dce.c: dead lets, empty loops and ifs */
+bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per access */
+
+/* legality.c: the Legality section's dependence rules, checked on the AST and the
+ * schedule record before lowering; errors point at the clause. */
+bool legality_check(const Checked *c, Diag *d);
+
+#endif
