@@ -37,7 +37,7 @@ static const char usage_text[] =
     "\n"
     "  --check                 run the front end and every check; write nothing\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir\n"
-    "  --dump=after-all        print the IR after every pass (to standard error)\n"
+    "  --dump=after-all        print the IR after every pass\n"
     "  --dump=after:PASS       print the IR after one pass (lower, schedule-loops, ...)\n"
     "  --target=TARGET         cpu (default), nvidia:sm_80|sm_86|sm_89|sm_90|sm_90a,\n"
     "                          amd:gfx90a|gfx942|gfx1100\n"
@@ -215,8 +215,9 @@ static int emit_ir(Frontend *fe, const Options *opt)
     Output out;
     if (!output_open(&out, opt->output))
         return EXIT_INPUT;
+    /* Dumps go to standard output, before the final IR of their kernel. */
     DumpOptions dump = opt->dump;
-    dump.out = stderr;
+    dump.out = stdout;
     bool ok = true;
     for (int i = 0; i < fe->prog->nkernels && ok; i++) {
         IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);

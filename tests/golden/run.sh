@@ -8,6 +8,8 @@
 #   NAME.tokens  stdout of `accl ARGS --emit=tokens NAME.acc`    (exit 0)
 #   NAME.ast     stdout of `accl ARGS --emit=ast NAME.acc`       (exit 0)
 #   NAME.sched   stdout of `accl ARGS --emit=schedule NAME.acc`  (exit 0)
+#   NAME.ir      stdout of `accl ARGS --emit=ir NAME.acc`        (exit 0; with
+#                --dump=after:PASS in ARGS the dump comes first, on stdout)
 #   NAME.err     stderr of `accl ARGS --check NAME.acc`  (exit 1, stdout empty)
 #   NAME.ok      empty marker: `accl ARGS --check NAME.acc` exits 0, stderr empty
 # An .acc with no expected file is an error. A run killed by a signal always fails.
@@ -93,7 +95,7 @@ while IFS= read -r f; do
         read -r -a args <<<"${first#// args:}"
     fi
     found=0
-    for ext in tokens ast sched err ok; do
+    for ext in tokens ast sched ir err ok; do
         exp=$base.$ext
         [ -e "$exp" ] || continue
         found=1
@@ -101,12 +103,13 @@ while IFS= read -r f; do
         tokens) run_case "$f" "$exp" out "${args[@]}" --emit=tokens "$f" ;;
         ast) run_case "$f" "$exp" out "${args[@]}" --emit=ast "$f" ;;
         sched) run_case "$f" "$exp" out "${args[@]}" --emit=schedule "$f" ;;
+        ir) run_case "$f" "$exp" out "${args[@]}" --emit=ir "$f" ;;
         err) run_case "$f" "$exp" err "${args[@]}" --check "$f" ;;
         ok) run_case "$f" "$exp" ok "${args[@]}" --check "$f" ;;
         esac
     done
     if [ "$found" = 0 ]; then
-        failed "$f" "no expected file (.tokens, .ast, .sched, .err or .ok) beside it"
+        failed "$f" "no expected file (.tokens, .ast, .sched, .ir, .err or .ok) beside it"
     fi
 done < <(find . -mindepth 2 -name '*.acc' | sed 's|^\./||' | LC_ALL=C sort)
 
