@@ -1,0 +1,901 @@
+/* The IR interpreter: a tree walker over the loop IR in the kernel's own types.
+ *
+ *   values    one Val per IrVar (slot = IrVar.id): integers and bool in i
+ *             (wrapped to their width, sign- or zero-extended), f32 in f
+ *             (arithmetic in float), f64 in d, f16/bf16 as their stored bits in
+ *             i (the IR widens them with casts before any arithmetic)
+ *   buffers   one Buf per IrBuffer (slot = IrBuffer.id): params point into the
+ *             caller's tensors; allocations are malloc'd once per buffer and
+ *             reused, and poisoned (NaN, or 0x5A bytes) every time IR_ALLOC runs
+ *   loops     every kind runs serially, in order (the lowering makes reductions
+ *             explicit with partials, so serial order is a valid order)
+ *   accesses  each one is checked against its buffer: per dimension before
+ *             flattening, against the element count after it; the first
+ *             violation stops the run with a message naming buffer and index
+ *
+ * Errors are recorded in Interp.error; expressions keep evaluating (returning
+ * zeros) and every statement checks the flag after evaluating its operands. */
+#include "run/interp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/numbers.h"
+
+enum { INTERP_MAX_DIMS = 16 };
+
+typedef union Val {
+    int64_t i;
+    float f;
+    double d;
+} Val;
+
+/* Storage of one buffer: its logical dims, row-major strides over the padded
+ * innermost dimension, and the element count including the padding. */
+typedef struct Buf {
+    const IrBuffer *b;
+    char *data;
+    int ndims;
+    int64_t dims[INTERP_MAX_DIMS];
+    int64_t strides[INTERP_MAX_DIMS];
+    int64_t count;
+    char *owned;           /* malloc'd storage of an allocation, reused */
+    int64_t owned_count;
+} Buf;
+
+typedef struct Interp {
+    const IrFunc *f;
+    RunArgs *args;
+    Arena *arena;
+    Val *vars;
+    Buf *bufs;
+    const char *error;
+} Interp;
+
+static void fail(Interp *in, const char *msg)
+{
+    if (!in->error)
+        in->error = msg;
+}
+
+/* ---- elements in memory ---------------------------------------------- */
+
+static Val mem_load(const char *data, int64_t i, ElemType t)
+{
+    Val v = {0};
+    switch (t) {
+    case ELEM_BOOL: v.i = ((const uint8_t *)data)[i] != 0; break;
+    case ELEM_I8: v.i = ((const int8_t *)data)[i]; break;
+    case ELEM_I16: v.i = ((const int16_t *)data)[i]; break;
+    case ELEM_I32: v.i = ((const int32_t *)data)[i]; break;
+    case ELEM_I64: v.i = ((const int64_t *)data)[i]; break;
+    case ELEM_U8: v.i = ((const uint8_t *)data)[i]; break;
+    case ELEM_U32: v.i = ((const uint32_t *)data)[i]; break;
+    case ELEM_F16:
+    case ELEM_BF16: v.i = ((const uint16_t *)data)[i]; break;
+    case ELEM_F32: v.f = ((const float *)data)[i]; break;
+    case ELEM_F64: v.d = ((const double *)data)[i]; break;
+    default: break;
+    }
+    return v;
+}
+
+static void mem_store(char *data, int64_t i, ElemType t, Val v)
+{
+    switch (t) {
+    case ELEM_BOOL: ((uint8_t *)data)[i] = v.i != 0; break;
+    case ELEM_I8: ((int8_t *)data)[i] = (int8_t)v.i; break;
+    case ELEM_I16: ((int16_t *)data)[i] = (int16_t)v.i; break;
+    case ELEM_I32: ((int32_t *)data)[i] = (int32_t)v.i; break;
+    case ELEM_I64: ((int64_t *)data)[i] = v.i; break;
+    case ELEM_U8: ((uint8_t *)data)[i] = (uint8_t)v.i; break;
+    case ELEM_U32: ((uint32_t *)data)[i] = (uint32_t)v.i; break;
+    case ELEM_F16:
+    case ELEM_BF16: ((uint16_t *)data)[i] = (uint16_t)v.i; break;
+    case ELEM_F32: ((float *)data)[i] = v.f; break;
+    case ELEM_F64: ((double *)data)[i] = v.d; break;
+    default: break;
+    }
+}
+
+/* New contents of an allocation: NaN for floats, 0x5A bytes for integers, so
+ * that a read before the first write shows in the results. */
+static void poison(char *data, int64_t n, ElemType t)
+{
+    Val v;
+    switch (t) {
+    case ELEM_F16: v.i = 0x7E00; break;
+    case ELEM_BF16: v.i = 0x7FC0; break;
+    case ELEM_F32: v.f = NAN; break;
+    case ELEM_F64: v.d = NAN; break;
+    default: memset(data, 0x5A, (size_t)(n * elem_type_bytes(t))); return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        mem_store(data, i, t, v);
+}
+
+/* ---- values and conversions ------------------------------------------ */
+
+/* A float value of type t as a double (exact). */
+static double float_of(Val v, ElemType t)
+{
+    switch (t) {
+    case ELEM_F16: return num_f16_to_f32((uint16_t)v.i);
+    case ELEM_BF16: return num_bf16_to_f32((uint16_t)v.i);
+    case ELEM_F32: return v.f;
+    default: return v.d;
+    }
+}
+
+/* x rounded once to the float type t. */
+static Val float_val(double x, ElemType t)
+{
+    Val v = {0};
+    switch (t) {
+    case ELEM_F16: v.i = num_f32_to_f16((float)num_round_float(x, ELEM_F16)); break;
+    case ELEM_BF16: v.i = num_f32_to_bf16((float)num_round_float(x, ELEM_BF16)); break;
+    case ELEM_F32: v.f = (float)x; break;
+    default: v.d = x; break;
+    }
+    return v;
+}
+
+/* T(x) as the Numbers section says: integers wrap, floats round to nearest
+ * even (f16/bf16 through numbers.h), float to integer truncates and saturates
+ * with NaN giving 0, anything to bool is x != 0 (NaN: false, as float to int). */
+static Val cast_val(Val x, ElemType from, ElemType to)
+{
+    Val v = {0};
+    if (from == to)
+        return x;
+    if (!elem_is_float(from)) {
+        if (!elem_is_float(to)) {
+            v.i = num_wrap_int(x.i, to);
+            return v;
+        }
+        if (to == ELEM_F32) {
+            v.f = (float)x.i;  /* one rounding, straight from the integer */
+            return v;
+        }
+        if (to == ELEM_F64) {
+            v.d = (double)x.i;
+            return v;
+        }
+        return float_val((double)x.i, to);
+    }
+    double d = float_of(x, from);
+    if (!elem_is_float(to)) {
+        v.i = num_float_to_int(d, to);
+        return v;
+    }
+    return float_val(d, to);
+}
+
+/* ---- arithmetic -------------------------------------------------------- */
+
+static Val bool_val(bool b)
+{
+    Val v = {.i = b};
+    return v;
+}
+
+/* floor(a / b) and a - b * floor(a / b), for index arithmetic (b > 0). */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static Val int_binary(Interp *in, IrOp op, int64_t a, int64_t b, ElemType t)
+{
+    uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
+    Val v = {0};
+    switch (op) {
+    case IR_ADD: v.i = num_wrap_int((int64_t)(ua + ub), t); break;
+    case IR_SUB: v.i = num_wrap_int((int64_t)(ua - ub), t); break;
+    case IR_MUL: v.i = num_wrap_int((int64_t)(ua * ub), t); break;
+    case IR_DIV: v.i = num_int_div(a, b, t); break;
+    case IR_REM: v.i = num_int_rem(a, b, t); break;
+    case IR_FLOORDIV:
+    case IR_FLOORMOD:
+        if (b <= 0) {
+            fail(in, arena_printf(in->arena, "%s by %lld, which is not positive",
+                                  ir_op_spelling(op), (long long)b));
+            break;
+        }
+        v.i = op == IR_FLOORDIV ? floor_div(a, b) : (int64_t)(ua - (uint64_t)floor_div(a, b) * ub);
+        break;
+    case IR_MIN: v.i = a < b ? a : b; break;
+    case IR_MAX: v.i = a > b ? a : b; break;
+    /* Values are sign- or zero-extended to 64 bits, so i64 comparison is right
+     * for every integer type. */
+    case IR_EQ: v.i = a == b; break;
+    case IR_NE: v.i = a != b; break;
+    case IR_LT: v.i = a < b; break;
+    case IR_LE: v.i = a <= b; break;
+    case IR_GT: v.i = a > b; break;
+    case IR_GE: v.i = a >= b; break;
+    case IR_AND: v.i = (a != 0) & (b != 0); break;
+    case IR_OR: v.i = (a != 0) | (b != 0); break;
+    default: break;
+    }
+    return v;
+}
+
+/* Float min/max: NaN if either operand is NaN. */
+static float min_f32(float a, float b) { return isnan(a) || isnan(b) ? NAN : a < b ? a : b; }
+static float max_f32(float a, float b) { return isnan(a) || isnan(b) ? NAN : a > b ? a : b; }
+static double min_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a < b ? a : b; }
+static double max_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a > b ? a : b; }
+
+static Val f32_binary(IrOp op, float a, float b)
+{
+    Val v = {0};
+    switch (op) {
+    case IR_ADD: v.f = a + b; break;
+    case IR_SUB: v.f = a - b; break;
+    case IR_MUL: v.f = a * b; break;
+    case IR_DIV: v.f = a / b; break;
+    case IR_REM: v.f = fmodf(a, b); break;
+    case IR_MIN: v.f = min_f32(a, b); break;
+    case IR_MAX: v.f = max_f32(a, b); break;
+    case IR_EQ: return bool_val(a == b);
+    case IR_NE: return bool_val(a != b);
+    case IR_LT: return bool_val(a < b);
+    case IR_LE: return bool_val(a <= b);
+    case IR_GT: return bool_val(a > b);
+    case IR_GE: return bool_val(a >= b);
+    default: break;
+    }
+    return v;
+}
+
+static Val f64_binary(IrOp op, double a, double b)
+{
+    Val v = {0};
+    switch (op) {
+    case IR_ADD: v.d = a + b; break;
+    case IR_SUB: v.d = a - b; break;
+    case IR_MUL: v.d = a * b; break;
+    case IR_DIV: v.d = a / b; break;
+    case IR_REM: v.d = fmod(a, b); break;
+    case IR_MIN: v.d = min_f64(a, b); break;
+    case IR_MAX: v.d = max_f64(a, b); break;
+    case IR_EQ: return bool_val(a == b);
+    case IR_NE: return bool_val(a != b);
+    case IR_LT: return bool_val(a < b);
+    case IR_LE: return bool_val(a <= b);
+    case IR_GT: return bool_val(a > b);
+    case IR_GE: return bool_val(a >= b);
+    default: break;
+    }
+    return v;
+}
+
+static bool is_comparison(IrOp op) { return op >= IR_EQ && op <= IR_GE; }
+
+/* f16/bf16 operands (the lowering widens them first, but the IR allows them):
+ * computed in f32 and rounded back, as the Numbers section says. */
+static Val binary(Interp *in, IrOp op, Val a, Val b, ElemType t)
+{
+    switch (t) {
+    case ELEM_F32: return f32_binary(op, a.f, b.f);
+    case ELEM_F64: return f64_binary(op, a.d, b.d);
+    case ELEM_F16:
+    case ELEM_BF16: {
+        Val r = f32_binary(op, (float)float_of(a, t), (float)float_of(b, t));
+        return is_comparison(op) ? r : float_val(r.f, t);
+    }
+    default: return int_binary(in, op, a.i, b.i, t);
+    }
+}
+
+static Val unary(IrOp op, Val a, ElemType t)
+{
+    Val v = {0};
+    if (op == IR_NOT) {
+        v.i = a.i == 0;
+        return v;
+    }
+    switch (t) {
+    case ELEM_F32: v.f = -a.f; break;
+    case ELEM_F64: v.d = -a.d; break;
+    case ELEM_F16:
+    case ELEM_BF16: v.i = a.i ^ 0x8000; break;
+    default: v.i = num_wrap_int((int64_t)(0 - (uint64_t)a.i), t); break;
+    }
+    return v;
+}
+
+/* Intrinsics in the type's precision: float functions for f32, double
+ * functions for f64; rsqrt is 1/sqrt in the type. */
+static float call_f32(Intrinsic k, const float *x)
+{
+    switch (k) {
+    case INTR_EXP: return expf(x[0]);
+    case INTR_LOG: return logf(x[0]);
+    case INTR_SQRT: return sqrtf(x[0]);
+    case INTR_RSQRT: return 1.0f / sqrtf(x[0]);
+    case INTR_TANH: return tanhf(x[0]);
+    case INTR_ERF: return erff(x[0]);
+    case INTR_SIN: return sinf(x[0]);
+    case INTR_COS: return cosf(x[0]);
+    case INTR_ABS: return fabsf(x[0]);
+    case INTR_MIN: return min_f32(x[0], x[1]);
+    case INTR_MAX: return max_f32(x[0], x[1]);
+    case INTR_POW: return powf(x[0], x[1]);
+    case INTR_FMA: return fmaf(x[0], x[1], x[2]);
+    default: return NAN;
+    }
+}
+
+static double call_f64(Intrinsic k, const double *x)
+{
+    switch (k) {
+    case INTR_EXP: return exp(x[0]);
+    case INTR_LOG: return log(x[0]);
+    case INTR_SQRT: return sqrt(x[0]);
+    case INTR_RSQRT: return 1.0 / sqrt(x[0]);
+    case INTR_TANH: return tanh(x[0]);
+    case INTR_ERF: return erf(x[0]);
+    case INTR_SIN: return sin(x[0]);
+    case INTR_COS: return cos(x[0]);
+    case INTR_ABS: return fabs(x[0]);
+    case INTR_MIN: return min_f64(x[0], x[1]);
+    case INTR_MAX: return max_f64(x[0], x[1]);
+    case INTR_POW: return pow(x[0], x[1]);
+    case INTR_FMA: return fma(x[0], x[1], x[2]);
+    default: return NAN;
+    }
+}
+
+/* Integer abs (wrapping: abs of the most negative value is itself), min, max. */
+static int64_t call_int(Intrinsic k, const int64_t *x, ElemType t)
+{
+    switch (k) {
+    case INTR_ABS: return x[0] < 0 ? num_wrap_int((int64_t)(0 - (uint64_t)x[0]), t) : x[0];
+    case INTR_MIN: return x[0] < x[1] ? x[0] : x[1];
+    case INTR_MAX: return x[0] > x[1] ? x[0] : x[1];
+    default: return 0;
+    }
+}
+
+/* ---- buffer access ----------------------------------------------------- */
+
+static const char *shape_str(Interp *in, const Buf *b)
+{
+    char text[INTERP_MAX_DIMS * 24 + 4];
+    size_t n = 0;
+    text[n++] = '[';
+    for (int d = 0; d < b->ndims; d++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s%lld", d ? ", " : "",
+                              (long long)b->dims[d]);
+    snprintf(text + n, sizeof text - n, "]");
+    return arena_strdup(in->arena, text);
+}
+
+static void fail_bounds(Interp *in, const char *what, const Buf *b, const int64_t *idx, int n)
+{
+    char text[INTERP_MAX_DIMS * 24 + 4];
+    size_t len = 0;
+    text[0] = '\0';
+    for (int d = 0; d < n && d < INTERP_MAX_DIMS; d++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%lld", d ? ", " : "",
+                                (long long)idx[d]);
+    if (n == 1 && (in->f->flat || b->ndims == 1))
+        fail(in, arena_printf(in->arena, "out-of-bounds %s %s[%s] (%s has %lld elements)", what,
+                              b->b->name, text, b->b->name, (long long)b->count));
+    else
+        fail(in, arena_printf(in->arena, "out-of-bounds %s %s[%s] (%s has shape %s)", what,
+                              b->b->name, text, b->b->name, shape_str(in, b)));
+}
+
+/* The element offset of an access with n indices: one per dimension before
+ * flattening (each within its dimension), a single one after it (within the
+ * element count). -1 after reporting an out-of-bounds access. */
+static int64_t access_offset(Interp *in, const Buf *b, const int64_t *idx, int n, const char *what)
+{
+    if (!b->data) {
+        fail(in, arena_printf(in->arena, "%s of '%s', which is not allocated", what, b->b->name));
+        return -1;
+    }
+    if (in->f->flat) {
+        if (n != 1 || idx[0] < 0 || idx[0] >= b->count) {
+            fail_bounds(in, what, b, idx, n);
+            return -1;
+        }
+        return idx[0];
+    }
+    int64_t off = 0;
+    for (int d = 0; d < n; d++) {
+        if (idx[d] < 0 || idx[d] >= b->dims[d] || n != b->ndims) {
+            fail_bounds(in, what, b, idx, n);
+            return -1;
+        }
+        off += idx[d] * b->strides[d];
+    }
+    return off;
+}
+
+/* ---- expressions ------------------------------------------------------- */
+
+static Val eval(Interp *in, const IrExpr *e);
+
+static Val eval_const(const IrExpr *e)
+{
+    Val v = {0};
+    if (e->kind == IR_FLOAT)
+        return elem_is_float(e->type) ? float_val(e->fval, e->type)
+                                      : (v.i = num_float_to_int(e->fval, e->type), v);
+    if (elem_is_float(e->type))
+        return float_val((double)e->ival, e->type);
+    v.i = num_wrap_int(e->ival, e->type);
+    return v;
+}
+
+static Val eval_load(Interp *in, const IrExpr *e)
+{
+    int64_t idx[INTERP_MAX_DIMS];
+    Val zero = {0};
+    if (e->nargs > INTERP_MAX_DIMS) {
+        fail(in, "load with too many indices");
+        return zero;
+    }
+    for (int d = 0; d < e->nargs; d++)
+        idx[d] = eval(in, e->args[d]).i;
+    const Buf *b = &in->bufs[e->buf->id];
+    int64_t off = access_offset(in, b, idx, e->nargs, "load");
+    return off < 0 ? zero : mem_load(b->data, off, b->b->elem);
+}
+
+static Val eval_call(Interp *in, const IrExpr *e)
+{
+    Val v = {0};
+    int n = e->nargs < 3 ? e->nargs : 3;
+    ElemType t = e->type;
+    if (t == ELEM_F64) {
+        double x[3] = {0, 0, 0};
+        for (int i = 0; i < n; i++)
+            x[i] = eval(in, e->args[i]).d;
+        v.d = call_f64(e->intrinsic, x);
+    } else if (elem_is_float(t)) {
+        float x[3] = {0, 0, 0};
+        for (int i = 0; i < n; i++)
+            x[i] = (float)float_of(eval(in, e->args[i]), t);
+        float r = call_f32(e->intrinsic, x);
+        return t == ELEM_F32 ? (v.f = r, v) : float_val(r, t);
+    } else {
+        int64_t x[3] = {0, 0, 0};
+        for (int i = 0; i < n; i++)
+            x[i] = eval(in, e->args[i]).i;
+        v.i = call_int(e->intrinsic, x, t);
+    }
+    return v;
+}
+
+static Val eval(Interp *in, const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_VARREF: return in->vars[e->var->id];
+    case IR_INT:
+    case IR_FLOAT: return eval_const(e);
+    case IR_LOAD: return eval_load(in, e);
+    case IR_BINARY: {
+        Val a = eval(in, e->args[0]);
+        Val b = eval(in, e->args[1]);
+        ElemType t = e->args[0]->type;
+        if (t == ELEM_I64 && e->op == IR_ADD)  /* the common index case */
+            return (Val){.i = (int64_t)((uint64_t)a.i + (uint64_t)b.i)};
+        if (t == ELEM_I64 && e->op == IR_MUL)
+            return (Val){.i = (int64_t)((uint64_t)a.i * (uint64_t)b.i)};
+        return binary(in, e->op, a, b, t);
+    }
+    case IR_UNARY: return unary(e->op, eval(in, e->args[0]), e->type);
+    case IR_SELECT: {
+        /* Both arms are evaluated, as the IR defines: an out-of-bounds load in
+         * the arm not taken is still an out-of-bounds access. */
+        Val c = eval(in, e->args[0]);
+        Val a = eval(in, e->args[1]);
+        Val b = eval(in, e->args[2]);
+        return c.i ? a : b;
+    }
+    case IR_CAST: return cast_val(eval(in, e->args[0]), e->args[0]->type, e->type);
+    case IR_CALL: return eval_call(in, e);
+    }
+    return (Val){0};
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+static bool exec_block(Interp *in, const IrBlock *b);
+
+/* Sets a buffer's dims (and pad on the innermost one), strides and count. */
+static bool layout_buf(Interp *in, Buf *b, const IrBuffer *ib, const int64_t *dims)
+{
+    if (ib->ndims > INTERP_MAX_DIMS) {
+        fail(in, arena_printf(in->arena, "buffer '%s' has too many dimensions", ib->name));
+        return false;
+    }
+    b->b = ib;
+    b->ndims = ib->ndims;
+    int64_t count = 1;
+    for (int d = ib->ndims - 1; d >= 0; d--) {
+        int64_t ext = dims[d] + (d == ib->ndims - 1 ? ib->pad : 0);
+        if (dims[d] < 0 || ext < 0) {
+            fail(in, arena_printf(in->arena, "buffer '%s' has a negative extent %lld", ib->name,
+                                  (long long)dims[d]));
+            return false;
+        }
+        b->dims[d] = dims[d];
+        b->strides[d] = count;
+        if (ext && count > INT64_MAX / ext) {
+            fail(in, arena_printf(in->arena, "buffer '%s' is too large", ib->name));
+            return false;
+        }
+        count *= ext;
+    }
+    if (ib->stages > 1)
+        count *= ib->stages;
+    b->count = count;
+    return true;
+}
+
+/* alloc: evaluates the shape, (re)uses the buffer's storage, poisons it. */
+static bool exec_alloc(Interp *in, const IrStmt *s)
+{
+    const IrBuffer *ib = s->buf;
+    Buf *b = &in->bufs[ib->id];
+    int64_t dims[INTERP_MAX_DIMS];
+    for (int d = 0; d < ib->ndims && d < INTERP_MAX_DIMS; d++)
+        dims[d] = eval(in, ib->dims[d]).i;
+    if (in->error || !layout_buf(in, b, ib, dims))
+        return false;
+    if (b->count > b->owned_count || !b->owned) {
+        int64_t bytes = b->count * elem_type_bytes(ib->elem);
+        char *p = bytes > (int64_t)1 << 40 ? NULL : realloc(b->owned, (size_t)(bytes ? bytes : 1));
+        if (!p) {
+            fail(in, arena_printf(in->arena, "out of memory allocating '%s' (%lld elements)",
+                                  ib->name, (long long)b->count));
+            return false;
+        }
+        b->owned = p;
+        b->owned_count = b->count;
+    }
+    b->data = b->owned;
+    poison(b->data, b->count, ib->elem);
+    return true;
+}
+
+static bool exec_store(Interp *in, const IrStmt *s)
+{
+    int64_t idx[INTERP_MAX_DIMS];
+    if (s->nidx > INTERP_MAX_DIMS) {
+        fail(in, "store with too many indices");
+        return false;
+    }
+    for (int d = 0; d < s->nidx; d++)
+        idx[d] = eval(in, s->idx[d]).i;
+    Val v = eval(in, s->value);
+    if (in->error)
+        return false;
+    const Buf *b = &in->bufs[s->buf->id];
+    int64_t off = access_offset(in, b, idx, s->nidx, "store");
+    if (off < 0)
+        return false;
+    mem_store(b->data, off, s->buf->elem, cast_val(v, s->value->type, s->buf->elem));
+    return true;
+}
+
+static bool exec_loop(Interp *in, const IrStmt *s)
+{
+    int64_t lo = eval(in, s->lo).i, extent = eval(in, s->extent).i;
+    if (in->error)
+        return false;
+    Val *slot = &in->vars[s->var->id];
+    for (int64_t k = 0; k < extent; k++) {
+        slot->i = (int64_t)((uint64_t)lo + (uint64_t)k);
+        if (!exec_block(in, &s->body))
+            return false;
+    }
+    return true;
+}
+
+static bool cache_mem(const Buf *b) { return b->b->mem == IR_MEM_SHARED || b->b->mem == IR_MEM_REGISTERS; }
+
+static bool in_box(const Buf *b, const int64_t *c)
+{
+    for (int d = 0; d < b->ndims; d++)
+        if (c[d] < 0 || c[d] >= b->dims[d])
+            return false;
+    return true;
+}
+
+static int64_t box_offset(const Buf *b, const int64_t *c)
+{
+    int64_t off = 0;
+    for (int d = 0; d < b->ndims; d++)
+        off += c[d] * b->strides[d];
+    return off;
+}
+
+/* One element t of a copy's box. A coordinate outside a tensor or var (the
+ * tail of a region at the edge of X) reads as 0 with zero_fill and is skipped
+ * otherwise ("in bounds only"); a coordinate outside a cache (shared or
+ * registers) is a miscompile and an error. */
+static bool copy_element(Interp *in, const IrCopy *c, const int64_t *t, const int64_t *dorg,
+                         const int64_t *sorg)
+{
+    const Buf *dst = &in->bufs[c->dst->id], *src = &in->bufs[c->src->id];
+    int64_t s[INTERP_MAX_DIMS], d[INTERP_MAX_DIMS];
+    for (int k = 0; k < c->ndims; k++) {
+        s[k] = sorg[k] + t[k];
+        d[k] = dorg[k] + t[k];
+    }
+    if (c->guard) {
+        for (int k = 0; k < c->ndims; k++)
+            in->vars[c->index[k]->id].i = t[k];
+        Val g = eval(in, c->guard);
+        if (in->error)
+            return false;
+        if (!g.i)
+            return true;
+    }
+    bool s_ok = in_box(src, s), d_ok = in_box(dst, d);
+    if ((!s_ok && cache_mem(src)) || (!d_ok && cache_mem(dst)) || (!d_ok && c->zero_fill)) {
+        const Buf *bad = !s_ok && cache_mem(src) ? src : dst;
+        fail_bounds(in, bad == src ? "copy from" : "copy into", bad, bad == src ? s : d, c->ndims);
+        return false;
+    }
+    if (!d_ok)
+        return true;
+    Val v = {0};
+    if (s_ok)
+        v = mem_load(src->data, box_offset(src, s), src->b->elem);
+    else if (!c->zero_fill)
+        return true;
+    mem_store(dst->data, box_offset(dst, d), dst->b->elem, cast_val(v, src->b->elem, dst->b->elem));
+    return true;
+}
+
+/* copy: every t of the box in row-major order (see IrCopy in ir.h). */
+static bool exec_copy(Interp *in, const IrStmt *s)
+{
+    const IrCopy *c = &s->copy;
+    int n = c->ndims;
+    if (n > INTERP_MAX_DIMS || n != in->bufs[c->dst->id].ndims || n != in->bufs[c->src->id].ndims) {
+        fail(in, arena_printf(in->arena, "copy into '%s' has the wrong number of dimensions",
+                              c->dst->name));
+        return false;
+    }
+    if (!in->bufs[c->dst->id].data || !in->bufs[c->src->id].data) {
+        fail(in, arena_printf(in->arena, "copy between '%s' and '%s', one not allocated",
+                              c->dst->name, c->src->name));
+        return false;
+    }
+    int64_t dorg[INTERP_MAX_DIMS], sorg[INTERP_MAX_DIMS], t[INTERP_MAX_DIMS];
+    for (int k = 0; k < n; k++) {
+        dorg[k] = eval(in, c->dst_origin[k]).i;
+        sorg[k] = eval(in, c->src_origin[k]).i;
+        t[k] = 0;
+        if (c->extent[k] <= 0)
+            return !in->error;
+    }
+    if (in->error)
+        return false;
+    for (;;) {
+        if (!copy_element(in, c, t, dorg, sorg))
+            return false;
+        int k = n - 1;
+        while (k >= 0 && ++t[k] == c->extent[k])
+            t[k--] = 0;
+        if (k < 0)
+            return true;
+    }
+}
+
+static bool exec_stmt(Interp *in, const IrStmt *s)
+{
+    switch (s->kind) {
+    case IR_LOOP: return exec_loop(in, s);
+    case IR_STORE: return exec_store(in, s);
+    case IR_LET:
+        in->vars[s->var->id] = eval(in, s->value);
+        return !in->error;
+    case IR_IF: {
+        Val c = eval(in, s->cond);
+        if (in->error)
+            return false;
+        return exec_block(in, c.i ? &s->body : &s->else_body);
+    }
+    case IR_ALLOC: return exec_alloc(in, s);
+    case IR_COPY: return exec_copy(in, s);
+    case IR_BARRIER: return true;  /* serial execution: every "thread" is already here */
+    }
+    return true;
+}
+
+static bool exec_block(Interp *in, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++)
+        if (!exec_stmt(in, b->items[i]))
+            return false;
+    return true;
+}
+
+/* ---- arguments and assumptions ------------------------------------------ */
+
+/* Sizes by position, scalars by their position among the kernel's params,
+ * converted to the scalar's type. */
+static bool bind_scalars(Interp *in)
+{
+    const IrFunc *f = in->f;
+    for (int i = 0; i < f->nsizes; i++) {
+        in->vars[f->sizes[i]->id].i = in->args->sizes[i];
+        if (in->args->sizes[i] < 0) {
+            fail(in, arena_printf(in->arena, "size %s = %lld is negative", f->sizes[i]->name,
+                                  (long long)in->args->sizes[i]));
+            return false;
+        }
+    }
+    int next = 0;
+    const Kernel *k = f->kernel;
+    for (int p = 0; p < k->nparams && next < f->nscalars; p++) {
+        if (k->params[p]->type.is_tensor)
+            continue;
+        const IrVar *v = f->scalars[next++];
+        const RunScalar *rs = &in->args->scalars[p];
+        Val x = {0};
+        if (elem_is_float(v->type))
+            x = float_val(rs->f, v->type);
+        else
+            x.i = num_wrap_int(rs->i, v->type);
+        in->vars[v->id] = x;
+    }
+    return true;
+}
+
+/* Tensors point at the caller's memory; their shapes must match. */
+static bool bind_tensors(Interp *in)
+{
+    const IrFunc *f = in->f;
+    for (int i = 0; i < f->ntensors; i++) {
+        const IrBuffer *ib = f->tensors[i];
+        const RunTensor *t = &in->args->tensors[ib->param_index];
+        int64_t dims[INTERP_MAX_DIMS];
+        for (int d = 0; d < ib->ndims && d < INTERP_MAX_DIMS; d++)
+            dims[d] = eval(in, ib->dims[d]).i;
+        Buf *b = &in->bufs[ib->id];
+        if (in->error || !layout_buf(in, b, ib, dims))
+            return false;
+        bool same = t->elem == ib->elem && t->ndims == ib->ndims && t->count == b->count;
+        for (int d = 0; same && d < ib->ndims; d++)
+            same = t->dims[d] == dims[d];
+        if (!same) {
+            fail(in, arena_printf(in->arena, "tensor '%s' is given as %s with %lld elements; "
+                                  "the kernel expects %s%s", ib->name, elem_type_name(t->elem),
+                                  (long long)t->count, elem_type_name(ib->elem), shape_str(in, b)));
+            return false;
+        }
+        b->data = t->data;
+    }
+    return true;
+}
+
+typedef struct AssumeEval {
+    const IrFunc *f;
+    const RunArgs *args;
+    const char *unknown;   /* a name that is neither a size nor a param */
+} AssumeEval;
+
+static int64_t assume_name(AssumeEval *ae, const char *name)
+{
+    const Kernel *k = ae->f->kernel;
+    for (int i = 0; i < k->nsizes; i++)
+        if (strcmp(k->sizes[i].name, name) == 0)
+            return ae->args->sizes[i];
+    const Schedule *s = ae->f->schedule;
+    for (int i = 0; i < s->nparams; i++)
+        if (strcmp(s->params[i]->name.name, name) == 0)
+            return s->params[i]->value;
+    ae->unknown = name;
+    return 0;
+}
+
+/* An assume over sizes, params and integer literals, in i64 with the
+ * language's division (x/0 = 0, x%0 = x). */
+static int64_t assume_eval(AssumeEval *ae, const Expr *e)
+{
+    switch (e->kind) {
+    case EXPR_INT:
+    case EXPR_BOOL: return e->ival;
+    case EXPR_NAME: return assume_name(ae, e->name.name);
+    case EXPR_UNARY: {
+        int64_t a = assume_eval(ae, e->args[0]);
+        return e->op == OP_NOT ? !a : (int64_t)(0 - (uint64_t)a);
+    }
+    case EXPR_BINARY: {
+        int64_t a = assume_eval(ae, e->args[0]), b = assume_eval(ae, e->args[1]);
+        uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
+        switch (e->op) {
+        case OP_ADD: return (int64_t)(ua + ub);
+        case OP_SUB: return (int64_t)(ua - ub);
+        case OP_MUL: return (int64_t)(ua * ub);
+        case OP_DIV: return num_int_div(a, b, ELEM_I64);
+        case OP_REM: return num_int_rem(a, b, ELEM_I64);
+        case OP_EQ: return a == b;
+        case OP_NE: return a != b;
+        case OP_LT: return a < b;
+        case OP_LE: return a <= b;
+        case OP_GT: return a > b;
+        case OP_GE: return a >= b;
+        case OP_AND: return a && b;
+        case OP_OR: return a || b;
+        default: return 0;
+        }
+    }
+    default:
+        ae->unknown = "an expression";
+        return 0;
+    }
+}
+
+static const char *expr_text(Interp *in, const Expr *e)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return "?";
+    ast_dump_expr(m, e);
+    fclose(m);
+    const char *s = arena_strdup(in->arena, buf ? buf : "?");
+    free(buf);
+    return s;
+}
+
+/* The schedule's assumptions, checked on entry before any work, with the
+ * sizes' values in the message. */
+static bool check_assumes(Interp *in)
+{
+    const Schedule *s = in->f->schedule;
+    if (!s)
+        return true;
+    for (int i = 0; i < s->nassumes; i++) {
+        AssumeEval ae = {.f = in->f, .args = in->args};
+        int64_t ok = assume_eval(&ae, s->assumes[i]);
+        if (ae.unknown) {
+            fail(in, arena_printf(in->arena, "cannot evaluate assume %s: %s is not a size or param",
+                                  expr_text(in, s->assumes[i]), ae.unknown));
+            return false;
+        }
+        if (!ok) {
+            const Kernel *k = in->f->kernel;
+            char *sizes = arena_strdup(in->arena, "");
+            for (int j = 0; j < k->nsizes; j++)
+                sizes = arena_printf(in->arena, "%s%s%s = %lld", sizes, j ? ", " : "",
+                                     k->sizes[j].name, (long long)in->args->sizes[j]);
+            fail(in, arena_printf(in->arena, "violated assume %s (%s)",
+                                  expr_text(in, s->assumes[i]), sizes));
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *interp_run(const IrFunc *f, RunArgs *args, Arena *a)
+{
+    Interp in = {.f = f, .args = args, .arena = a};
+    in.vars = calloc((size_t)f->nvars + 1, sizeof *in.vars);
+    in.bufs = calloc((size_t)f->nbuffers + 1, sizeof *in.bufs);
+    if (!in.vars || !in.bufs)
+        fail(&in, "out of memory");
+    else if (bind_scalars(&in) && check_assumes(&in) && bind_tensors(&in))
+        exec_block(&in, &f->body);
+    for (int i = 0; in.bufs && i < f->nbuffers; i++)
+        free(in.bufs[i].owned);
+    free(in.vars);
+    free(in.bufs);
+    return in.error;
+}
