@@ -297,7 +297,11 @@ static IrStmt *privatize(RedCtx *c, IrStmt *L, IrBlock *lb, IrStmt *s, IrBlock *
         r = ir_binary(f, IR_SUB, r, ir_expr_copy(f, L->lo));
     IrExpr *pi[1] = {r};
     IrExpr *upd = ir_binary(f, rf->op, partial_at(f, p, ir_expr_copy(f, r)), rf->term);
-    sb->items[find_index(sb, s)] = ir_store(f, p, pi, 1, upd, s->origin);
+    IrStmt *u = ir_store(f, p, pi, 1, upd, s->origin);
+    sb->items[find_index(sb, s)] = u;
+    for (int i = 0; i < c->ncombines; i++)
+        if (c->combines[i] == s)
+            c->combines[i] = u;   /* a combining store that now feeds an outer partial */
     /* after L: the element takes the partials, in the fixed order */
     IrOp comb = rf->op == IR_SUB ? IR_ADD : rf->op;
     IrStmt *out;
