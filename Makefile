@@ -83,6 +83,7 @@ test: deps
 	bash tests/golden/run.sh $(BUILD)/accl || failed="$$failed golden"; \
 	ACCL_TIME_LIMIT_MS=$(TIME_LIMIT_MS) bash tests/badinput.sh $(BUILD)/accl || failed="$$failed badinput"; \
 	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
+	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
