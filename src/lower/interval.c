@@ -1,0 +1,730 @@
+/* Bounds of i64 expressions under loop ranges, facts and assumptions: see
+ * interval.h for the method. */
+#include "lower/interval.h"
+
+#include <string.h>
+
+enum { IV_MAX_TERMS = 24, IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
+
+typedef struct IvTerm {
+    const IrExpr *atom;
+    int64_t k;
+} IvTerm;
+
+/* c + sum t[i].k * t[i].atom; ok is false after an overflow or too many terms. */
+typedef struct IvAff {
+    bool ok;
+    int64_t c;
+    int n;
+    IvTerm t[IV_MAX_TERMS];
+} IvAff;
+
+/* One linearization or proof: the context, the mode, and a step budget. */
+typedef struct IvLin {
+    const IvCtx *ctx;
+    bool interval;     /* substitute lets, count multiples of m in units of m */
+    bool fired;        /* a fdiv/fmod rule applied (rewrite mode) */
+    int budget;
+} IvLin;
+
+/* ---- the scope ---- */
+
+static void push(IvCtx *c, IvScope s)
+{
+    if (c->len == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 32;
+        IvScope *items = ARENA_ARRAY(c->f->arena, IvScope, cap);
+        if (c->len)
+            memcpy(items, c->items, sizeof *items * (size_t)c->len);
+        c->items = items;
+        c->cap = cap;
+    }
+    c->items[c->len++] = s;
+}
+
+void iv_push_loop(IvCtx *c, const IrStmt *loop)
+{
+    push(c, (IvScope){.kind = IV_SCOPE_LOOP, .var = loop->var, .lo = loop->lo, .extent = loop->extent});
+}
+
+void iv_push_let(IvCtx *c, const IrVar *v, const IrExpr *value)
+{
+    push(c, (IvScope){.kind = IV_SCOPE_LET, .var = v, .value = value});
+}
+
+static bool is_cmp(IrOp op) { return op >= IR_EQ && op <= IR_GE; }
+
+static bool const_pos(const IrExpr *e, int64_t *v) { return ir_const_int(e, v) && *v > 0; }
+
+/* X % m == 0 or X fmod m == 0 with X a size: X is a multiple of m. */
+static void push_multiple(IvCtx *c, const IrExpr *a, const IrExpr *b)
+{
+    int64_t zero, m;
+    if (!ir_const_int(b, &zero) || zero != 0 || a->kind != IR_BINARY ||
+        (a->op != IR_REM && a->op != IR_FLOORMOD) || !const_pos(a->args[1], &m) ||
+        a->args[0]->kind != IR_VARREF || a->args[0]->var->kind != IR_VAR_SIZE)
+        return;
+    push(c, (IvScope){.kind = IV_SCOPE_MULTIPLE, .var = a->args[0]->var, .m = m});
+}
+
+/* lhs op rhs is true: rhs - lhs - off >= 0 (and the reverse for ==). */
+static void push_cmp(IvCtx *c, IrOp op, const IrExpr *l, const IrExpr *r)
+{
+    switch (op) {
+    case IR_LT: push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = l, .rhs = r, .off = 1}); break;
+    case IR_LE: push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = l, .rhs = r, .off = 0}); break;
+    case IR_GT: push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = r, .rhs = l, .off = 1}); break;
+    case IR_GE: push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = r, .rhs = l, .off = 0}); break;
+    case IR_EQ:
+        push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = l, .rhs = r, .off = 0});
+        push(c, (IvScope){.kind = IV_SCOPE_FACT, .lhs = r, .rhs = l, .off = 0});
+        push_multiple(c, l, r);
+        push_multiple(c, r, l);
+        break;
+    default: break;
+    }
+}
+
+/* The comparison that is true when `a op b` is false (integers only). */
+static IrOp negate_cmp(IrOp op)
+{
+    switch (op) {
+    case IR_LT: return IR_GE;
+    case IR_LE: return IR_GT;
+    case IR_GT: return IR_LE;
+    case IR_GE: return IR_LT;
+    case IR_EQ: return IR_NE;
+    default: return IR_EQ;
+    }
+}
+
+void iv_push_fact(IvCtx *c, const IrExpr *cond)
+{
+    if (cond->kind == IR_UNARY && cond->op == IR_NOT) {
+        iv_push_false(c, cond->args[0]);
+        return;
+    }
+    if (cond->kind != IR_BINARY)
+        return;
+    if (cond->op == IR_AND) {
+        iv_push_fact(c, cond->args[0]);
+        iv_push_fact(c, cond->args[1]);
+    } else if (is_cmp(cond->op) && cond->args[0]->type == ELEM_I64) {
+        push_cmp(c, cond->op, cond->args[0], cond->args[1]);
+    }
+}
+
+void iv_push_false(IvCtx *c, const IrExpr *cond)
+{
+    if (cond->kind == IR_UNARY && cond->op == IR_NOT) {
+        iv_push_fact(c, cond->args[0]);
+        return;
+    }
+    if (cond->kind != IR_BINARY)
+        return;
+    if (cond->op == IR_OR) {
+        iv_push_false(c, cond->args[0]);
+        iv_push_false(c, cond->args[1]);
+    } else if (is_cmp(cond->op) && cond->args[0]->type == ELEM_I64) {
+        push_cmp(c, negate_cmp(cond->op), cond->args[0], cond->args[1]);
+    }
+}
+
+int64_t iv_multiple(const IvCtx *c, const IrVar *v)
+{
+    int64_t m = 1;
+    for (int i = 0; i < c->len; i++) {
+        const IvScope *s = &c->items[i];
+        if (s->kind != IV_SCOPE_MULTIPLE || s->var != v || m % s->m == 0)
+            continue;
+        int64_t a = m, b = s->m;  /* lcm, giving up on overflow */
+        while (b) {
+            int64_t t = a % b;
+            a = b;
+            b = t;
+        }
+        int64_t l;
+        if (!__builtin_mul_overflow(m / a, s->m, &l))
+            m = l;
+    }
+    return m;
+}
+
+static const IvScope *find_scope(const IvCtx *c, const IrVar *v, IvScopeKind k, int *at)
+{
+    for (int i = c->len - 1; i >= 0; i--)
+        if (c->items[i].kind == k && c->items[i].var == v) {
+            if (at)
+                *at = i;
+            return &c->items[i];
+        }
+    return NULL;
+}
+
+/* ---- affine forms ---- */
+
+static IvAff aff_const(int64_t c) { return (IvAff){.ok = true, .c = c}; }
+
+static bool same_atom(const IrExpr *a, const IrExpr *b)
+{
+    if (a->kind == IR_VARREF || b->kind == IR_VARREF)
+        return a->kind == b->kind && a->var == b->var;
+    return ir_expr_equal(a, b);
+}
+
+static void add_term(IvAff *a, const IrExpr *atom, int64_t k)
+{
+    if (!a->ok || k == 0)
+        return;
+    for (int i = 0; i < a->n; i++) {
+        if (!same_atom(a->t[i].atom, atom))
+            continue;
+        if (__builtin_add_overflow(a->t[i].k, k, &a->t[i].k))
+            a->ok = false;
+        else if (a->t[i].k == 0)
+            a->t[i] = a->t[--a->n];
+        return;
+    }
+    if (a->n == IV_MAX_TERMS) {
+        a->ok = false;
+        return;
+    }
+    a->t[a->n++] = (IvTerm){atom, k};
+}
+
+static void add_const(IvAff *a, int64_t k)
+{
+    if (a->ok && __builtin_add_overflow(a->c, k, &a->c))
+        a->ok = false;
+}
+
+static void add_scaled(IvAff *dst, const IvAff *src, int64_t k)
+{
+    int64_t v;
+    if (!src->ok || __builtin_mul_overflow(src->c, k, &v)) {
+        dst->ok = false;
+        return;
+    }
+    add_const(dst, v);
+    for (int i = 0; i < src->n; i++) {
+        if (__builtin_mul_overflow(src->t[i].k, k, &v)) {
+            dst->ok = false;
+            return;
+        }
+        add_term(dst, src->t[i].atom, v);
+    }
+}
+
+static int64_t floor_div(int64_t a, int64_t c)
+{
+    int64_t q = a / c;
+    return (a % c != 0 && (a < 0) != (c < 0)) ? q - 1 : q;
+}
+
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a);
+static bool prove_nonneg(IvLin *l, IvAff g, int depth);
+
+/* Builds c + sum k*atom as an IR expression (atoms copied), terms in order. */
+static IrExpr *aff_expr(IrFunc *f, const IvAff *a)
+{
+    IrExpr *acc = NULL;
+    for (int i = 0; i < a->n; i++) {
+        int64_t k = a->t[i].k;
+        IrExpr *atom = ir_expr_copy(f, a->t[i].atom);
+        bool neg = acc && k < 0 && k != INT64_MIN;
+        int64_t m = neg ? -k : k;
+        IrExpr *term = m == 1 ? atom : ir_binary(f, IR_MUL, atom, ir_index(f, m));
+        acc = !acc ? term : ir_binary(f, neg ? IR_SUB : IR_ADD, acc, term);
+    }
+    if (!acc)
+        return ir_index(f, a->c);
+    if (a->c > 0)
+        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
+    if (a->c < 0 && a->c != INT64_MIN)
+        return ir_binary(f, IR_SUB, acc, ir_index(f, -a->c));
+    if (a->c < 0)
+        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
+    return acc;
+}
+
+/* The multiple a size atom is known to be (interval mode counts it in those units). */
+static int64_t atom_multiple(const IvLin *l, const IrExpr *atom)
+{
+    if (atom->kind != IR_VARREF || atom->var->kind != IR_VAR_SIZE)
+        return 1;
+    return iv_multiple(l->ctx, atom->var);
+}
+
+static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off);
+
+/* 0 <= r < c. In interval mode r counts sizes in units of their multiples, so
+ * it is proved as it is; otherwise as an expression, with the facts in scope. */
+static bool aff_in_range(IvLin *l, const IvAff *r, int64_t c)
+{
+    if (!l->interval) {
+        IrFunc *f = l->ctx->f;
+        IrExpr *e = aff_expr(f, r);
+        return prove_goal(l->ctx, e, ir_index(f, 0), 0) && prove_goal(l->ctx, ir_index(f, c - 1), e, 0);
+    }
+    IvAff hi = aff_const(c - 1);
+    add_scaled(&hi, r, -1);
+    return prove_nonneg(l, *r, 1) && prove_nonneg(l, hi, 1);
+}
+
+/* x fdiv c or x fmod c, c > 0: x = c*D + M + R where D's coefficients were
+ * divisible by c, M's terms are multiples of c through known multiples of
+ * sizes (rewrite mode), R is the rest with a constant in [0, c). */
+static void lin_divmod(IvLin *l, const IrExpr *e, IrOp op, const IrExpr *x, int64_t c,
+                       int64_t scale, IvAff *a)
+{
+    IrFunc *f = l->ctx->f;
+    IvAff ax = aff_const(0);
+    lin(l, x, 1, &ax);
+    if (!ax.ok) {
+        add_term(a, e, scale);
+        return;
+    }
+    IvAff d = aff_const(floor_div(ax.c, c)), m = aff_const(0), r = aff_const(ax.c - floor_div(ax.c, c) * c);
+    for (int i = 0; i < ax.n; i++) {
+        int64_t k = ax.t[i].k, km;
+        if (k % c == 0)
+            add_term(&d, ax.t[i].atom, k / c);
+        else if (!__builtin_mul_overflow(k, atom_multiple(l, ax.t[i].atom), &km) && km % c == 0 &&
+                 !l->interval)
+            add_term(&m, ax.t[i].atom, k);
+        else
+            add_term(&r, ax.t[i].atom, k);
+    }
+    bool split = d.n || d.c || m.n;
+    bool small = r.n == 0 || aff_in_range(l, &r, c);
+    if ((!split || l->interval) && !small) {
+        add_term(a, e, scale);
+        return;
+    }
+    l->fired = true;
+    if (op == IR_FLOORMOD) {
+        if (small)
+            add_scaled(a, &r, scale);
+        else
+            add_term(a, ir_binary(f, IR_FLOORMOD, aff_expr(f, &r), ir_index(f, c)), scale);
+        return;
+    }
+    add_scaled(a, &d, scale);
+    if (m.n)
+        add_term(a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &m), ir_index(f, c)), scale);
+    if (!small)
+        add_term(a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &r), ir_index(f, c)), scale);
+}
+
+/* Adds scale*e to a. */
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
+{
+    if (!a->ok)
+        return;
+    if (e->type != ELEM_I64) {
+        a->ok = false;
+        return;
+    }
+    int64_t v, c;
+    switch (e->kind) {
+    case IR_INT:
+        if (__builtin_mul_overflow(e->ival, scale, &v))
+            a->ok = false;
+        else
+            add_const(a, v);
+        return;
+    case IR_VARREF: {
+        const IvScope *s = l->interval ? find_scope(l->ctx, e->var, IV_SCOPE_LET, NULL) : NULL;
+        if (s) {
+            lin(l, s->value, scale, a);
+            return;
+        }
+        int64_t m = l->interval ? atom_multiple(l, e) : 1;
+        if (__builtin_mul_overflow(scale, m, &v))
+            a->ok = false;
+        else
+            add_term(a, e, v);
+        return;
+    }
+    case IR_UNARY:
+        if (e->op == IR_NEG && scale != INT64_MIN) {
+            lin(l, e->args[0], -scale, a);
+            return;
+        }
+        break;
+    case IR_BINARY:
+        switch (e->op) {
+        case IR_ADD:
+            lin(l, e->args[0], scale, a);
+            lin(l, e->args[1], scale, a);
+            return;
+        case IR_SUB:
+            if (scale == INT64_MIN)
+                break;
+            lin(l, e->args[0], scale, a);
+            lin(l, e->args[1], -scale, a);
+            return;
+        case IR_MUL: {
+            IvAff x = aff_const(0), y = aff_const(0);
+            lin(l, e->args[0], 1, &x);
+            lin(l, e->args[1], 1, &y);
+            if (x.ok && y.ok && (y.n == 0 || x.n == 0)) {
+                const IvAff *var = y.n == 0 ? &x : &y;
+                int64_t k = y.n == 0 ? y.c : x.c;
+                if (!__builtin_mul_overflow(k, scale, &v)) {
+                    add_scaled(a, var, v);
+                    return;
+                }
+            }
+            break;
+        }
+        case IR_FLOORDIV:
+        case IR_FLOORMOD: {
+            if (!const_pos(e->args[1], &c))
+                break;
+            const IrExpr *x = e->args[0];
+            int64_t b, bc;
+            /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
+            if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
+                (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
+                l->fired = true;
+                lin_divmod(l, e, e->op, x->args[0], e->op == IR_FLOORDIV ? bc : c, scale, a);
+                return;
+            }
+            lin_divmod(l, e, e->op, x, c, scale, a);
+            return;
+        }
+        default: break;
+        }
+        break;
+    default: break;
+    }
+    add_term(a, e, scale);
+}
+
+/* (x fdiv c)*k*c + (x fmod c)*k = x*k. */
+static void recombine(IvLin *l, IvAff *a)
+{
+    for (int i = 0; i < a->n && a->ok; i++) {
+        const IrExpr *md = a->t[i].atom;
+        int64_t c, kc;
+        if (md->kind != IR_BINARY || md->op != IR_FLOORMOD || !const_pos(md->args[1], &c) ||
+            __builtin_mul_overflow(a->t[i].k, c, &kc))
+            continue;
+        for (int j = 0; j < a->n; j++) {
+            const IrExpr *dv = a->t[j].atom;
+            int64_t c2;
+            if (dv->kind != IR_BINARY || dv->op != IR_FLOORDIV || !const_pos(dv->args[1], &c2) ||
+                c2 != c || a->t[j].k != kc || !ir_expr_equal(dv->args[0], md->args[0]))
+                continue;
+            int64_t k = a->t[i].k;
+            add_term(a, dv, -kc);
+            add_term(a, md, -k);
+            lin(l, md->args[0], k, a);
+            l->fired = true;
+            i = -1;
+            break;
+        }
+    }
+}
+
+static IvAff linearize(IvLin *l, const IrExpr *e)
+{
+    IvAff a = aff_const(0);
+    lin(l, e, 1, &a);
+    recombine(l, &a);
+    return a;
+}
+
+/* ---- proofs ---- */
+
+/* Whether an atom left after elimination is known to be >= 0. */
+static bool atom_nonneg(IvLin *l, const IrExpr *atom, int depth)
+{
+    if (atom->kind == IR_VARREF)
+        return atom->var->kind == IR_VAR_SIZE;
+    int64_t c;
+    if (atom->kind == IR_BINARY && atom->op == IR_FLOORMOD && const_pos(atom->args[1], &c))
+        return true;
+    if (atom->kind == IR_BINARY && atom->op == IR_FLOORDIV && const_pos(atom->args[1], &c))
+        return prove_nonneg(l, linearize(l, atom->args[0]), depth + 1);
+    return false;
+}
+
+static bool final_check(IvLin *l, const IvAff *g, int depth)
+{
+    if (g->c < 0)
+        return false;
+    for (int i = 0; i < g->n; i++)
+        if (g->t[i].k < 0 || !atom_nonneg(l, g->t[i].atom, depth))
+            return false;
+    return true;
+}
+
+static IvAff without(const IvAff *g, int i)
+{
+    IvAff r = *g;
+    r.t[i] = r.t[--r.n];
+    return r;
+}
+
+/* g with term i replaced by its coefficient times e. */
+static IvAff replace(IvLin *l, const IvAff *g, int i, const IrExpr *e)
+{
+    IvAff r = without(g, i);
+    lin(l, e, g->t[i].k, &r);
+    return r;
+}
+
+/* The term of g whose atom is the innermost loop index in scope, or -1. */
+static int innermost_loop(IvLin *l, const IvAff *g, const IvScope **scope)
+{
+    int best = -1, best_at = -1;
+    for (int i = 0; i < g->n; i++) {
+        const IrExpr *a = g->t[i].atom;
+        int at;
+        const IvScope *s;
+        if (a->kind == IR_VARREF && (s = find_scope(l->ctx, a->var, IV_SCOPE_LOOP, &at)) && at > best_at) {
+            best = i;
+            best_at = at;
+            *scope = s;
+        }
+    }
+    return best;
+}
+
+static bool eliminate_loop(IvLin *l, const IvAff *g, int i, const IvScope *s, int depth)
+{
+    IvAff r = without(g, i);
+    lin(l, s->lo, g->t[i].k, &r);
+    if (g->t[i].k < 0) {  /* upper bound: lo + extent - 1 */
+        lin(l, s->extent, g->t[i].k, &r);
+        int64_t v;
+        if (__builtin_mul_overflow(g->t[i].k, -1, &v))
+            return false;
+        add_const(&r, v);
+    }
+    return prove_nonneg(l, r, depth + 1);
+}
+
+/* min(a, b) <= a, b and min is one of them; max likewise. */
+static bool eliminate_minmax(IvLin *l, const IvAff *g, int i, int depth)
+{
+    const IrExpr *e = g->t[i].atom;
+    bool both = (e->op == IR_MIN) == (g->t[i].k > 0);
+    bool p0 = prove_nonneg(l, replace(l, g, i, e->args[0]), depth + 1);
+    if (p0 != both)
+        return p0;
+    return prove_nonneg(l, replace(l, g, i, e->args[1]), depth + 1);
+}
+
+/* q = x fdiv c satisfies x - c + 1 <= c*q <= x: c*g is bounded below by
+ * replacing c*q with the bound that its coefficient's sign calls for. */
+static bool eliminate_fdiv(IvLin *l, const IvAff *g, int i, int64_t c, int depth)
+{
+    IvAff r = aff_const(0);
+    IvAff rest = without(g, i);
+    add_scaled(&r, &rest, c);
+    int64_t k = g->t[i].k, v;
+    lin(l, g->t[i].atom->args[0], k, &r);
+    if (k > 0) {
+        if (__builtin_mul_overflow(k, 1 - c, &v))
+            return false;
+        add_const(&r, v);
+    }
+    return prove_nonneg(l, r, depth + 1);
+}
+
+static bool prove_nonneg(IvLin *l, IvAff g, int depth)
+{
+    if (!g.ok || depth > IV_MAX_DEPTH || --l->budget < 0)
+        return false;
+    const IvScope *s = NULL;
+    int i = innermost_loop(l, &g, &s);
+    if (i >= 0)
+        return eliminate_loop(l, &g, i, s, depth);
+    int64_t c;
+    for (i = 0; i < g.n; i++) {
+        const IrExpr *e = g.t[i].atom;
+        if (e->kind != IR_BINARY)
+            continue;
+        if (e->op == IR_MIN || e->op == IR_MAX)
+            return eliminate_minmax(l, &g, i, depth);
+        if (e->op == IR_FLOORMOD && const_pos(e->args[1], &c)) {
+            IvAff r = without(&g, i);
+            if (g.t[i].k < 0 && !__builtin_mul_overflow(g.t[i].k, c - 1, &c))
+                add_const(&r, c);
+            return prove_nonneg(l, r, depth + 1);
+        }
+    }
+    if (final_check(l, &g, depth))
+        return true;
+    for (i = 0; i < g.n; i++) {
+        const IrExpr *e = g.t[i].atom;
+        if (e->kind == IR_BINARY && e->op == IR_FLOORDIV && const_pos(e->args[1], &c))
+            return eliminate_fdiv(l, &g, i, c, depth);
+    }
+    return false;
+}
+
+/* g >= 0 directly, or g - f >= 0 for a fact f >= 0 in scope. */
+static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off)
+{
+    IvLin l = {.ctx = c, .interval = true, .budget = IV_BUDGET};
+    IvAff g = linearize(&l, hi);
+    IvAff gl = linearize(&l, lo);
+    add_scaled(&g, &gl, -1);
+    add_const(&g, -off);
+    if (prove_nonneg(&l, g, 0))
+        return true;
+    for (int i = 0; i < c->len; i++) {
+        const IvScope *s = &c->items[i];
+        if (s->kind != IV_SCOPE_FACT)
+            continue;
+        IvAff r = g;
+        IvAff fh = linearize(&l, s->rhs), fl = linearize(&l, s->lhs);
+        add_scaled(&r, &fh, -1);
+        add_scaled(&r, &fl, 1);
+        add_const(&r, s->off);
+        if (prove_nonneg(&l, r, 0))
+            return true;
+    }
+    return false;
+}
+
+bool iv_prove_ge(const IvCtx *c, const IrExpr *e, int64_t k)
+{
+    return e->type == ELEM_I64 && prove_goal(c, e, ir_index(c->f, k), 0);
+}
+
+bool iv_prove_le(const IvCtx *c, const IrExpr *e, int64_t k)
+{
+    return e->type == ELEM_I64 && prove_goal(c, ir_index(c->f, k), e, 0);
+}
+
+/* a op b for i64 a and b. */
+static IvTruth prove_cmp(const IvCtx *c, IrOp op, const IrExpr *a, const IrExpr *b)
+{
+    switch (op) {
+    case IR_LT: return prove_goal(c, b, a, 1) ? IV_TRUE : prove_goal(c, a, b, 0) ? IV_FALSE : IV_UNKNOWN;
+    case IR_LE: return prove_goal(c, b, a, 0) ? IV_TRUE : prove_goal(c, a, b, 1) ? IV_FALSE : IV_UNKNOWN;
+    case IR_GT: return prove_cmp(c, IR_LT, b, a);
+    case IR_GE: return prove_cmp(c, IR_LE, b, a);
+    case IR_EQ:
+        if (prove_goal(c, a, b, 0) && prove_goal(c, b, a, 0))
+            return IV_TRUE;
+        return prove_goal(c, a, b, 1) || prove_goal(c, b, a, 1) ? IV_FALSE : IV_UNKNOWN;
+    case IR_NE: {
+        IvTruth t = prove_cmp(c, IR_EQ, a, b);
+        return t == IV_TRUE ? IV_FALSE : t == IV_FALSE ? IV_TRUE : IV_UNKNOWN;
+    }
+    default: return IV_UNKNOWN;
+    }
+}
+
+IvTruth iv_prove(const IvCtx *c, const IrExpr *cond)
+{
+    int64_t v;
+    if (ir_const_int(cond, &v))
+        return v ? IV_TRUE : IV_FALSE;
+    if (cond->kind == IR_UNARY && cond->op == IR_NOT) {
+        IvTruth t = iv_prove(c, cond->args[0]);
+        return t == IV_TRUE ? IV_FALSE : t == IV_FALSE ? IV_TRUE : IV_UNKNOWN;
+    }
+    if (cond->kind != IR_BINARY)
+        return IV_UNKNOWN;
+    if (cond->op == IR_AND || cond->op == IR_OR) {
+        IvTruth x = iv_prove(c, cond->args[0]);
+        IvTruth short_circuit = cond->op == IR_AND ? IV_FALSE : IV_TRUE;
+        if (x == short_circuit)
+            return x;
+        IvTruth y = iv_prove(c, cond->args[1]);
+        if (y == short_circuit)
+            return y;
+        return x == y ? x : IV_UNKNOWN;
+    }
+    if (is_cmp(cond->op) && cond->args[0]->type == ELEM_I64)
+        return prove_cmp(c, cond->op, cond->args[0], cond->args[1]);
+    return IV_UNKNOWN;
+}
+
+/* ---- rewriting ---- */
+
+int iv_expr_nodes(const IrExpr *e)
+{
+    int n = 1;
+    for (int i = 0; i < e->nargs; i++)
+        n += iv_expr_nodes(e->args[i]);
+    return n;
+}
+
+IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller)
+{
+    if (e->type != ELEM_I64)
+        return NULL;
+    IvLin l = {.ctx = c, .interval = false, .budget = IV_BUDGET};
+    IvAff a = linearize(&l, e);
+    if (!a.ok)
+        return NULL;
+    IrExpr *r = aff_expr(c->f, &a);
+    if (only_if_smaller && !l.fired && iv_expr_nodes(r) >= iv_expr_nodes(e))
+        return NULL;
+    return r;
+}
+
+/* ---- assumptions ---- */
+
+/* An assume (sema-checked: sizes, params, integer literals, arithmetic,
+ * comparisons, &&) as an IR condition; NULL for a name that is neither. */
+static IrExpr *assume_expr(IrFunc *f, const Expr *e)
+{
+    static const IrOp ops[] = {
+        [OP_ADD] = IR_ADD, [OP_SUB] = IR_SUB, [OP_MUL] = IR_MUL, [OP_DIV] = IR_DIV,
+        [OP_REM] = IR_REM, [OP_EQ] = IR_EQ,   [OP_NE] = IR_NE,   [OP_LT] = IR_LT,
+        [OP_LE] = IR_LE,   [OP_GT] = IR_GT,   [OP_GE] = IR_GE,   [OP_AND] = IR_AND,
+    };
+    switch (e->kind) {
+    case EXPR_INT: return ir_index(f, e->ival);
+    case EXPR_NAME:
+        for (int i = 0; i < f->nsizes; i++)
+            if (strcmp(f->sizes[i]->name, e->name.name) == 0)
+                return ir_ref(f, f->sizes[i]);
+        for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
+            if (strcmp(f->schedule->params[i]->name.name, e->name.name) == 0)
+                return ir_index(f, f->schedule->params[i]->value);
+        return NULL;
+    case EXPR_UNARY: {
+        IrExpr *a = e->op == OP_NEG ? assume_expr(f, e->args[0]) : NULL;
+        return a ? ir_unary(f, IR_NEG, a) : NULL;
+    }
+    case EXPR_BINARY: {
+        if (e->op == OP_OR)
+            return NULL;
+        IrExpr *a = assume_expr(f, e->args[0]), *b = assume_expr(f, e->args[1]);
+        return a && b ? ir_binary(f, ops[e->op], a, b) : NULL;
+    }
+    default: return NULL;
+    }
+}
+
+int iv_assumes(IrFunc *f, IrExpr ***out)
+{
+    const Schedule *s = f->schedule;
+    int n = 0;
+    *out = ARENA_ARRAY(f->arena, IrExpr *, s && s->nassumes ? s->nassumes : 1);
+    for (int i = 0; s && i < s->nassumes; i++) {
+        IrExpr *e = assume_expr(f, s->assumes[i]);
+        if (e)
+            (*out)[n++] = e;
+    }
+    return n;
+}
+
+void iv_init(IvCtx *c, IrFunc *f)
+{
+    *c = (IvCtx){.f = f};
+    IrExpr **conds;
+    int n = iv_assumes(f, &conds);
+    for (int i = 0; i < n; i++)
+        iv_push_fact(c, conds[i]);
+}
