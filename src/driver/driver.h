@@ -52,7 +52,8 @@ typedef struct DumpOptions {
 /* Whether `name` names a pass of the pass list ("lower" included). */
 bool pipeline_has_pass(const char *name);
 /* Lowers kernel k for the front end's target with its schedule and runs the pass
- * list, verifying after each pass. NULL after diagnostics. */
+ * list, verifying after each pass; with dump->after, stops after that pass.
+ * NULL after diagnostics. */
 IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump);
 
 /* Output written to a temporary file beside the path and renamed on success. */

@@ -223,7 +223,7 @@ static int emit_ir(Frontend *fe, const Options *opt)
         IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);
         if (!f)
             ok = false;
-        else
+        else if (!dump.after)   /* --dump=after:PASS shows that pass's IR only */
             ir_print(out.f, f);
     }
     return output_close(&out, ok) ? 0 : EXIT_INPUT;

@@ -4,6 +4,8 @@
  *         -> simplify -> hoist -> strength-reduce -> dce -> flatten -> simplify
  *
  * Each pass is logged by name in dumps; a pass that changed nothing says so.
+ * --dump=after:PASS stops the pipeline after PASS (its first run), so a golden
+ * test of one pass does not change when a later pass does.
  * The verifier runs after every pass unless built with NDEBUG. */
 #include <string.h>
 
@@ -41,9 +43,11 @@ static void dump_after(const DumpOptions *dump, const char *pass, bool changed, 
         return;
     if (!changed && strcmp(pass, "lower") != 0) {
         fprintf(dump->out, "-- after %s: %s unchanged\n", pass, f->kernel->name.name);
-        return;
+        if (dump->all)
+            return;
+    } else {
+        fprintf(dump->out, "-- after %s:\n", pass);
     }
-    fprintf(dump->out, "-- after %s:\n", pass);
     ir_print(dump->out, f);
 }
 
@@ -75,6 +79,8 @@ IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump)
     dump_after(dump, "lower", true, f);
     if (!verified(fe, f, "lower"))
         return NULL;
+    if (dump && dump->after && strcmp(dump->after, "lower") == 0)
+        return f;
     PassCtx ctx = {.diag = &fe->diag, .checked = &fe->checked, .record = rec, .arena = &fe->arena};
     for (int i = 0; i < NPASSES; i++) {
         int errors = fe->diag.nerrors;
@@ -84,6 +90,8 @@ IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump)
         dump_after(dump, pass_list[i].name, changed, f);
         if (!verified(fe, f, pass_list[i].name))
             return NULL;
+        if (dump && dump->after && strcmp(dump->after, pass_list[i].name) == 0)
+            return f;
     }
     return f;
 }
