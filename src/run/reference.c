@@ -108,15 +108,18 @@ static RefVal pass_through(double x, const RefVal *from, int nfrom)
     return r;
 }
 
-/* A float value v converted to float type t (a cast or a store): exact values
- * are rounded as the kernel rounds them (bit for bit the same); an inexact
- * value keeps its f64 value, except that f16 and bf16 round, and the
- * conversion counts as one more rounding when it can change the value. */
-static RefVal convert_float(RefVal v, ElemType t)
+/* A float value v of arithmetic type from converted to float type t (a cast
+ * or a store). Widening (f32 to f32 or f64) changes nothing. Exact values are
+ * rounded as the kernel rounds them (bit for bit the same); an inexact value
+ * keeps its f64 value, except that f16 and bf16 round, and a narrowing
+ * conversion counts as one more rounding. */
+static RefVal convert_float(RefVal v, ElemType from, ElemType t)
 {
     double r = num_round_float(v.f, t);
     if (v.n == 0)
         return exact_f(r);
+    if ((t == ELEM_F32 && from == ELEM_F32) || t == ELEM_F64)
+        return v;
     if (t == ELEM_F16 || t == ELEM_BF16)
         v.f = r;
     else
@@ -312,7 +315,7 @@ static RefVal eval_cast(RefCtx *c, const Expr *e)
     ElemType to = e->cast;
     if (elem_is_float(to)) {
         if (elem_is_float(x->type))
-            return convert_float(v, to);
+            return convert_float(v, x->type, to);
         return int_to_float(v.i, to);
     }
     if (elem_is_float(x->type))
