@@ -84,6 +84,7 @@ test: deps
 	ACCL_TIME_LIMIT_MS=$(TIME_LIMIT_MS) bash tests/badinput.sh $(BUILD)/accl || failed="$$failed badinput"; \
 	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
+	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
