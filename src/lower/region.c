@@ -1,0 +1,888 @@
+/* Region analysis (see region.h): symbolic interval arithmetic over index
+ * expressions. A value is bounded by an interval [lo, hi] of affine forms over
+ * the fixed variables, with a stride: every value is lo + stride * t. The
+ * region's extent in a dimension is (hi - lo) / stride + 1, which must be a
+ * constant: the symbolic parts of lo and hi cancel. */
+#include "lower/region.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { AFF_MAX = 16 };
+
+/* c + sum coef[i] * atom[i]; atoms are fixed i64 expressions (a variable's
+ * reference, or an opaque expression such as fdiv(bi, 3)). */
+typedef struct Aff {
+    int64_t c;
+    int n;
+    const IrExpr *atom[AFF_MAX];
+    int64_t coef[AFF_MAX];
+} Aff;
+
+typedef struct Ival {
+    Aff lo, hi;
+    int64_t stride;        /* 0 for a single value */
+} Ival;
+
+typedef struct RegionCtx {
+    IrFunc *f;
+    const RegionLets *lets;
+    IrStmt **loop_of;      /* by var id: the loop declaring it, in the analysed tree */
+    bool *varies;          /* by var id */
+    bool failed;
+    bool inexact;          /* a bound was widened (fdiv, fmod) */
+    const char *bad_var;   /* the variable a non-constant extent depends on */
+    int depth;             /* let chains looked through */
+} RegionCtx;
+
+/* ---- affine forms ---- */
+
+static Aff aff_const(int64_t c)
+{
+    Aff a;
+    memset(&a, 0, sizeof a);
+    a.c = c;
+    return a;
+}
+
+static bool aff_is_const(const Aff *a) { return a->n == 0; }
+
+static void aff_add_term(RegionCtx *cx, Aff *a, const IrExpr *atom, int64_t coef)
+{
+    for (int i = 0; i < a->n; i++) {
+        if (ir_expr_equal(a->atom[i], atom)) {
+            a->coef[i] += coef;
+            if (a->coef[i] == 0) {
+                a->n--;
+                a->atom[i] = a->atom[a->n];
+                a->coef[i] = a->coef[a->n];
+            }
+            return;
+        }
+    }
+    if (coef == 0)
+        return;
+    if (a->n == AFF_MAX) {
+        cx->failed = true;
+        return;
+    }
+    a->atom[a->n] = atom;
+    a->coef[a->n++] = coef;
+}
+
+/* a + k * b */
+static Aff aff_axpy(RegionCtx *cx, const Aff *a, int64_t k, const Aff *b)
+{
+    Aff r = *a;
+    r.c += k * b->c;
+    for (int i = 0; i < b->n; i++)
+        aff_add_term(cx, &r, b->atom[i], k * b->coef[i]);
+    return r;
+}
+
+static Aff aff_scale(RegionCtx *cx, const Aff *a, int64_t k)
+{
+    Aff z = aff_const(0);
+    return aff_axpy(cx, &z, k, a);
+}
+
+static bool aff_divisible(const Aff *a, int64_t k)
+{
+    if (a->c % k)
+        return false;
+    for (int i = 0; i < a->n; i++)
+        if (a->coef[i] % k)
+            return false;
+    return true;
+}
+
+static Aff aff_div_exact(const Aff *a, int64_t k)
+{
+    Aff r = *a;
+    r.c /= k;
+    for (int i = 0; i < r.n; i++)
+        r.coef[i] /= k;
+    return r;
+}
+
+/* The first atom of a that is a variable, for messages. */
+static const char *aff_some_var(const Aff *a)
+{
+    for (int i = 0; i < a->n; i++)
+        if (a->atom[i]->kind == IR_VARREF)
+            return a->atom[i]->var->name;
+    return NULL;
+}
+
+/* An i64 expression computing a: atoms in order, then the constant. */
+static IrExpr *aff_to_expr(IrFunc *f, const Aff *a)
+{
+    IrExpr *e = NULL;
+    for (int i = 0; i < a->n; i++) {
+        int64_t k = a->coef[i];
+        IrExpr *t = ir_expr_copy(f, a->atom[i]);
+        if (k != 1 && k != -1)
+            t = ir_binary(f, IR_MUL, t, ir_index(f, k < 0 ? -k : k));
+        if (!e)
+            e = k < 0 ? ir_unary(f, IR_NEG, t) : t;
+        else
+            e = ir_binary(f, k < 0 ? IR_SUB : IR_ADD, e, t);
+    }
+    if (!e)
+        return ir_index(f, a->c);
+    if (a->c)
+        e = ir_binary(f, a->c < 0 ? IR_SUB : IR_ADD, e, ir_index(f, a->c < 0 ? -a->c : a->c));
+    return e;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    a = a < 0 ? -a : a;
+    b = b < 0 ? -b : b;
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static int64_t floordiv64(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* ---- intervals ---- */
+
+static Ival ival_point(Aff a)
+{
+    Ival v = {.lo = a, .hi = a, .stride = 0};
+    return v;
+}
+
+static bool ival_is_point(const Ival *v) { return v->stride == 0; }
+
+/* hi - lo as a constant, or false when it is symbolic. */
+static bool ival_width(RegionCtx *cx, const Ival *v, int64_t *w)
+{
+    Aff d = aff_axpy(cx, &v->hi, -1, &v->lo);
+    if (!aff_is_const(&d)) {
+        if (!cx->bad_var)
+            cx->bad_var = aff_some_var(&d);
+        return false;
+    }
+    *w = d.c;
+    return true;
+}
+
+static Ival eval(RegionCtx *cx, const IrExpr *e);
+
+/* A fixed value: the expression itself (lets resolved) is an atom. */
+static IrExpr *resolve(RegionCtx *cx, const IrExpr *e);
+
+static Ival eval_atom(RegionCtx *cx, const IrExpr *e)
+{
+    Aff a = aff_const(0);
+    aff_add_term(cx, &a, resolve(cx, e), 1);
+    return ival_point(a);
+}
+
+static IrExpr *resolve(RegionCtx *cx, const IrExpr *e)
+{
+    if (e->kind == IR_VARREF && e->var->id < cx->lets->n && cx->lets->def[e->var->id] &&
+        cx->depth < 1000) {
+        cx->depth++;
+        IrExpr *r = resolve(cx, cx->lets->def[e->var->id]);
+        cx->depth--;
+        return r;
+    }
+    IrExpr *c = ir_expr_copy(cx->f, e);
+    for (int i = 0; i < c->nargs; i++)
+        c->args[i] = resolve(cx, e->args[i]);
+    return c;
+}
+
+/* A varying loop variable: [lo, lo + extent - 1], stride 1. */
+static Ival eval_loop_var(RegionCtx *cx, const IrStmt *loop)
+{
+    Ival lo = eval(cx, loop->lo), ext = eval(cx, loop->extent);
+    int64_t w;
+    if (ival_width(cx, &ext, &w) && aff_is_const(&ext.lo) && ext.lo.c == 1 && w == 0)
+        return lo;
+    Ival r = lo;
+    r.hi = aff_axpy(cx, &lo.hi, 1, &ext.hi);
+    r.hi.c -= 1;
+    r.stride = gcd64(lo.stride, 1);
+    return r;
+}
+
+static Ival eval_var(RegionCtx *cx, const IrExpr *e)
+{
+    int id = e->var->id;
+    if (id < cx->lets->n && cx->lets->def[id] && cx->depth < 1000) {
+        cx->depth++;
+        Ival r = eval(cx, cx->lets->def[id]);
+        cx->depth--;
+        return r;
+    }
+    if (cx->varies[id] && cx->loop_of[id])
+        return eval_loop_var(cx, cx->loop_of[id]);
+    return eval_atom(cx, e);
+}
+
+static Ival eval_add(RegionCtx *cx, const Ival *a, const Ival *b, int sign)
+{
+    Ival r;
+    r.lo = aff_axpy(cx, &a->lo, sign, sign > 0 ? &b->lo : &b->hi);
+    r.hi = aff_axpy(cx, &a->hi, sign, sign > 0 ? &b->hi : &b->lo);
+    r.stride = gcd64(a->stride, b->stride);
+    return r;
+}
+
+static Ival eval_scale(RegionCtx *cx, const Ival *a, int64_t k)
+{
+    Ival r;
+    r.lo = aff_scale(cx, k >= 0 ? &a->lo : &a->hi, k);
+    r.hi = aff_scale(cx, k >= 0 ? &a->hi : &a->lo, k);
+    r.stride = a->stride * (k < 0 ? -k : k);
+    return r;
+}
+
+static bool const_point(const Ival *v, int64_t *k)
+{
+    if (!ival_is_point(v) || !aff_is_const(&v->lo))
+        return false;
+    *k = v->lo.c;
+    return true;
+}
+
+/* fdiv(x, k), k > 0: exact when x's low end and stride are multiples of k;
+ * otherwise [fdiv(lo, k), fdiv(lo, k) + ceil(width / k)], stride 1. */
+static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+{
+    int64_t w;
+    if (ival_is_point(a) && aff_is_const(&a->lo))
+        return ival_point(aff_const(floordiv64(a->lo.c, k)));
+    if (ival_is_point(a))
+        return eval_atom(cx, e);
+    if (aff_divisible(&a->lo, k) && a->stride % k == 0) {
+        Ival r = {.lo = aff_div_exact(&a->lo, k), .hi = aff_div_exact(&a->hi, k),
+                  .stride = a->stride / k};
+        return r;
+    }
+    if (!ival_width(cx, a, &w)) {
+        cx->failed = true;
+        return *a;
+    }
+    cx->inexact = true;
+    Ival r;
+    if (aff_is_const(&a->lo)) {
+        r.lo = aff_const(floordiv64(a->lo.c, k));
+    } else {
+        r.lo = aff_const(0);
+        aff_add_term(cx, &r.lo, ir_binary(cx->f, IR_FLOORDIV, aff_to_expr(cx->f, &a->lo),
+                                           ir_index(cx->f, k)), 1);
+    }
+    r.hi = r.lo;
+    r.hi.c += (w + k - 1) / k;
+    r.stride = 1;
+    return r;
+}
+
+/* fmod(x, k), k > 0: x itself when x's low end is a multiple of k and its
+ * width is below k; otherwise [0, k - 1]. */
+static Ival eval_floormod(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+{
+    int64_t w;
+    if (ival_is_point(a) && aff_is_const(&a->lo))
+        return ival_point(aff_const(a->lo.c - floordiv64(a->lo.c, k) * k));
+    if (ival_is_point(a))
+        return eval_atom(cx, e);
+    if (aff_divisible(&a->lo, k) && ival_width(cx, a, &w) && w < k) {
+        Ival r = {.lo = aff_const(0), .hi = aff_const(w), .stride = a->stride};
+        return r;
+    }
+    cx->inexact = true;
+    Ival r = {.lo = aff_const(0), .hi = aff_const(k - 1), .stride = 1};
+    return r;
+}
+
+static Ival eval_binary(RegionCtx *cx, const IrExpr *e)
+{
+    Ival a = eval(cx, e->args[0]), b = eval(cx, e->args[1]);
+    int64_t k;
+    switch (e->op) {
+    case IR_ADD: return eval_add(cx, &a, &b, 1);
+    case IR_SUB: return eval_add(cx, &a, &b, -1);
+    case IR_MUL:
+        if (const_point(&b, &k))
+            return eval_scale(cx, &a, k);
+        if (const_point(&a, &k))
+            return eval_scale(cx, &b, k);
+        break;
+    case IR_FLOORDIV:
+        if (const_point(&b, &k) && k > 0)
+            return eval_floordiv(cx, e, &a, k);
+        break;
+    case IR_FLOORMOD:
+        if (const_point(&b, &k) && k > 0)
+            return eval_floormod(cx, e, &a, k);
+        break;
+    default: break;
+    }
+    if (ival_is_point(&a) && ival_is_point(&b))
+        return eval_atom(cx, e);
+    cx->failed = true;
+    return a;
+}
+
+/* Index expressions: + - * by constants, fdiv and fmod by positive constants;
+ * any other fixed expression is an atom; anything else fails. */
+static Ival eval(RegionCtx *cx, const IrExpr *e)
+{
+    switch (e->kind) {
+    case IR_INT: return ival_point(aff_const(e->ival));
+    case IR_VARREF: return eval_var(cx, e);
+    case IR_BINARY: return eval_binary(cx, e);
+    case IR_UNARY:
+        if (e->op == IR_NEG) {
+            Ival a = eval(cx, e->args[0]);
+            return eval_scale(cx, &a, -1);
+        }
+        break;
+    default: break;
+    }
+    bool fixed = true;
+    for (int i = 0; i < e->nargs; i++) {
+        Ival a = eval(cx, e->args[i]);
+        fixed = fixed && ival_is_point(&a);
+    }
+    if (fixed)
+        return eval_atom(cx, e);
+    cx->failed = true;
+    return ival_point(aff_const(0));
+}
+
+/* ---- lets and loops ---- */
+
+static void collect_lets(RegionLets *lets, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *s = b->items[i];
+        if (s->kind == IR_LET && s->var->id < lets->n)
+            lets->def[s->var->id] = s->value;
+        collect_lets(lets, &s->body);
+        collect_lets(lets, &s->else_body);
+    }
+}
+
+void region_lets_init(RegionLets *lets, IrFunc *f)
+{
+    lets->n = f->nvars;
+    lets->def = ARENA_ARRAY(f->arena, const IrExpr *, f->nvars + 1);
+    memset(lets->def, 0, sizeof *lets->def * (size_t)(f->nvars + 1));
+    collect_lets(lets, &f->body);
+}
+
+IrStmt *region_find_loop(IrStmt *s, const char *name)
+{
+    if (!s)
+        return NULL;
+    if (s->kind == IR_LOOP && strcmp(s->var->name, name) == 0)
+        return s;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++) {
+            IrStmt *r = region_find_loop(bs[k]->items[i], name);
+            if (r)
+                return r;
+        }
+    return NULL;
+}
+
+bool region_contains(const IrStmt *outer, const IrStmt *inner)
+{
+    if (outer == inner)
+        return true;
+    const IrBlock *bs[2] = {&outer->body, &outer->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (region_contains(bs[k]->items[i], inner))
+                return true;
+    return false;
+}
+
+static bool is_warp_or_thread(const IrStmt *s)
+{
+    return s->loop_kind == IR_BOUND && s->hw >= HW_WARP_X && s->hw <= HW_THREAD_Z;
+}
+
+/* Marks the loops of the tree under s: every loop under L varies (inside is
+ * true there), and per block also warp and thread loops anywhere. */
+static void mark_loops(RegionCtx *cx, IrStmt *s, const IrStmt *L, bool inside, bool per_block)
+{
+    if (s->kind == IR_LOOP) {
+        cx->loop_of[s->var->id] = s;
+        cx->varies[s->var->id] = inside || (per_block && is_warp_or_thread(s));
+        if (s == L)
+            inside = true;
+    }
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            mark_loops(cx, bs[k]->items[i], L, inside, per_block);
+}
+
+static void ctx_init(RegionCtx *cx, IrFunc *f, const RegionLets *lets)
+{
+    memset(cx, 0, sizeof *cx);
+    cx->f = f;
+    cx->lets = lets;
+    cx->loop_of = ARENA_ARRAY(f->arena, IrStmt *, f->nvars + 1);
+    cx->varies = ARENA_ARRAY(f->arena, bool, f->nvars + 1);
+    memset(cx->loop_of, 0, sizeof *cx->loop_of * (size_t)(f->nvars + 1));
+    memset(cx->varies, 0, sizeof *cx->varies * (size_t)(f->nvars + 1));
+}
+
+/* ---- accesses ---- */
+
+typedef struct Acc {
+    RegionCtx *cx;
+    const IrBuffer *buf;
+    int ndims;
+    Ival *box;             /* the union so far */
+    bool any;
+    bool read, written;
+    int bad_dim;
+} Acc;
+
+/* Joins v into dimension d of the box: the low ends must differ by a constant. */
+static void acc_join(Acc *ac, int d, const Ival *v)
+{
+    RegionCtx *cx = ac->cx;
+    if (!ac->any) {
+        ac->box[d] = *v;
+        return;
+    }
+    Ival *b = &ac->box[d];
+    Aff dlo = aff_axpy(cx, &v->lo, -1, &b->lo), dhi = aff_axpy(cx, &v->hi, -1, &b->hi);
+    if (!aff_is_const(&dlo) || !aff_is_const(&dhi)) {
+        if (!cx->bad_var)
+            cx->bad_var = aff_some_var(aff_is_const(&dlo) ? &dhi : &dlo);
+        cx->failed = true;
+        ac->bad_dim = d;
+        return;
+    }
+    int64_t stride = gcd64(gcd64(b->stride, v->stride), dlo.c);
+    if (dlo.c < 0)
+        b->lo = v->lo;
+    if (dhi.c > 0)
+        b->hi = v->hi;
+    b->stride = stride;
+}
+
+static void acc_index(Acc *ac, IrExpr **idx, int n)
+{
+    RegionCtx *cx = ac->cx;
+    if (n != ac->ndims || cx->failed)
+        return;
+    Ival *vs = ARENA_ARRAY(cx->f->arena, Ival, n + 1);
+    for (int d = 0; d < n; d++) {
+        vs[d] = eval(cx, idx[d]);
+        if (cx->failed) {
+            ac->bad_dim = d;
+            return;
+        }
+    }
+    for (int d = 0; d < n && !cx->failed; d++)
+        acc_join(ac, d, &vs[d]);
+    ac->any = true;
+}
+
+static void acc_expr(Acc *ac, const IrExpr *e)
+{
+    for (int i = 0; i < e->nargs; i++)
+        acc_expr(ac, e->args[i]);
+    if (e->kind == IR_LOAD && e->buf == ac->buf) {
+        ac->read = true;
+        acc_index(ac, e->args, e->nargs);
+    }
+}
+
+/* A copy's box as an access: origin + [0, extent). */
+static void acc_copy_side(Acc *ac, IrExpr **origin, const int64_t *extent)
+{
+    RegionCtx *cx = ac->cx;
+    Ival *vs = ARENA_ARRAY(cx->f->arena, Ival, ac->ndims + 1);
+    for (int d = 0; d < ac->ndims; d++) {
+        vs[d] = eval(cx, origin[d]);
+        if (extent[d] > 1) {
+            vs[d].hi.c += extent[d] - 1;
+            vs[d].stride = gcd64(vs[d].stride, 1);
+        }
+    }
+    for (int d = 0; d < ac->ndims && !cx->failed; d++)
+        acc_join(ac, d, &vs[d]);
+    ac->any = true;
+}
+
+static void acc_block(Acc *ac, const IrBlock *b);
+
+static void acc_stmt(Acc *ac, const IrStmt *s)
+{
+    switch (s->kind) {
+    case IR_LOOP:
+        acc_expr(ac, s->lo);
+        acc_expr(ac, s->extent);
+        break;
+    case IR_STORE:
+        for (int i = 0; i < s->nidx; i++)
+            acc_expr(ac, s->idx[i]);
+        acc_expr(ac, s->value);
+        if (s->buf == ac->buf) {
+            ac->written = true;
+            acc_index(ac, s->idx, s->nidx);
+        }
+        break;
+    case IR_LET: acc_expr(ac, s->value); break;
+    case IR_IF: acc_expr(ac, s->cond); break;
+    case IR_COPY:
+        if (s->copy.src == ac->buf) {
+            ac->read = true;
+            acc_copy_side(ac, s->copy.src_origin, s->copy.extent);
+        }
+        if (s->copy.dst == ac->buf) {
+            ac->written = true;
+            acc_copy_side(ac, s->copy.dst_origin, s->copy.extent);
+        }
+        break;
+    case IR_ALLOC:
+    case IR_BARRIER: break;
+    }
+    acc_block(ac, &s->body);
+    acc_block(ac, &s->else_body);
+}
+
+static void acc_block(Acc *ac, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++)
+        acc_stmt(ac, b->items[i]);
+}
+
+bool region_compute(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
+                    const IrBuffer *buf, bool per_block, Region *out, RegionError *err)
+{
+    RegionCtx cx;
+    ctx_init(&cx, f, lets);
+    mark_loops(&cx, root, loop, false, per_block);
+    Acc ac = {.cx = &cx, .buf = buf, .ndims = buf->ndims, .bad_dim = 0};
+    ac.box = ARENA_ARRAY(f->arena, Ival, buf->ndims + 1);
+    acc_block(&ac, &loop->body);
+    out->buf = buf;
+    out->ndims = buf->ndims;
+    out->read = ac.read;
+    out->written = ac.written;
+    out->dims = ARENA_ARRAY(f->arena, RegionDim, buf->ndims + 1);
+    err->dim = ac.bad_dim;
+    err->var = NULL;
+    for (int d = 0; d < buf->ndims && !cx.failed; d++) {
+        RegionDim *rd = &out->dims[d];
+        int64_t w = 0;
+        if (!ac.any) {
+            rd->min = ir_index(f, 0);
+            rd->stride = rd->extent = 1;
+            continue;
+        }
+        if (!ival_width(&cx, &ac.box[d], &w)) {
+            cx.failed = true;
+            err->dim = d;
+            break;
+        }
+        rd->stride = ac.box[d].stride > 0 ? ac.box[d].stride : 1;
+        rd->extent = w / rd->stride + 1;
+        rd->min = aff_to_expr(f, &ac.box[d].lo);
+    }
+    if (cx.failed) {
+        err->var = cx.bad_var;
+        return false;
+    }
+    return true;
+}
+
+IrExpr *region_offset(IrFunc *f, const Region *r, int d, IrExpr *idx)
+{
+    const RegionDim *rd = &r->dims[d];
+    int64_t m;
+    IrExpr *off = ir_const_int(rd->min, &m) && m == 0
+                      ? idx
+                      : ir_binary(f, IR_SUB, idx, ir_expr_copy(f, rd->min));
+    if (rd->stride > 1)
+        off = ir_binary(f, IR_FLOORDIV, off, ir_index(f, rd->stride));
+    return off;
+}
+
+/* ---- first written with = ---- */
+
+static bool expr_reads(const IrExpr *e, const IrBuffer *b)
+{
+    if (e->kind == IR_LOAD && e->buf == b)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (expr_reads(e->args[i], b))
+            return true;
+    return false;
+}
+
+/* The accesses to b in the tree under s: their number, and the last store. */
+static int count_accesses(const IrStmt *s, const IrBuffer *b, const IrStmt **store)
+{
+    int n = 0;
+    switch (s->kind) {
+    case IR_LOOP: n += expr_reads(s->lo, b) + expr_reads(s->extent, b); break;
+    case IR_STORE:
+        for (int i = 0; i < s->nidx; i++)
+            n += expr_reads(s->idx[i], b);
+        n += expr_reads(s->value, b);
+        if (s->buf == b) {
+            n++;
+            *store = s;
+        }
+        break;
+    case IR_LET: n += expr_reads(s->value, b); break;
+    case IR_IF: n += expr_reads(s->cond, b); break;
+    case IR_COPY: n += (s->copy.src == b) + (s->copy.dst == b); break;
+    case IR_ALLOC:
+    case IR_BARRIER: break;
+    }
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            n += count_accesses(bs[k]->items[i], b, store);
+    return n;
+}
+
+/* The statements from s down to target (loops and ifs), target excluded;
+ * false when target sits in an else branch or is not under s. */
+static bool path_to(const IrStmt *s, const IrStmt *target, const IrStmt **path, int *n, int max)
+{
+    if (s == target)
+        return true;
+    if (*n == max)
+        return false;
+    path[(*n)++] = s;
+    for (int i = 0; i < s->body.len; i++)
+        if (path_to(s->body.items[i], target, path, n, max))
+            return true;
+    (*n)--;
+    return false;
+}
+
+static bool aff_equal(RegionCtx *cx, const Aff *a, const Aff *b)
+{
+    Aff d = aff_axpy(cx, a, -1, b);
+    return aff_is_const(&d) && d.c == 0;
+}
+
+/* A fixed value's affine form (nothing varies in cx). */
+static Aff aff_of(RegionCtx *cx, const IrExpr *e)
+{
+    Ival v = eval(cx, e);
+    return v.lo;
+}
+
+/* Whether `cond` only excludes elements outside buf: a conjunction of
+ * idx[d] >= 0 and idx[d] < dims[d] (in any of the forms a <, <=, >, >= b). */
+static bool guard_is_bounds(RegionCtx *cx, const IrExpr *cond, const IrStmt *store)
+{
+    int64_t k;
+    if (ir_const_int(cond, &k) && cond->type == ELEM_BOOL)
+        return k != 0;
+    if (cond->kind != IR_BINARY)
+        return false;
+    if (cond->op == IR_AND)
+        return guard_is_bounds(cx, cond->args[0], store) &&
+               guard_is_bounds(cx, cond->args[1], store);
+    if (cond->op < IR_LT || cond->op > IR_GE)
+        return false;
+    /* Normalized to E >= 0. */
+    Aff a = aff_of(cx, cond->args[0]), b = aff_of(cx, cond->args[1]), e;
+    switch (cond->op) {
+    case IR_LT: e = aff_axpy(cx, &b, -1, &a); e.c -= 1; break;
+    case IR_LE: e = aff_axpy(cx, &b, -1, &a); break;
+    case IR_GT: e = aff_axpy(cx, &a, -1, &b); e.c -= 1; break;
+    default: e = aff_axpy(cx, &a, -1, &b); break;
+    }
+    if (cx->failed)
+        return false;
+    const IrBuffer *buf = store->buf;
+    for (int d = 0; d < store->nidx; d++) {
+        Aff idx = aff_of(cx, store->idx[d]);
+        Aff upper = aff_of(cx, buf->dims[d]);
+        upper.c -= 1;
+        upper = aff_axpy(cx, &upper, -1, &idx);
+        if (aff_equal(cx, &e, &idx) || aff_equal(cx, &e, &upper))
+            return true;
+    }
+    return false;
+}
+
+/* The varying loop variables e depends on (lets looked through): how many
+ * distinct ones, and one of them. */
+static int varying_vars(RegionCtx *cx, const IrExpr *e, const IrVar **one)
+{
+    if (e->kind == IR_VARREF) {
+        int id = e->var->id;
+        if (id < cx->lets->n && cx->lets->def[id])
+            return varying_vars(cx, cx->lets->def[id], one);
+        if (cx->varies[id]) {
+            if (*one && *one != e->var)
+                return 2;
+            *one = e->var;
+            return 1;
+        }
+        return 0;
+    }
+    int n = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int m = varying_vars(cx, e->args[i], one);
+        n = m > n ? m : n;
+    }
+    return n;
+}
+
+/* Each dimension's index runs, bijectively, over exactly the region's box. */
+static bool store_covers(RegionCtx *cx, const IrStmt *s, const Region *r)
+{
+    const IrVar **used = ARENA_ARRAY(cx->f->arena, const IrVar *, r->ndims + 1);
+    for (int d = 0; d < r->ndims; d++) {
+        const IrVar *v = NULL;
+        int nv = varying_vars(cx, s->idx[d], &v);
+        used[d] = v;
+        for (int e = 0; e < d; e++)
+            if (v && used[e] == v)
+                return false;
+        if (nv > 1 || (nv == 0 && r->dims[d].extent != 1))
+            return false;
+        Ival iv = eval(cx, s->idx[d]);
+        Aff min = aff_of(cx, r->dims[d].min);
+        int64_t w;
+        if (cx->failed || cx->inexact || !ival_width(cx, &iv, &w) || !aff_equal(cx, &iv.lo, &min))
+            return false;
+        int64_t stride = iv.stride > 0 ? iv.stride : 1;
+        if (w / stride + 1 != r->dims[d].extent || (r->dims[d].extent > 1 && stride != r->dims[d].stride))
+            return false;
+        if (nv == 1) {
+            int64_t ext;
+            const IrStmt *lp = cx->loop_of[v->id];
+            if (!ir_const_int(lp->extent, &ext) || ext != r->dims[d].extent)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Accesses to b in e whose indices equal idx. */
+static int count_same(const IrExpr *e, const IrBuffer *b, IrExpr *const *idx, int n)
+{
+    int k = 0;
+    for (int i = 0; i < e->nargs; i++)
+        k += count_same(e->args[i], b, idx, n);
+    if (e->kind == IR_LOAD && e->buf == b && e->nargs == n) {
+        bool same = true;
+        for (int d = 0; d < n; d++)
+            same = same && ir_expr_equal(e->args[d], idx[d]);
+        k += same;
+    }
+    return k;
+}
+
+/* Accesses after `store` in its own block that use exactly its indices:
+ * they see the element it wrote. */
+static int count_after(const IrBlock *b, const IrStmt *store)
+{
+    int at = -1, k = 0;
+    for (int i = 0; i < b->len; i++)
+        if (b->items[i] == store)
+            at = i;
+    for (int i = at + 1; at >= 0 && i < b->len; i++) {
+        const IrStmt *s = b->items[i];
+        if (s->kind != IR_STORE)
+            continue;
+        k += count_same(s->value, store->buf, store->idx, store->nidx);
+        if (s->buf == store->buf) {
+            bool same = true;
+            for (int d = 0; d < s->nidx; d++)
+                same = same && ir_expr_equal(s->idx[d], store->idx[d]);
+            k += same;
+        }
+    }
+    return k;
+}
+
+/* The first store to b in the tree under s (preorder), or NULL. */
+static const IrStmt *first_store(const IrStmt *s, const IrBuffer *b)
+{
+    if (s->kind == IR_STORE && s->buf == b)
+        return s;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++) {
+            const IrStmt *r = first_store(bs[k]->items[i], b);
+            if (r)
+                return r;
+        }
+    return NULL;
+}
+
+bool region_first_written(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
+                          const Region *r)
+{
+    enum { MAX_PATH = 64 };
+    const IrStmt *top = NULL, *store = NULL;
+    int n = 0;
+    for (int i = 0; i < loop->body.len && !top; i++) {
+        const IrStmt *st = NULL;
+        n = count_accesses(loop->body.items[i], r->buf, &st);
+        if (n > 0) {
+            top = loop->body.items[i];
+            store = first_store(top, r->buf);
+        }
+    }
+    if (!top || !store || expr_reads(store->value, r->buf))
+        return false;
+    const IrStmt *path[MAX_PATH];
+    int npath = 0;
+    if (!path_to(top, store, path, &npath, MAX_PATH))
+        return false;
+    const IrBlock *home = npath ? &path[npath - 1]->body : NULL;
+    for (int d = 0; d < store->nidx; d++)
+        if (expr_reads(store->idx[d], r->buf))
+            return false;
+    if (n != 1 + (home ? count_after(home, store) : 0))
+        return false;
+    /* Guards: judged with nothing varying, every loop an atom. */
+    RegionCtx fixed;
+    ctx_init(&fixed, f, lets);
+    for (int i = 0; i < npath; i++)
+        if (path[i]->kind == IR_IF && !guard_is_bounds(&fixed, path[i]->cond, store))
+            return false;
+    RegionCtx cx;
+    ctx_init(&cx, f, lets);
+    mark_loops(&cx, root, loop, false, false);
+    memset(cx.varies, 0, sizeof *cx.varies * (size_t)(f->nvars + 1));
+    for (int i = 0; i < npath; i++)
+        if (path[i]->kind == IR_LOOP)
+            cx.varies[path[i]->var->id] = true;
+    return store_covers(&cx, store, r);
+}
+
+bool region_loop_plus_const(IrFunc *f, const RegionLets *lets, const IrExpr *e, IrVar **var,
+                            int64_t *offset)
+{
+    RegionCtx cx;
+    ctx_init(&cx, f, lets);
+    Aff a = aff_of(&cx, e);
+    if (cx.failed || a.n != 1 || a.coef[0] != 1 || a.atom[0]->kind != IR_VARREF ||
+        a.atom[0]->var->kind != IR_VAR_LOOP)
+        return false;
+    *var = a.atom[0]->var;
+    *offset = a.c;
+    return true;
+}
