@@ -1,0 +1,332 @@
+/* The fuse-nests pass: `fuse P, Q into R at L`.
+ *
+ * Each listed nest P runs inside R once per iteration of L, over the part of
+ * its domain R needs there: for each tensor W that P writes, the region of W
+ * that R accesses under L (region.c, per thread: loops around L are fixed).
+ *   - A loop v of P that indexes W directly (W[.., v + c, ..]) is restricted
+ *     to the region's box, intersected with v's own range:
+ *         for v in [lo, +ext) { body }
+ *     becomes
+ *         for v_f in [0, +extent) { let v = min - c + stride * v_f;
+ *                                   if v >= lo && v < lo + ext { body } }
+ *   - A store whose index is not such a loop gets a guard: its index is in
+ *     the box (min <= idx < min + stride * extent, on the stride).
+ * A nest written before R goes at the start of L's body (in kernel order),
+ * one written after R at its end (an epilogue). P's root leaves the function
+ * body (IrNest.root = NULL). Run before the caches pass: a fused nest uses R's
+ * caches, and a fused `= 0` init then counts as "first written with =". */
+#include <string.h>
+
+#include "lower/passes.h"
+#include "lower/region.h"
+
+/* One loop of P to restrict: its box. */
+typedef struct Restrict {
+    IrVar *var;
+    IrExpr *min;           /* the region's min minus the index's constant */
+    int64_t stride, extent;
+} Restrict;
+
+typedef struct FuseCtx {
+    IrFunc *f;
+    PassCtx *pc;
+    RegionLets lets;
+    Restrict *rs;
+    int nrs, caprs;
+} FuseCtx;
+
+/* ---- the tensors P writes ---- */
+
+static void written_buffers(const IrBlock *b, IrBuffer **out, int *n, int max)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *s = b->items[i];
+        if (s->kind == IR_STORE && (s->buf->mem == IR_MEM_PARAM || s->buf->mem == IR_MEM_GLOBAL)) {
+            bool seen = false;
+            for (int k = 0; k < *n; k++)
+                seen = seen || out[k] == s->buf;
+            if (!seen && *n < max)
+                out[(*n)++] = s->buf;
+        }
+        written_buffers(&s->body, out, n, max);
+        written_buffers(&s->else_body, out, n, max);
+    }
+}
+
+/* ---- restricting P ---- */
+
+static Restrict *restriction_of(FuseCtx *c, const IrVar *v)
+{
+    for (int i = 0; i < c->nrs; i++)
+        if (c->rs[i].var == v)
+            return &c->rs[i];
+    return NULL;
+}
+
+/* Whether dimension d of a store is covered by restricting its loop; records
+ * the restriction when the loop has none yet. */
+static bool restrict_dim(FuseCtx *c, const Region *r, int d, const IrExpr *idx)
+{
+    IrFunc *f = c->f;
+    IrVar *v;
+    int64_t off;
+    if (!region_loop_plus_const(f, &c->lets, idx, &v, &off))
+        return false;
+    IrExpr *min = ir_expr_copy(f, r->dims[d].min);
+    if (off)
+        min = ir_binary(f, IR_SUB, min, ir_index(f, off));
+    Restrict *have = restriction_of(c, v);
+    if (have)
+        return have->stride == r->dims[d].stride && have->extent == r->dims[d].extent &&
+               ir_expr_equal(have->min, min);
+    if (c->nrs == c->caprs)
+        return false;
+    c->rs[c->nrs++] = (Restrict){.var = v, .min = min, .stride = r->dims[d].stride,
+                                 .extent = r->dims[d].extent};
+    return true;
+}
+
+/* min <= idx < min + stride * extent, and (idx - min) a multiple of stride. */
+static IrExpr *in_box(IrFunc *f, const RegionDim *rd, const IrExpr *idx)
+{
+    IrExpr *off = ir_binary(f, IR_SUB, ir_expr_copy(f, idx), ir_expr_copy(f, rd->min));
+    IrExpr *cond = ir_binary(f, IR_AND, ir_binary(f, IR_GE, off, ir_index(f, 0)),
+                             ir_binary(f, IR_LT, ir_expr_copy(f, off),
+                                       ir_index(f, rd->stride * rd->extent)));
+    if (rd->stride > 1)
+        cond = ir_binary(f, IR_AND, cond,
+                         ir_binary(f, IR_EQ,
+                                   ir_binary(f, IR_FLOORMOD, ir_expr_copy(f, off),
+                                             ir_index(f, rd->stride)),
+                                   ir_index(f, 0)));
+    return cond;
+}
+
+/* One access to r's buffer with indices idx: its dimensions restrict their
+ * loops; the others join *guard. */
+static void restrict_access(FuseCtx *c, const Region *r, IrExpr **idx, int n, IrExpr **guard)
+{
+    for (int d = 0; d < n; d++) {
+        if (restrict_dim(c, r, d, idx[d]))
+            continue;
+        IrExpr *in = in_box(c->f, &r->dims[d], idx[d]);
+        *guard = *guard ? ir_binary(c->f, IR_AND, *guard, in) : in;
+    }
+}
+
+static void restrict_loads(FuseCtx *c, const Region *r, const IrExpr *e, IrExpr **guard)
+{
+    for (int i = 0; i < e->nargs; i++)
+        restrict_loads(c, r, e->args[i], guard);
+    if (e->kind == IR_LOAD && e->buf == r->buf)
+        restrict_access(c, r, e->args, e->nargs, guard);
+}
+
+/* The stores in b that write r's buffer (by_loads false: a nest fused before
+ * R) or read it (true: an epilogue reads what R wrote): restrict their loops,
+ * or guard them. */
+static void restrict_stores(FuseCtx *c, IrBlock *b, const Region *r, bool by_loads)
+{
+    IrFunc *f = c->f;
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *s = b->items[i];
+        restrict_stores(c, &s->body, r, by_loads);
+        restrict_stores(c, &s->else_body, r, by_loads);
+        if (s->kind != IR_STORE)
+            continue;
+        IrExpr *guard = NULL;
+        if (!by_loads && s->buf == r->buf)
+            restrict_access(c, r, s->idx, s->nidx, &guard);
+        if (by_loads)
+            restrict_loads(c, r, s->value, &guard);
+        if (guard) {
+            IrStmt *g = ir_if(f, guard, s->origin);
+            ir_block_push(f, &g->body, s);
+            b->items[i] = g;
+        }
+    }
+}
+
+/* for v in [lo, +ext) { body }  ->
+ * for v_f in [0, +E) { let v = min + stride * v_f; if v >= lo && v < lo + ext { body } } */
+static void restrict_loop(FuseCtx *c, IrStmt *loop, const Restrict *rs)
+{
+    IrFunc *f = c->f;
+    IrVar *v = loop->var;
+    IrVar *t = ir_var_new(f, arena_printf(f->arena, "%s_f", v->name), ELEM_I64, IR_VAR_LOOP);
+    IrExpr *value = ir_expr_copy(f, rs->min);
+    if (rs->extent > 1)
+        value = ir_binary(f, IR_ADD, value,
+                          rs->stride == 1 ? ir_ref(f, t)
+                                          : ir_binary(f, IR_MUL, ir_index(f, rs->stride), ir_ref(f, t)));
+    IrExpr *hi = ir_binary(f, IR_ADD, ir_expr_copy(f, loop->lo), ir_expr_copy(f, loop->extent));
+    IrExpr *cond = ir_binary(f, IR_AND, ir_binary(f, IR_GE, ir_ref(f, v), ir_expr_copy(f, loop->lo)),
+                             ir_binary(f, IR_LT, ir_ref(f, v), hi));
+    IrStmt *g = ir_if(f, cond, loop->origin);
+    g->body = loop->body;
+    v->kind = IR_VAR_LET;
+    loop->var = t;
+    loop->lo = ir_index(f, 0);
+    loop->extent = ir_index(f, rs->extent);
+    loop->body = (IrBlock){0};
+    ir_block_push(f, &loop->body, ir_let(f, v, value, loop->origin));
+    ir_block_push(f, &loop->body, g);
+}
+
+static void restrict_loops(FuseCtx *c, IrStmt *s)
+{
+    if (s->kind == IR_LOOP) {
+        const Restrict *rs = restriction_of(c, s->var);
+        if (rs)
+            restrict_loop(c, s, rs);
+    }
+    IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            restrict_loops(c, bs[k]->items[i]);
+}
+
+/* P restricted to what R needs under L; false after an error. */
+static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
+{
+    enum { MAX_WRITTEN = 32 };
+    IrFunc *f = c->f;
+    IrBuffer *ws[MAX_WRITTEN];
+    int nw = 0;
+    IrBlock one = {0};
+    ir_block_push(f, &one, p->root);
+    written_buffers(&one, ws, &nw, MAX_WRITTEN);
+    c->nrs = 0;
+    c->caprs = 4 * MAX_WRITTEN;
+    c->rs = ARENA_ARRAY(f->arena, Restrict, c->caprs);
+    /* Before R: the tensors P writes. After R: the tensors R writes under L. */
+    bool epilogue = p->nest->index > r->nest->index;
+    if (epilogue) {
+        nw = 0;
+        written_buffers(&loop->body, ws, &nw, MAX_WRITTEN);
+    }
+    for (int i = 0; i < nw; i++) {
+        Region reg;
+        RegionError err;
+        if (!region_compute(f, &c->lets, r->root, loop, ws[i], false, &reg, &err)) {
+            Span at = p->sched->fuse->at.span;
+            if (err.var)
+                diag_error(c->pc->diag, at,
+                           "the region of '%s' at '%s' is not of constant shape: its extent in "
+                           "dimension %d depends on '%s'",
+                           ws[i]->name, loop->var->name, err.dim + 1, err.var);
+            else
+                diag_error(c->pc->diag, at,
+                           "the region of '%s' at '%s' is not of constant shape: index %d of '%s' "
+                           "is not affine",
+                           ws[i]->name, loop->var->name, err.dim + 1, ws[i]->name);
+            return false;
+        }
+        if (reg.read || reg.written)
+            restrict_stores(c, &one, &reg, epilogue);
+    }
+    p->root = one.items[0];
+    restrict_loops(c, p->root);
+    return true;
+}
+
+/* ---- names ---- */
+
+static bool tree_declares(const IrStmt *s, const char *name)
+{
+    if ((s->kind == IR_LOOP || s->kind == IR_LET) && strcmp(s->var->name, name) == 0)
+        return true;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (tree_declares(bs[k]->items[i], name))
+                return true;
+    return false;
+}
+
+/* P's loops and lets whose names R's tree also declares take P's label as a
+ * suffix (co -> co_rowmax), so that loops stay found by name in R and the
+ * printed IR reads unambiguously. */
+static void rename_clashes(IrFunc *f, IrStmt *s, const IrStmt *r_root, const char *label)
+{
+    if ((s->kind == IR_LOOP || s->kind == IR_LET) && tree_declares(r_root, s->var->name))
+        s->var->name = arena_printf(f->arena, "%s_%s", s->var->name, label);
+    IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            rename_clashes(f, bs[k]->items[i], r_root, label);
+}
+
+/* ---- moving P into R ---- */
+
+static void remove_from_body(IrFunc *f, const IrStmt *s)
+{
+    for (int i = 0; i < f->body.len; i++)
+        if (f->body.items[i] == s) {
+            memmove(f->body.items + i, f->body.items + i + 1,
+                    sizeof *f->body.items * (size_t)(f->body.len - i - 1));
+            f->body.len--;
+            return;
+        }
+}
+
+/* How many nests were placed before R's statements at a loop so far. */
+typedef struct Front {
+    IrStmt *loop;
+    int n;
+} Front;
+
+bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
+{
+    FuseCtx c = {.f = f, .pc = ctx};
+    region_lets_init(&c.lets, f);
+    IrStmt **at = ARENA_ARRAY(f->arena, IrStmt *, f->nnests + 1);
+    int errors = ctx->diag->nerrors;
+    bool any = false;
+    for (int i = 0; i < f->nnests; i++) {
+        IrNest *p = &f->nests[i];
+        at[i] = NULL;
+        if (!p->sched || p->sched->fused_into < 0 || !p->root)
+            continue;
+        IrNest *r = &f->nests[p->sched->fused_into];
+        IrStmt *loop = region_find_loop(r->root, p->sched->fused_at);
+        if (!loop) {
+            diag_error(ctx->diag, p->sched->fuse->at.span,
+                       "internal error: fusing into '%s' finds no loop '%s' in the IR",
+                       r->nest->label.name, p->sched->fused_at);
+            return false;
+        }
+        const char *label = p->nest->label.name ? p->nest->label.name
+                                                 : arena_printf(f->arena, "nest%d", i + 1);
+        rename_clashes(f, p->root, r->root, label);
+        if (!restrict_nest(&c, p, r, loop))
+            return false;
+        at[i] = loop;
+        any = true;
+    }
+    if (ctx->diag->nerrors > errors || !any)
+        return false;
+    Front *fronts = ARENA_ARRAY(f->arena, Front, f->nnests + 1);
+    int nfronts = 0;
+    for (int i = 0; i < f->nnests; i++) {
+        IrNest *p = &f->nests[i];
+        if (!at[i])
+            continue;
+        remove_from_body(f, p->root);
+        if (i > p->sched->fused_into) {
+            ir_block_push(f, &at[i]->body, p->root);
+        } else {
+            Front *fr = NULL;
+            for (int k = 0; k < nfronts; k++)
+                if (fronts[k].loop == at[i])
+                    fr = &fronts[k];
+            if (!fr) {
+                fr = &fronts[nfronts++];
+                *fr = (Front){.loop = at[i], .n = 0};
+            }
+            ir_block_insert(f, &at[i]->body, fr->n++, p->root);
+        }
+        p->root = NULL;
+    }
+    return true;
+}
