@@ -35,7 +35,7 @@ static const char usage_text[] =
     "usage: accl [options] FILE.acc     (FILE may be '-' for standard input)\n"
     "       accl run FILE.acc --kernel K --size M=77,N=33 [options]   (see 'accl run --help')\n"
     "\n"
-    "  --check                 run the front end and every check; write nothing\n"
+    "  --check                 run the front end only (every check that needs no loop IR)\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir\n"
     "  --dump=after-all        print the IR after every pass\n"
     "  --dump=after:PASS       print the IR after one pass (lower, schedule-loops, ...)\n"
@@ -267,8 +267,13 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
+    } else if (rc == 0 && !opt.check) {
+        /* No --emit: lower every kernel for the target, which checks what needs
+         * the loop IR (cache regions, resource limits). Code generation comes later. */
+        for (int i = 0; i < fe.prog->nkernels && rc == 0; i++)
+            if (!pipeline_lower(&fe, fe.prog->kernels[i], NULL))
+                rc = EXIT_INPUT;
     }
-    /* --check, or no action: the front end and the checks are the whole pipeline for now. */
     frontend_free(&fe);
     free_options(&opt);
     return rc;
