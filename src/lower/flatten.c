@@ -46,7 +46,8 @@ static IrExpr *swizzle_col(IrFunc *f, IrExpr *r, IrExpr *x, int64_t k, int64_t c
     IrExpr *col = ir_binary(f, IR_FLOORMOD, ir_expr_copy(f, x), ir_index(f, k));
     for (int64_t bit = 1; bit < c; bit *= 2) {
         IrExpr *chunk_bit = ir_binary(f, IR_FLOORDIV, ir_expr_copy(f, x), ir_index(f, k * bit));
-        IrExpr *row_bit = ir_binary(f, IR_FLOORDIV, ir_expr_copy(f, r), ir_index(f, bit));
+        IrExpr *row_bit = bit == 1 ? ir_expr_copy(f, r)
+                                   : ir_binary(f, IR_FLOORDIV, ir_expr_copy(f, r), ir_index(f, bit));
         IrExpr *xor_bit = ir_binary(f, IR_FLOORMOD, ir_binary(f, IR_ADD, chunk_bit, row_bit),
                                     ir_index(f, 2));
         col = ir_binary(f, IR_ADD, col, ir_binary(f, IR_MUL, xor_bit, ir_index(f, k * bit)));
@@ -66,8 +67,11 @@ static IrExpr *flat_index(IrFunc *f, const IrBuffer *b, IrExpr **idx)
     IrExpr *r = idx[0];
     for (int d = 1; d < n - 1; d++)
         r = ir_binary(f, IR_ADD, ir_binary(f, IR_MUL, r, ir_expr_copy(f, b->dims[d])), idx[d]);
+    int64_t inner;
     IrExpr *w = ir_expr_copy(f, b->dims[n - 1]);
-    if (b->pad)
+    if (b->pad && ir_const_int(w, &inner))
+        w = ir_index(f, inner + b->pad);
+    else if (b->pad)
         w = ir_binary(f, IR_ADD, w, ir_index(f, b->pad));
     int64_t dims[64];
     bool constant = n <= 64;

@@ -387,8 +387,11 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
             /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
             if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
                 (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
+                int64_t d = e->op == IR_FLOORDIV ? bc : c;
+                IrFunc *f = l->ctx->f;
                 l->fired = true;
-                lin_divmod(l, e, e->op, x->args[0], e->op == IR_FLOORDIV ? bc : c, scale, a);
+                lin_divmod(l, ir_binary(f, e->op, x->args[0], ir_index(f, d)), e->op, x->args[0], d,
+                           scale, a);
                 return;
             }
             lin_divmod(l, e, e->op, x, c, scale, a);
