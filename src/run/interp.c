@@ -7,6 +7,12 @@
  *   buffers   one Buf per IrBuffer (slot = IrBuffer.id): params point into the
  *             caller's tensors; allocations are malloc'd once per buffer and
  *             reused, and poisoned (NaN, or 0x5A bytes) every time IR_ALLOC runs
+ *   layout    that of src/lower/flatten.h, which flattened loads and stores
+ *             already carry and copies compute here: row-major, the innermost
+ *             dimension padded, swizzled shared rows permuting 16-byte chunks.
+ *             A pipelined cache's stages follow one another in memory, but the
+ *             serial meaning of the IR only ever uses the first: only it is
+ *             allocated, and an access beyond it is out of bounds
  *   loops     every kind runs serially, in order (the lowering makes reductions
  *             explicit with partials, so serial order is a valid order)
  *   accesses  each one is checked against its buffer: per dimension before
@@ -33,7 +39,8 @@ typedef union Val {
 } Val;
 
 /* Storage of one buffer: its logical dims, row-major strides over the padded
- * innermost dimension, and the element count including the padding. */
+ * innermost dimension, the element count including the padding, and the
+ * swizzle (chunks per row and elements per chunk; 0 when plain). */
 typedef struct Buf {
     const IrBuffer *b;
     char *data;
@@ -41,6 +48,7 @@ typedef struct Buf {
     int64_t dims[INTERP_MAX_DIMS];
     int64_t strides[INTERP_MAX_DIMS];
     int64_t count;
+    int64_t swz_chunks, swz_elems;
     char *owned;           /* malloc'd storage of an allocation, reused */
     int64_t owned_count;
 } Buf;
@@ -104,16 +112,24 @@ static void mem_store(char *data, int64_t i, ElemType t, Val v)
  * that a read before the first write shows in the results. */
 static void poison(char *data, int64_t n, ElemType t)
 {
-    Val v;
     switch (t) {
-    case ELEM_F16: v.i = 0x7E00; break;
-    case ELEM_BF16: v.i = 0x7FC0; break;
-    case ELEM_F32: v.f = NAN; break;
-    case ELEM_F64: v.d = NAN; break;
-    default: memset(data, 0x5A, (size_t)(n * elem_type_bytes(t))); return;
+    case ELEM_F16:
+    case ELEM_BF16: {
+        uint16_t nan = t == ELEM_F16 ? 0x7E00 : 0x7FC0, *p = (uint16_t *)data;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = nan;
+        break;
     }
-    for (int64_t i = 0; i < n; i++)
-        mem_store(data, i, t, v);
+    case ELEM_F32:
+        for (int64_t i = 0; i < n; i++)
+            ((float *)data)[i] = NAN;
+        break;
+    case ELEM_F64:
+        for (int64_t i = 0; i < n; i++)
+            ((double *)data)[i] = NAN;
+        break;
+    default: memset(data, 0x5A, (size_t)(n * elem_type_bytes(t))); break;
+    }
 }
 
 /* ---- values and conversions ------------------------------------------ */
@@ -230,7 +246,7 @@ static float max_f32(float a, float b) { return isnan(a) || isnan(b) ? NAN : a >
 static double min_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a < b ? a : b; }
 static double max_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a > b ? a : b; }
 
-static Val f32_binary(IrOp op, float a, float b)
+static inline Val f32_binary(IrOp op, float a, float b)
 {
     Val v = {0};
     switch (op) {
@@ -364,6 +380,25 @@ static int64_t call_int(Intrinsic k, const int64_t *x, ElemType t)
 
 /* ---- buffer access ----------------------------------------------------- */
 
+/* The element offset of coordinates c (in bounds) in b's layout: row r (the
+ * row-major index of the outer dimensions) starts at r * W with W the padded
+ * row; in a swizzled row, element x lives at ((x / K) XOR (r mod C)) * K + x mod K. */
+static int64_t box_offset(const Buf *b, const int64_t *c)
+{
+    int n = b->ndims;
+    if (n == 0)
+        return 0;
+    int64_t row = 0;  /* r * W */
+    for (int d = 0; d < n - 1; d++)
+        row += c[d] * b->strides[d];
+    int64_t x = c[n - 1];
+    if (b->swz_chunks) {
+        int64_t k = b->swz_elems, r = n >= 2 ? row / b->strides[n - 2] : 0;
+        x = ((x / k) ^ (r % b->swz_chunks)) * k + x % k;
+    }
+    return row + x;
+}
+
 static const char *shape_str(Interp *in, const Buf *b)
 {
     char text[INTERP_MAX_DIMS * 24 + 4];
@@ -408,18 +443,39 @@ static int64_t access_offset(Interp *in, const Buf *b, const int64_t *idx, int n
         }
         return idx[0];
     }
-    int64_t off = 0;
     for (int d = 0; d < n; d++) {
         if (idx[d] < 0 || idx[d] >= b->dims[d] || n != b->ndims) {
             fail_bounds(in, what, b, idx, n);
             return -1;
         }
-        off += idx[d] * b->strides[d];
     }
-    return off;
+    return box_offset(b, idx);
 }
 
 /* ---- expressions ------------------------------------------------------- */
+
+/* i64 (index) arithmetic, the bulk of the work: the common operators inline. */
+static inline Val i64_binary(Interp *in, IrOp op, int64_t a, int64_t b)
+{
+    uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
+    switch (op) {
+    case IR_ADD: return (Val){.i = (int64_t)(ua + ub)};
+    case IR_SUB: return (Val){.i = (int64_t)(ua - ub)};
+    case IR_MUL: return (Val){.i = (int64_t)(ua * ub)};
+    case IR_LT: return (Val){.i = a < b};
+    case IR_GE: return (Val){.i = a >= b};
+    case IR_FLOORDIV:
+        if (b > 0)
+            return (Val){.i = floor_div(a, b)};
+        break;
+    case IR_FLOORMOD:
+        if (b > 0)
+            return (Val){.i = (int64_t)(ua - (uint64_t)floor_div(a, b) * ub)};
+        break;
+    default: break;
+    }
+    return int_binary(in, op, a, b, ELEM_I64);
+}
 
 static Val eval(Interp *in, const IrExpr *e);
 
@@ -480,16 +536,19 @@ static Val eval(Interp *in, const IrExpr *e)
     switch (e->kind) {
     case IR_VARREF: return in->vars[e->var->id];
     case IR_INT:
+        if (e->type == ELEM_I64)
+            return (Val){.i = e->ival};
+        return eval_const(e);
     case IR_FLOAT: return eval_const(e);
     case IR_LOAD: return eval_load(in, e);
     case IR_BINARY: {
         Val a = eval(in, e->args[0]);
         Val b = eval(in, e->args[1]);
         ElemType t = e->args[0]->type;
-        if (t == ELEM_I64 && e->op == IR_ADD)  /* the common index case */
-            return (Val){.i = (int64_t)((uint64_t)a.i + (uint64_t)b.i)};
-        if (t == ELEM_I64 && e->op == IR_MUL)
-            return (Val){.i = (int64_t)((uint64_t)a.i * (uint64_t)b.i)};
+        if (t == ELEM_I64)
+            return i64_binary(in, e->op, a.i, b.i);
+        if (t == ELEM_F32)
+            return f32_binary(e->op, a.f, b.f);
         return binary(in, e->op, a, b, t);
     }
     case IR_UNARY: return unary(e->op, eval(in, e->args[0]), e->type);
@@ -536,9 +595,19 @@ static bool layout_buf(Interp *in, Buf *b, const IrBuffer *ib, const int64_t *di
         }
         count *= ext;
     }
-    if (ib->stages > 1)
-        count *= ib->stages;
     b->count = count;
+    b->swz_chunks = b->swz_elems = 0;
+    int64_t e = elem_type_bytes(ib->elem), n = ib->ndims;
+    /* Swizzled when shared, K = 16/E elements divide the row W and C = W/K
+     * is a power of two above 1 (flatten_swizzles in src/lower/flatten.h). */
+    if (ib->swizzle && ib->mem == IR_MEM_SHARED && n >= 1 && e <= 16) {
+        int64_t k = 16 / e, w = dims[n - 1] + ib->pad;
+        int64_t c = w % k ? 0 : w / k;
+        if (c > 1 && (c & (c - 1)) == 0) {
+            b->swz_chunks = c;
+            b->swz_elems = k;
+        }
+    }
     return true;
 }
 
@@ -612,14 +681,6 @@ static bool in_box(const Buf *b, const int64_t *c)
     return true;
 }
 
-static int64_t box_offset(const Buf *b, const int64_t *c)
-{
-    int64_t off = 0;
-    for (int d = 0; d < b->ndims; d++)
-        off += c[d] * b->strides[d];
-    return off;
-}
-
 /* One element t of a copy's box. A coordinate outside a tensor or var (the
  * tail of a region at the edge of X) reads as 0 with zero_fill and is skipped
  * otherwise ("in bounds only"); a coordinate outside a cache (shared or
@@ -659,6 +720,66 @@ static bool copy_element(Interp *in, const IrCopy *c, const int64_t *t, const in
     return true;
 }
 
+/* The part [*lo, *hi) of a row of extent e starting at coordinate o that lies
+ * in [0, dim). */
+static void row_range(int64_t o, int64_t e, int64_t dim, int64_t *lo, int64_t *hi)
+{
+    *lo = o < 0 ? -o : 0;
+    *hi = dim - o < e ? dim - o : e;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+static bool outer_in_box(const Buf *b, const int64_t *org, const int64_t *t, int n)
+{
+    for (int d = 0; d < n - 1; d++)
+        if (org[d] + t[d] < 0 || org[d] + t[d] >= b->dims[d])
+            return false;
+    return true;
+}
+
+/* The row of t (t[n-1] = 0) of an unguarded copy between plain layouts of one
+ * element type, by memcpy and memset (0 bits are 0 in every type). Returns
+ * false, having written nothing, when an element would leave a cache (or the
+ * destination of a fill): copy_element then reports it. */
+static bool copy_row_fast(const IrCopy *c, const Buf *dst, const Buf *src, int64_t *t,
+                          const int64_t *dorg, const int64_t *sorg)
+{
+    int n = c->ndims;
+    int64_t e = c->extent[n - 1], slo, shi, dlo, dhi;
+    bool s_outer = outer_in_box(src, sorg, t, n), d_outer = outer_in_box(dst, dorg, t, n);
+    row_range(sorg[n - 1], e, src->dims[n - 1], &slo, &shi);
+    row_range(dorg[n - 1], e, dst->dims[n - 1], &dlo, &dhi);
+    if (!s_outer)
+        slo = shi = 0;
+    if (!d_outer)
+        dlo = dhi = 0;
+    bool s_full = slo == 0 && shi == e, d_full = dlo == 0 && dhi == e;
+    if ((cache_mem(src) && !s_full) || (cache_mem(dst) && !d_full) || (c->zero_fill && !d_full))
+        return false;
+    size_t size = (size_t)elem_type_bytes(c->dst->elem);
+    int64_t sc[INTERP_MAX_DIMS], dc[INTERP_MAX_DIMS];
+    for (int d = 0; d < n; d++) {
+        sc[d] = sorg[d] + t[d];
+        dc[d] = dorg[d] + t[d];
+    }
+    int64_t lo = slo > dlo ? slo : dlo, hi = shi < dhi ? shi : dhi;
+    if (c->zero_fill) {
+        char *row = dst->data + (size_t)box_offset(dst, dc) * size;  /* dc[n-1] = origin: t = 0 */
+        if (hi <= lo)
+            lo = hi = 0;
+        memset(row, 0, (size_t)lo * size);
+        memset(row + (size_t)hi * size, 0, (size_t)(e - hi) * size);
+    }
+    if (hi > lo) {
+        sc[n - 1] += lo;
+        dc[n - 1] += lo;
+        memcpy(dst->data + (size_t)box_offset(dst, dc) * size,
+               src->data + (size_t)box_offset(src, sc) * size, (size_t)(hi - lo) * size);
+    }
+    return true;
+}
+
 /* copy: every t of the box in row-major order (see IrCopy in ir.h). */
 static bool exec_copy(Interp *in, const IrStmt *s)
 {
@@ -684,10 +805,23 @@ static bool exec_copy(Interp *in, const IrStmt *s)
     }
     if (in->error)
         return false;
+    const Buf *dst = &in->bufs[c->dst->id], *src = &in->bufs[c->src->id];
+    bool fast = n > 0 && !c->guard && !dst->swz_chunks && !src->swz_chunks &&
+                c->dst->elem == c->src->elem;
     for (;;) {
-        if (!copy_element(in, c, t, dorg, sorg))
-            return false;
-        int k = n - 1;
+        /* One row (the innermost dimension) at a time, element by element
+         * where the fast path does not apply or finds something to report. */
+        if (!fast || !copy_row_fast(c, dst, src, t, dorg, sorg)) {
+            for (t[n - 1 > 0 ? n - 1 : 0] = 0;;) {
+                if (!copy_element(in, c, t, dorg, sorg))
+                    return false;
+                if (n == 0 || ++t[n - 1] == c->extent[n - 1])
+                    break;
+            }
+        }
+        int k = n - 2;
+        if (n > 0)
+            t[n - 1] = 0;
         while (k >= 0 && ++t[k] == c->extent[k])
             t[k--] = 0;
         if (k < 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lower/flatten.h"
 #include "lower/ir.h"
 #include "run/interp.h"
 #include "run/numbers.h"
@@ -493,6 +494,158 @@ Test(interp, flattened_copy_uses_the_padded_layout)
     for (int i = 0; i < 8; i++)
         cr_assert(isnan(want[i]) ? isnan(po[i]) : po[i] == want[i], "O[%d] = %g", i, po[i]);
     fixture_free(x);
+}
+
+/* A swizzled shared f16 buffer S[2, 16]: K = 8 elements per 16-byte chunk,
+ * C = 2 chunks per row, so element x of row r lives at
+ * 16 r + ((x / 8) XOR (r mod 2)) * 8 + x mod 8 (src/lower/flatten.h). */
+Test(interp, flattened_copy_into_a_swizzled_buffer)
+{
+    Fixture *x = fixture();
+    int64_t shape[2] = {2, 16};
+    IrBuffer *a = tensor2(x, "A", ELEM_F16, MODE_IN, 2, shape);
+    IrBuffer *o = tensor(x, "O", ELEM_F16, MODE_OUT, 32);
+    IrFunc *f = x->f;
+    f->flat = true;
+    uint16_t *pa = data(x, a);
+    for (int k = 0; k < 32; k++)
+        pa[k] = num_f32_to_f16((float)k);
+    IrBuffer *sb = ir_buffer_new(f, "S", ELEM_F16, IR_MEM_SHARED, 2);
+    sb->dims[0] = idx(x, 2);
+    sb->dims[1] = idx(x, 16);
+    sb->swizzle = true;
+    ir_block_push(f, &f->body, ir_alloc(f, sb, x->sp));
+    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
+    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, 2);
+    org[0] = idx(x, 0);
+    org[1] = idx(x, 0);
+    int64_t *ext = ARENA_ARRAY(&x->a, int64_t, 2);
+    ext[0] = 2;
+    ext[1] = 16;
+    cp->copy = (IrCopy){.dst = sb, .src = a, .ndims = 2, .dst_origin = org, .src_origin = org,
+                        .extent = ext, .zero_fill = true};
+    ir_block_push(f, &f->body, cp);
+    IrVar *k = ir_var_new(f, "k", ELEM_I64, IR_VAR_LOOP);
+    IrStmt *loop = ir_loop(f, k, idx(x, 0), idx(x, 32), IR_SERIAL, x->sp);
+    ir_block_push(f, &f->body, loop);
+    store1(x, &loop->body, o, ir_ref(f, k), load1(x, sb, ir_ref(f, k)));
+    RUN_OK(x);
+    uint16_t *po = data(x, o);
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 16; c++) {
+            int at = 16 * r + ((c / 8) ^ (r % 2)) * 8 + c % 8;
+            cr_assert_eq(po[at], pa[16 * r + c], "A[%d, %d] at %d", r, c, at);
+        }
+    fixture_free(x);
+}
+
+/* R[2, 3] <- A[2.., 2..] with A of shape [3, 4]: row 0 is A[2, 2], A[2, 3], 0
+ * and row 1 (A's row 3 does not exist) is all 0. With a guard t1 < 2 (which
+ * takes the element-by-element path) R[0, 2] keeps its poison. */
+static void partial_fill(bool guarded)
+{
+    Fixture *x = fixture();
+    int64_t shape[2] = {3, 4};
+    IrBuffer *a = tensor2(x, "A", ELEM_F32, MODE_IN, 2, shape);
+    IrBuffer *o = tensor(x, "O", ELEM_F32, MODE_OUT, 6);
+    IrFunc *f = x->f;
+    float *pa = data(x, a);
+    for (int k = 0; k < 12; k++)
+        pa[k] = (float)(k + 1);
+    IrBuffer *r = ir_buffer_new(f, "R", ELEM_F32, IR_MEM_REGISTERS, 2);
+    r->dims[0] = idx(x, 2);
+    r->dims[1] = idx(x, 3);
+    ir_block_push(f, &f->body, ir_alloc(f, r, x->sp));
+    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
+    IrExpr **dorg = ARENA_ARRAY(&x->a, IrExpr *, 2), **sorg = ARENA_ARRAY(&x->a, IrExpr *, 2);
+    dorg[0] = idx(x, 0);
+    dorg[1] = idx(x, 0);
+    sorg[0] = idx(x, 2);
+    sorg[1] = idx(x, 2);
+    int64_t *ext = ARENA_ARRAY(&x->a, int64_t, 2);
+    ext[0] = 2;
+    ext[1] = 3;
+    cp->copy = (IrCopy){.dst = r, .src = a, .ndims = 2, .dst_origin = dorg, .src_origin = sorg,
+                        .extent = ext, .zero_fill = true};
+    if (guarded) {
+        IrVar **tv = ARENA_ARRAY(&x->a, IrVar *, 2);
+        tv[0] = ir_var_new(f, "t0", ELEM_I64, IR_VAR_LOOP);
+        tv[1] = ir_var_new(f, "t1", ELEM_I64, IR_VAR_LOOP);
+        cp->copy.index = tv;
+        cp->copy.guard = ir_binary(f, IR_LT, ir_ref(f, tv[1]), idx(x, 2));
+    }
+    ir_block_push(f, &f->body, cp);
+    IrVar *i = ir_var_new(f, "i", ELEM_I64, IR_VAR_LOOP), *j = ir_var_new(f, "j", ELEM_I64, IR_VAR_LOOP);
+    IrStmt *li = ir_loop(f, i, idx(x, 0), idx(x, 2), IR_SERIAL, x->sp);
+    IrStmt *lj = ir_loop(f, j, idx(x, 0), idx(x, 3), IR_SERIAL, x->sp);
+    ir_block_push(f, &f->body, li);
+    ir_block_push(f, &li->body, lj);
+    IrExpr *rij[2] = {ir_ref(f, i), ir_ref(f, j)};
+    store1(x, &lj->body, o,
+           ir_binary(f, IR_ADD, ir_binary(f, IR_MUL, ir_ref(f, i), idx(x, 3)), ir_ref(f, j)),
+           ir_load(f, r, rij, 2));
+    RUN_OK(x);
+    float *po = data(x, o);
+    float want[6] = {11, 12, guarded ? NAN : 0, 0, 0, guarded ? NAN : 0};
+    for (int k = 0; k < 6; k++)
+        cr_assert(isnan(want[k]) ? isnan(po[k]) : po[k] == want[k], "O[%d] = %g", k, po[k]);
+    fixture_free(x);
+}
+
+Test(interp, partial_fill_zeroes_outside_the_source) { partial_fill(false); }
+Test(interp, partial_fill_with_a_guard_skips_elements) { partial_fill(true); }
+
+/* Copies place elements where the flatten pass's loads look for them: for
+ * each layout, A[r, c] copied into S must be at flatten_offset(S, r, c). */
+static void layout_agrees(ElemType t, int64_t rows, int64_t cols, int64_t pad, bool swizzle)
+{
+    Fixture *x = fixture();
+    int64_t shape[2] = {rows, cols};
+    IrBuffer *a = tensor2(x, "A", t, MODE_IN, 2, shape);
+    int64_t total = rows * (cols + pad);
+    IrBuffer *o = tensor(x, "O", t, MODE_OUT, total);
+    IrFunc *f = x->f;
+    f->flat = true;
+    for (int64_t k = 0; k < rows * cols; k++)
+        num_store(data(x, a), k, t, (double)(k + 1));
+    IrBuffer *sb = ir_buffer_new(f, "S", t, IR_MEM_SHARED, 2);
+    sb->dims[0] = idx(x, rows);
+    sb->dims[1] = idx(x, cols);
+    sb->pad = pad;
+    sb->swizzle = swizzle;
+    ir_block_push(f, &f->body, ir_alloc(f, sb, x->sp));
+    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
+    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, 2);
+    org[0] = idx(x, 0);
+    org[1] = idx(x, 0);
+    cp->copy = (IrCopy){.dst = sb, .src = a, .ndims = 2, .dst_origin = org, .src_origin = org,
+                        .extent = shape, .zero_fill = true};
+    ir_block_push(f, &f->body, cp);
+    IrVar *k = ir_var_new(f, "k", ELEM_I64, IR_VAR_LOOP);
+    IrStmt *loop = ir_loop(f, k, idx(x, 0), idx(x, total), IR_SERIAL, x->sp);
+    ir_block_push(f, &f->body, loop);
+    store1(x, &loop->body, o, ir_ref(f, k), load1(x, sb, ir_ref(f, k)));
+    RUN_OK(x);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            int64_t at[2] = {r, c};
+            int64_t off = flatten_offset(sb, shape, at);
+            cr_assert_eq(num_load(data(x, o), off, t), (double)(r * cols + c + 1),
+                         "%s [%lld, %lld] pad %lld swizzle %d: S[%lld, %lld] at %lld",
+                         elem_type_name(t), (long long)rows, (long long)cols, (long long)pad,
+                         swizzle, (long long)r, (long long)c, (long long)off);
+        }
+    fixture_free(x);
+}
+
+Test(interp, copies_agree_with_the_flatten_layout)
+{
+    layout_agrees(ELEM_F16, 8, 32, 0, true);    /* 4 chunks per row */
+    layout_agrees(ELEM_F16, 4, 64, 0, true);    /* 8 chunks per row */
+    layout_agrees(ELEM_F32, 6, 16, 0, true);    /* 4-element chunks */
+    layout_agrees(ELEM_F32, 3, 5, 3, false);    /* padded rows */
+    layout_agrees(ELEM_F16, 3, 24, 0, true);    /* 3 chunks: not a power of two, plain */
+    layout_agrees(ELEM_F64, 5, 7, 1, false);
 }
 
 Test(interp, shared_allocations_are_poisoned)
