@@ -1,5 +1,5 @@
 # accl: the .acc kernel compiler.
-#   make run    install what is needed, build, check every example
+#   make run    install what is needed, build, check and interpret every example
 #   make test   install, build, run every test (Criterion + golden)
 #   make asan   the same tests built with AddressSanitizer and UBSan
 
@@ -68,6 +68,7 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a
 run: deps
 	$(MAKE) all
 	@bash tests/check-examples.sh $(BUILD)/accl
+	@bash tests/run/examples-table.sh $(BUILD)/accl
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs=2
@@ -85,6 +86,7 @@ test: deps
 	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
 	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
+	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
