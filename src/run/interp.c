@@ -986,6 +986,14 @@ static const char *expr_text(Interp *in, const Expr *e)
     fclose(m);
     const char *s = arena_strdup(in->arena, buf ? buf : "?");
     free(buf);
+    /* Without the outermost parentheses of the fully parenthesised dump. */
+    size_t n = strlen(s);
+    int depth = 0;
+    for (size_t i = 0; n >= 2 && s[0] == '(' && s[n - 1] == ')' && i < n; i++) {
+        depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+        if (depth == 0)
+            return i == n - 1 ? arena_strndup(in->arena, s + 1, n - 2) : s;
+    }
     return s;
 }
 
