@@ -159,6 +159,17 @@ double num_unit_roundoff(ElemType t)
     }
 }
 
+double num_underflow_unit(ElemType t)
+{
+    switch (t) {
+    case ELEM_F16: return ldexp(1.0, -24);
+    case ELEM_BF16: return ldexp(1.0, -133);
+    case ELEM_F32: return ldexp(1.0, -149);
+    case ELEM_F64: return ldexp(1.0, -1074);
+    default: return 0;
+    }
+}
+
 int64_t num_load_int(const void *data, int64_t i, ElemType t)
 {
     switch (t) {

@@ -30,6 +30,11 @@ int64_t num_int_rem(int64_t a, int64_t b, ElemType t);
  * for f64); 0 for integers and bool. */
 double num_unit_roundoff(ElemType t);
 
+/* The spacing of a float type's subnormals (2^-149 for f32, 2^-24 for f16,
+ * 2^-133 for bf16, 2^-1074 for f64): the absolute error one rounding may make
+ * near zero. 0 for integers and bool. */
+double num_underflow_unit(ElemType t);
+
 /* One element of a tensor in memory, in its C representation (f16/bf16 as bits). */
 double num_load(const void *data, int64_t i, ElemType t);       /* exact as a double */
 int64_t num_load_int(const void *data, int64_t i, ElemType t);  /* integers and bool */

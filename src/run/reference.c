@@ -685,7 +685,16 @@ double ref_bound(const RefVal *ref, ElemType t)
     double u = ref->u;
     if (u == num_unit_roundoff(ELEM_F64))
         u *= 2;
-    return (double)(ref->n + 4) * u * ref->a + 2 * num_unit_roundoff(t) * fabs(ref->f);
+    /* Near zero a rounding's error is absolute: one subnormal spacing (gradual
+     * underflow) of the type whose roundoff u is, per rounding; the output's
+     * own rounding adds its type's. */
+    double eta = 0;
+    const ElemType floats[] = {ELEM_F16, ELEM_BF16, ELEM_F32, ELEM_F64};
+    for (int i = 0; i < 4; i++)
+        if (num_unit_roundoff(floats[i]) == ref->u)
+            eta = num_underflow_unit(floats[i]);
+    return (double)(ref->n + 4) * (u * ref->a + eta) +
+           2 * (num_unit_roundoff(t) * fabs(ref->f) + num_underflow_unit(t));
 }
 
 bool ref_element_ok(const RefVal *ref, ElemType t, double got_f, int64_t got_i, double *bound)

@@ -110,14 +110,23 @@ Test(reference, matmul_values_and_bounds)
 Test(reference, tolerance_rule)
 {
     RefVal v = {.f = 2.0, .a = 8.0, .n = 6, .u = ldexp(1, -24)};
-    /* (n + 4) u A + 2 u_out |ref| */
-    double want = 10 * ldexp(1, -24) * 8.0 + 2 * ldexp(1, -24) * 2.0;
+    /* (n + 4)(u A + eta_u) + 2 (u_out |ref| + eta_out) */
+    double eta32 = ldexp(1, -149);
+    double want = 10 * (ldexp(1, -24) * 8.0 + eta32) + 2 * (ldexp(1, -24) * 2.0 + eta32);
     cr_assert_eq(ref_bound(&v, ELEM_F32), want);
-    /* An f16 output adds its own rounding: 2 * 2^-11 * |ref|. */
-    cr_assert_eq(ref_bound(&v, ELEM_F16), 10 * ldexp(1, -24) * 8.0 + 2 * ldexp(1, -11) * 2.0);
+    /* An f16 output adds its own rounding: 2 (2^-11 |ref| + 2^-24). */
+    cr_assert_eq(ref_bound(&v, ELEM_F16), 10 * (ldexp(1, -24) * 8.0 + eta32) +
+                                              2 * (ldexp(1, -11) * 2.0 + ldexp(1, -24)));
     /* f64 arithmetic: the reference rounds as well, so u counts twice. */
     RefVal d = {.f = 1.0, .a = 1.0, .n = 1, .u = ldexp(1, -53)};
-    cr_assert_eq(ref_bound(&d, ELEM_F64), 5 * 2 * ldexp(1, -53) + 2 * ldexp(1, -53));
+    double eta64 = ldexp(1, -1074);
+    cr_assert_eq(ref_bound(&d, ELEM_F64),
+                 5 * (2 * ldexp(1, -53) + eta64) + 2 * (ldexp(1, -53) + eta64));
+    /* A product that underflows to 0 in f32 while the reference keeps 1e-62 passes. */
+    RefVal tiny = {.f = 1e-62, .a = 1e-62, .n = 130, .u = ldexp(1, -24)};
+    double b;
+    cr_assert(ref_element_ok(&tiny, ELEM_F32, 0.0, 0, &b));
+    cr_assert_not(ref_element_ok(&tiny, ELEM_F32, 1e-40, 0, &b), "a normal f32 is no underflow");
     /* Exact values and integers have no tolerance. */
     RefVal e = {.f = 3.0, .a = 3.0};
     cr_assert_eq(ref_bound(&e, ELEM_F32), 0);
