@@ -9,16 +9,20 @@ OPT     ?= -O2 -g
 SAN     ?=
 # The bad-input tests must each end within this many milliseconds.
 TIME_LIMIT_MS ?= 1000
+LLVM_DIR := /usr/lib/llvm-19
 CFLAGS  := -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -D_POSIX_C_SOURCE=200809L -Isrc -I$(BUILD) $(SAN)
+           -D_POSIX_C_SOURCE=200809L -Isrc -I$(BUILD) -I$(LLVM_DIR)/include $(SAN)
 # Generated code follows Lemon's and re2c's own style; it keeps -Werror for all else.
 GENFLAGS := -Wno-unused-parameter -Wno-unused-variable -Wno-shadow
 LDFLAGS := $(SAN)
-LDLIBS  := -lm
+LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
 DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19
 
-LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c)
+LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
+# The runtime generated code links against: no LLVM, no compiler code.
+RT_SRCS := $(wildcard src/runtime/*.c)
+RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o)
 GEN_SRCS := $(BUILD)/lexer.c $(BUILD)/grammar.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(GEN_SRCS:.c=.o)
 DRIVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/driver/*.c))
@@ -59,10 +63,16 @@ $(BUILD)/libaccl.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/libaccrt.a: $(RT_OBJS)
+	rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a
+# accl links the runtime too: the JIT resolves generated code's calls into it.
+$(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
+	    -Wl,--no-whole-archive $(BUILD)/libaccl.a $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
 run: deps
