@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
+
 /* ---- builders ---- */
 
 IrFunc *ir_func_new(Arena *a, const Kernel *k, Target t)
@@ -291,19 +293,6 @@ const char *ir_mem_name(IrMem m)
     return s[m];
 }
 
-static void print_float(FILE *out, double v)
-{
-    char buf[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, out);
-    if (!strpbrk(buf, ".eEni"))
-        fputs(".0", out);
-}
-
 static void print_args(FILE *out, IrExpr **args, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -325,7 +314,7 @@ void ir_print_expr(FILE *out, const IrExpr *e)
             fprintf(out, "%lld:%s", (long long)e->ival, elem_type_name(e->type));
         break;
     case IR_FLOAT:
-        print_float(out, e->fval);
+        text_print_float(out, e->fval);
         if (e->type != ELEM_F32)
             fprintf(out, ":%s", elem_type_name(e->type));
         break;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
+
 static const char *const elem_names[] = {
 #define X(e, s, bytes, cls, ctype) s,
     ACC_ELEM_TYPES(X)
@@ -108,21 +110,6 @@ static void at(Dumper *d, Span s)
     fprintf(d->out, " @%d:%d\n", line, col);
 }
 
-static void print_float(FILE *out, double v)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    /* Shortest form that reads back the same. */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, out);
-    if (!strpbrk(buf, ".eEni"))
-        fputs(".0", out);
-}
-
 static void dump_args(FILE *out, Expr **args, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -136,7 +123,7 @@ void ast_dump_expr(FILE *out, const Expr *e)
 {
     switch (e->kind) {
     case EXPR_INT: fprintf(out, "%lld", (long long)e->ival); break;
-    case EXPR_FLOAT: print_float(out, e->fval); break;
+    case EXPR_FLOAT: text_print_float(out, e->fval); break;
     case EXPR_BOOL: fputs(e->ival ? "true" : "false", out); break;
     case EXPR_INF: fputs("inf", out); break;
     case EXPR_PI: fputs("pi", out); break;
