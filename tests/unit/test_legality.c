@@ -4,42 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "lower/legality.h"
 #include "lower/passes.h"
 #include "parser/parse.h"
 #include "sema/sema.h"
 
-typedef struct Loaded {
-    Arena arena;
-    Source src;
-    Diag diag;
-    Program *prog;
-    Checked checked;
-    bool ok;
-    FILE *errs;
-} Loaded;
+typedef Fixture Loaded;
 
-/* Parses and checks text; diagnostics go to a scratch file. */
-static void load(Loaded *l, const char *text)
-{
-    memset(l, 0, sizeof *l);
-    arena_init(&l->arena);
-    source_init(&l->src, &l->arena, "k.acc", text, (uint32_t)strlen(text));
-    l->errs = tmpfile();
-    cr_assert_not_null(l->errs);
-    diag_init(&l->diag, &l->src, l->errs, false);
-    l->prog = parse_program(&l->src, &l->diag, &l->arena);
-    cr_assert_eq(l->diag.nerrors, 0, "parse errors");
-    SemaOptions opt = {.target = TARGET_NONE};
-    l->ok = sema_check(l->prog, &opt, &l->diag, &l->arena, &l->checked);
-    cr_assert(l->ok, "sema errors");
-}
-
-static void unload(Loaded *l)
-{
-    fclose(l->errs);
-    arena_free(&l->arena);
-}
+static void load(Loaded *l, const char *text) { fixture_load(l, text, TARGET_NONE); }
+static void unload(Loaded *l) { fixture_free(l); }
 
 /* The first statement of the kernel's nest `nest`. */
 static const Stmt *first_stmt(const Loaded *l, int nest)

@@ -3,40 +3,30 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "lower/passes.h"
 #include "parser/parse.h"
 #include "sema/sema.h"
 
 typedef struct Lowered {
-    Arena arena;
-    Source src;
-    Diag diag;
-    Checked checked;
-    Program *prog;
+    Fixture fx;
     IrFunc *f;
 } Lowered;
 
 /* Lowers the first kernel of text for target t with the schedule sema selects. */
 static IrFunc *lower_text(Lowered *l, const char *text, Target t)
 {
-    memset(l, 0, sizeof *l);
-    arena_init(&l->arena);
-    source_init(&l->src, &l->arena, "test.acc", text, (uint32_t)strlen(text));
-    diag_init(&l->diag, &l->src, stderr, false);
-    l->prog = parse_program(&l->src, &l->diag, &l->arena);
-    cr_assert_not_null(l->prog);
-    SemaOptions opt = {.target = t};
-    cr_assert(sema_check(l->prog, &opt, &l->diag, &l->arena, &l->checked), "front end errors");
-    Kernel *k = l->prog->kernels[0];
-    Schedule *s = sema_select_schedule(l->prog, k, t);
-    l->f = lower_kernel(&l->checked, k, t, s, &l->arena);
+    fixture_load(&l->fx, text, t);
+    Kernel *k = l->fx.prog->kernels[0];
+    Schedule *s = sema_select_schedule(l->fx.prog, k, t);
+    l->f = lower_kernel(&l->fx.checked, k, t, s, &l->fx.arena);
     cr_assert_null(ir_verify(l->f));
     return l->f;
 }
 
 static bool schedule_loops(Lowered *l)
 {
-    PassCtx ctx = {.diag = &l->diag, .checked = &l->checked, .arena = &l->arena};
+    PassCtx ctx = {.diag = &l->fx.diag, .checked = &l->fx.checked, .arena = &l->fx.arena};
     bool changed = pass_schedule_loops(l->f, &ctx);
     cr_assert_null(ir_verify(l->f));
     return changed;
@@ -76,7 +66,7 @@ Test(lower, params_sizes_and_vars)
     cr_assert_eq(f->nnests, 2);
     cr_assert_eq(f->nests[1].root, f->body.items[2]);
     cr_assert_null(f->nests[1].sched);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(lower, one_serial_loop_per_index)
@@ -95,7 +85,7 @@ Test(lower, one_serial_loop_per_index)
     }
     cr_assert_eq(s->body.len, 1);
     cr_assert_eq(s->body.items[0]->kind, IR_STORE);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(lower, compound_assignment_reads_the_element_and_widens_f16)
@@ -117,7 +107,7 @@ Test(lower, compound_assignment_reads_the_element_and_widens_f16)
     cr_assert_eq(a->type, ELEM_F32);
     cr_assert_eq(a->args[0]->kind, IR_LOAD);
     cr_assert_eq(a->args[0]->type, ELEM_F16);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(lower, stores_into_f16_round_and_literals_take_their_type)
@@ -139,7 +129,7 @@ Test(lower, stores_into_f16_round_and_literals_take_their_type)
     const IrExpr *one = z->value->args[1];
     cr_assert_eq(one->kind, IR_INT);
     cr_assert_eq(one->type, ELEM_I32);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(lower, let_if_select_min_and_calls)
@@ -167,7 +157,7 @@ Test(lower, let_if_select_min_and_calls)
     cr_assert_eq(sel->kind, IR_SELECT);
     cr_assert_float_eq(sel->args[1]->fval, 3.14159265358979323846, 1e-15);
     cr_assert(sel->args[2]->fval > 1e308);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(schedule_loops, split_with_a_tail_binds_the_index_and_guards)
@@ -188,7 +178,7 @@ Test(schedule_loops, split_with_a_tail_binds_the_index_and_guards)
     cr_assert_str_eq(ii->body.items[0]->var->name, "i");
     cr_assert_eq(ii->body.items[1]->kind, IR_IF);
     cr_assert_eq(ii->body.items[1]->body.items[0]->kind, IR_STORE);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(schedule_loops, split_that_divides_has_no_guard)
@@ -203,7 +193,7 @@ Test(schedule_loops, split_that_divides_has_no_guard)
     cr_assert_eq(ii->body.len, 2);
     cr_assert_eq(ii->body.items[0]->kind, IR_LET);
     cr_assert_eq(ii->body.items[1]->kind, IR_STORE);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(schedule_loops, cpu_default_is_unchanged_and_gpu_default_binds)
@@ -211,7 +201,7 @@ Test(schedule_loops, cpu_default_is_unchanged_and_gpu_default_binds)
     Lowered l;
     IrFunc *f = lower_text(&l, matmul, TARGET_CPU);
     cr_assert_not(schedule_loops(&l));
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
     f = lower_text(&l, matmul, TARGET_SM_80);
     cr_assert(schedule_loops(&l));
     const IrStmt *b = f->nests[1].root, *t = only_child(b);
@@ -220,7 +210,7 @@ Test(schedule_loops, cpu_default_is_unchanged_and_gpu_default_binds)
     cr_assert_eq(t->hw, HW_THREAD_X);
     int64_t e;
     cr_assert(ir_const_int(t->extent, &e) && e == 256);
-    arena_free(&l.arena);
+    fixture_free(&l.fx);
 }
 
 Test(schedule_loops, fusing_a_triangular_pair_is_an_error)
@@ -232,10 +222,8 @@ Test(schedule_loops, fusing_a_triangular_pair_is_an_error)
                "}\n"
                "schedule k for cpu { fuse i, j -> f; }\n",
                TARGET_CPU);
-    l.diag.out = fopen("/dev/null", "w");
-    PassCtx ctx = {.diag = &l.diag, .checked = &l.checked, .arena = &l.arena};
+    PassCtx ctx = {.diag = &l.fx.diag, .checked = &l.fx.checked, .arena = &l.fx.arena};
     pass_schedule_loops(l.f, &ctx);
-    fclose(l.diag.out);
-    cr_assert_eq(l.diag.nerrors, 1);
-    arena_free(&l.arena);
+    cr_assert_eq(l.fx.diag.nerrors, 1);
+    fixture_free(&l.fx);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "parser/parse.h"
 #include "run/data.h"
 #include "run/numbers.h"
@@ -14,12 +15,7 @@
 #include "sema/sema.h"
 
 typedef struct Run {
-    Arena arena;
-    Source src;
-    Diag diag;
-    Program *prog;
-    Checked checked;
-    FILE *errs;
+    Fixture fx;
     RunArgs args;
     RefTensor *ref;
 } Run;
@@ -29,21 +25,13 @@ typedef struct Run {
 static void run(Run *r, const char *text, const int64_t *sizes)
 {
     memset(r, 0, sizeof *r);
-    arena_init(&r->arena);
-    source_init(&r->src, &r->arena, "k.acc", text, (uint32_t)strlen(text));
-    r->errs = tmpfile();
-    cr_assert_not_null(r->errs);
-    diag_init(&r->diag, &r->src, r->errs, false);
-    r->prog = parse_program(&r->src, &r->diag, &r->arena);
-    cr_assert_eq(r->diag.nerrors, 0, "parse errors");
-    SemaOptions opt = {.target = TARGET_NONE};
-    cr_assert(sema_check(r->prog, &opt, &r->diag, &r->arena, &r->checked), "sema errors");
-    const Kernel *k = r->prog->kernels[0];
+    fixture_load(&r->fx, text, TARGET_NONE);
+    const Kernel *k = r->fx.prog->kernels[0];
     r->args.kernel = k;
-    r->args.sizes = ARENA_ARRAY(&r->arena, int64_t, k->nsizes + 1);
+    r->args.sizes = ARENA_ARRAY(&r->fx.arena, int64_t, k->nsizes + 1);
     memcpy(r->args.sizes, sizes, sizeof *sizes * (size_t)k->nsizes);
-    r->args.tensors = ARENA_ARRAY(&r->arena, RunTensor, k->nparams);
-    r->args.scalars = ARENA_ARRAY(&r->arena, RunScalar, k->nparams);
+    r->args.tensors = ARENA_ARRAY(&r->fx.arena, RunTensor, k->nparams);
+    r->args.scalars = ARENA_ARRAY(&r->fx.arena, RunScalar, k->nparams);
     for (int i = 0; i < k->nparams; i++) {
         int dim;
         int64_t v;
@@ -52,17 +40,16 @@ static void run(Run *r, const char *text, const int64_t *sizes)
                                     &dim, &v),
                          DATA_OK);
     }
-    data_alloc(&r->args, &r->arena);
+    data_alloc(&r->args, &r->fx.arena);
     data_fill(&r->args, 7);
-    r->ref = ARENA_ARRAY(&r->arena, RefTensor, k->nparams);
-    const char *err = ref_run(&r->args, r->ref, &r->arena);
+    r->ref = ARENA_ARRAY(&r->fx.arena, RefTensor, k->nparams);
+    const char *err = ref_run(&r->args, r->ref, &r->fx.arena);
     cr_assert_null(err, "reference failed: %s", err ? err : "");
 }
 
 static void done(Run *r)
 {
-    fclose(r->errs);
-    arena_free(&r->arena);
+    fixture_free(&r->fx);
 }
 
 static float *f32_data(Run *r, int param) { return (float *)r->args.tensors[param].data; }
@@ -95,7 +82,7 @@ Test(reference, matmul_values_and_bounds)
     float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
     memcpy(f32_data(&r, 0), a, sizeof a);
     memcpy(f32_data(&r, 1), b, sizeof b);
-    cr_assert_null(ref_run(&r.args, r.ref, &r.arena));
+    cr_assert_null(ref_run(&r.args, r.ref, &r.fx.arena));
     const RefVal *c = r.ref[2].vals;
     cr_assert_eq(c[0].f, 19);
     cr_assert_eq(c[3].f, 50);
