@@ -1,5 +1,6 @@
 /* accl's runtime: what generated code and its callers link against
- * (build/libaccrt.a). Generated headers include this file. */
+ * (build/libaccrt.a). Generated headers stand alone: they define the same
+ * types and codes (from accl_codes.h) under the same guard. */
 #ifndef ACCL_RUNTIME_H
 #define ACCL_RUNTIME_H
 
@@ -10,20 +11,24 @@
 extern "C" {
 #endif
 
-/* f16 and bf16 tensors hold the bits of each element. */
-typedef uint16_t accl_f16;
-typedef uint16_t accl_bf16;
+#include "accl_codes.h"
 
-/* What a compiled kernel returns. Nothing is written when a check on entry fails. */
-#define ACCL_OK 0
-#define ACCL_ERR_BAD_SIZE 1       /* a size < 0, or a shape entry that is < 0 */
-#define ACCL_ERR_ASSUME 2         /* a schedule's `assume` does not hold */
-#define ACCL_ERR_NULL 3           /* a tensor pointer is NULL (with a nonzero element count) */
-#define ACCL_ERR_OUT_OF_MEMORY 4  /* a `var` or a per-thread buffer could not be allocated */
-#define ACCL_ERR_NO_DEVICE 5      /* GPU targets: no driver or no device */
-#define ACCL_ERR_LAUNCH 6         /* GPU targets: a launch limit or a launch failure */
-
+/* The types and codes generated headers also define (guarded the same way).
+ * f16 and bf16 tensors hold the bits of each element. What a compiled kernel
+ * returns: ACCL_OK or an ACCL_ERR_* code; nothing is written when a check on
+ * entry fails. The list and each code's meaning: accl_codes.h. */
+#ifndef ACCL_RUNTIME_TYPES_H
+#define ACCL_RUNTIME_TYPES_H
+#define ACCL_TYPEDEF_(name, ctype, doc) typedef ctype name;
+ACCL_TYPEDEFS(ACCL_TYPEDEF_)
+#undef ACCL_TYPEDEF_
+enum accl_code {
+#define ACCL_CODE_(name, value, doc) ACCL_##name = value,
+    ACCL_CODES(ACCL_CODE_)
+#undef ACCL_CODE_
+};
 const char *accl_strerror(int code);
+#endif
 
 /* Runs fn(ctx, lo, hi) over [0, n) split into contiguous chunks on the
  * process-wide thread pool (started lazily; ACCL_NUM_THREADS threads, default

@@ -1,0 +1,23 @@
+/* The runtime's types and error codes: one list, expanded by accl.h (the
+ * runtime's header) and by the header generator (src/emit/header.c), so a
+ * generated header and the runtime always agree.
+ *
+ *   ACCL_TYPEDEFS(X): X(name, C type, meaning)
+ *   ACCL_CODES(X):    X(NAME, value, meaning)   gives ACCL_NAME = value */
+#ifndef ACCL_CODES_H
+#define ACCL_CODES_H
+
+#define ACCL_TYPEDEFS(X)                                        \
+    X(accl_f16, uint16_t, "the bits of an IEEE binary16 value")  \
+    X(accl_bf16, uint16_t, "the bits of a bfloat16 value")
+
+#define ACCL_CODES(X)                                                                   \
+    X(OK, 0, "success")                                                                 \
+    X(ERR_BAD_SIZE, 1, "a size < 0, or a shape entry that is < 0")                      \
+    X(ERR_ASSUME, 2, "a schedule's `assume` does not hold")                             \
+    X(ERR_NULL, 3, "a tensor pointer is NULL (with a nonzero element count)")           \
+    X(ERR_OUT_OF_MEMORY, 4, "a `var` or a per-thread buffer could not be allocated")    \
+    X(ERR_NO_DEVICE, 5, "GPU targets: no driver or no device")                          \
+    X(ERR_LAUNCH, 6, "GPU targets: a launch limit or a launch failure")
+
+#endif
