@@ -21,7 +21,19 @@
  * split from overshoot too, so that loop's guard covers it). Constant extents
  * that the factors divide get no guard. A loop whose bounds use an index of
  * the nest (triangular nests) must sit inside every loop that index's value
- * uses; lowering reports an error otherwise.
+ * uses, or else take a bounding box (below).
+ *
+ * Triangular bounds: when a loop derived from index j has an extent that uses
+ * j's bounds (the outer loop of a split, a fused loop, j itself) and sits
+ * where an index i of those bounds is not fully known (only some of i's
+ * pieces are outside it), j takes the bounding box of its bounds over the
+ * unknown pieces: each bound is affine in i, so its least (greatest) value is
+ * at i's least or greatest value by the sign of i's coefficient, and i ranges
+ * over lo + (its value with every unknown piece at 0 .. at its extent - 1),
+ * clamped by i's own upper bound. j then runs from the box's lo, and the exact
+ * condition lo(i) <= j < hi(i) guards the body where i is known. Where no box
+ * exists (a bound not affine in i, or an unknown piece whose extent is itself
+ * not known there), lowering reports the error above.
  *
  * Default GPU mapping (nests without clauses, on a GPU target): the indices
  * that index every tensor the nest writes, as plain indices with the same
@@ -56,6 +68,8 @@ typedef struct LoopDef {
     IrVar *var;            /* DEF_FINAL: the loop's variable */
     IrLoopKind kind;       /* DEF_FINAL */
     HwIndex hw;
+    IrExpr *box_lo;        /* a nest index whose bounds are boxed: the box's lo (extent
+                              holds the box's extent); NULL: the index's own bounds */
 } LoopDef;
 
 typedef struct Plan {
@@ -382,6 +396,19 @@ static bool plan_gpu_default(LoopsCtx *c)
 
 /* ---- values and guards ---- */
 
+/* The lower bound that nest index it runs from: its own, or its box's. */
+static const IrExpr *iter_lo(const LoopsCtx *c, int it)
+{
+    const IrExpr *b = c->plan.defs[it].box_lo;
+    return b ? b : c->shape.loops[it]->lo;
+}
+
+static bool is_zero(const IrExpr *e)
+{
+    int64_t v;
+    return ir_const_int(e, &v) && v == 0;
+}
+
 /* The value of loop d, counted from 0 (without its lower bound), over final loops. */
 static IrExpr *rel_value(LoopsCtx *c, int d)
 {
@@ -392,10 +419,8 @@ static IrExpr *rel_value(LoopsCtx *c, int d)
         IrExpr *v = ir_ref(f, l->var);
         if (l->iter < 0)
             return v;
-        const IrStmt *orig = c->shape.loops[l->iter];
-        int64_t lo;
-        return ir_const_int(orig->lo, &lo) && lo == 0
-                   ? v : ir_binary(f, IR_SUB, v, ir_expr_copy(f, orig->lo));
+        const IrExpr *lo = iter_lo(c, l->iter);
+        return is_zero(lo) ? v : ir_binary(f, IR_SUB, v, ir_expr_copy(f, lo));
     }
     case DEF_SPLIT:
         return ir_binary(f, IR_ADD,
@@ -463,6 +488,234 @@ static IrStmt *guard(IrFunc *f, IrExpr *value, IrExpr *bound, Span origin)
     return ir_if(f, ir_binary(f, IR_LT, value, bound), origin);
 }
 
+/* ---- triangular bounds: bounding boxes ---- */
+
+/* Nest index it's value over final loops: its lower bound plus its value from 0. */
+static IrExpr *iter_value(LoopsCtx *c, int it)
+{
+    const IrExpr *lo = iter_lo(c, it);
+    IrExpr *v = rel_value(c, it);
+    return is_zero(lo) ? v : ir_binary(c->f, IR_ADD, ir_expr_copy(c->f, lo), v);
+}
+
+/* The exact range of nest index it as a guard: `i < hi`, and `lo <= i &&` in
+ * front when a box moved its lower bound. */
+static IrStmt *exact_guard(LoopsCtx *c, int it)
+{
+    IrFunc *f = c->f;
+    const IrStmt *orig = c->shape.loops[it];
+    IrStmt *g = guard(f, ir_ref(f, orig->var), iter_hi(f, orig), orig->origin);
+    const IrExpr *box_lo = c->plan.defs[it].box_lo;
+    if (box_lo && !ir_expr_equal(box_lo, orig->lo))
+        g->cond = ir_binary(f, IR_AND, ir_binary(f, IR_LE, ir_expr_copy(f, orig->lo), ir_ref(f, orig->var)),
+                            g->cond);
+    return g;
+}
+
+/* The coefficient of v in e when e is affine in v (constant coefficient). */
+static bool coeff_of(const IrExpr *e, const IrVar *v, int64_t *k)
+{
+    int64_t a, b;
+    if (!ir_expr_uses(e, v)) {
+        *k = 0;
+        return true;
+    }
+    if (e->kind == IR_VARREF) {
+        *k = 1;
+        return true;
+    }
+    if (e->kind == IR_UNARY && e->op == IR_NEG && coeff_of(e->args[0], v, &a)) {
+        *k = -a;
+        return true;
+    }
+    if (e->kind != IR_BINARY)
+        return false;
+    if ((e->op == IR_ADD || e->op == IR_SUB) && coeff_of(e->args[0], v, &a) &&
+        coeff_of(e->args[1], v, &b)) {
+        *k = e->op == IR_ADD ? a + b : a - b;
+        return true;
+    }
+    if (e->op == IR_MUL && ir_const_int(e->args[0], &b) && coeff_of(e->args[1], v, &a)) {
+        *k = a * b;
+        return true;
+    }
+    if (e->op == IR_MUL && ir_const_int(e->args[1], &b) && coeff_of(e->args[0], v, &a)) {
+        *k = a * b;
+        return true;
+    }
+    return false;
+}
+
+/* ext - 1, folded when ext is a constant. */
+static IrExpr *last_of(IrFunc *f, const IrExpr *ext)
+{
+    int64_t e;
+    return ir_const_int(ext, &e) ? ir_index(f, e - 1)
+                                 : ir_binary(f, IR_SUB, ir_expr_copy(f, ext), ir_index(f, 1));
+}
+
+/* Whether e can be evaluated outside the final loop at position k0. */
+static bool known_at(const LoopsCtx *c, const IrExpr *e, int k0) { return slot_of(c, e) <= k0; }
+
+/* The least and greatest value of loop d counted from 0 (rel_value) over the
+ * final loops at positions k0 and inside, symbolic in the loops outside.
+ * False when an extent needed is not known there. */
+static bool rel_range(LoopsCtx *c, int d, int k0, IrExpr **lo, IrExpr **hi)
+{
+    IrFunc *f = c->f;
+    const LoopDef *l = &c->plan.defs[d];
+    IrExpr *v = rel_value(c, d);
+    if (known_at(c, v, k0)) {
+        *lo = v;
+        *hi = ir_expr_copy(f, v);
+        return true;
+    }
+    IrExpr *alo, *ahi, *blo, *bhi;
+    switch (l->how) {
+    case DEF_FINAL:
+        if (!known_at(c, l->extent, k0))
+            return false;
+        *lo = ir_index(f, 0);
+        *hi = last_of(f, l->extent);
+        return true;
+    case DEF_SPLIT:
+        if (!rel_range(c, l->a, k0, &alo, &ahi) || !rel_range(c, l->b, k0, &blo, &bhi))
+            return false;
+        *lo = ir_binary(f, IR_MUL, alo, ir_index(f, l->factor));
+        if (!is_zero(blo))
+            *lo = ir_binary(f, IR_ADD, *lo, blo);
+        *hi = ir_binary(f, IR_ADD, ir_binary(f, IR_MUL, ahi, ir_index(f, l->factor)), bhi);
+        return true;
+    case DEF_FUSED_OUTER: {
+        /* f div ext(b): monotone in f */
+        const IrExpr *eb = c->plan.defs[l->b].extent;
+        if (!known_at(c, eb, k0) || !rel_range(c, l->a, k0, &alo, &ahi))
+            return false;
+        *lo = ir_binary(f, v->op, alo, ir_expr_copy(f, eb));
+        *hi = ir_binary(f, v->op, ahi, ir_expr_copy(f, eb));
+        return true;
+    }
+    default:
+        /* f mod ext(b) */
+        if (!known_at(c, l->extent, k0))
+            return false;
+        *lo = ir_index(f, 0);
+        *hi = last_of(f, l->extent);
+        return true;
+    }
+}
+
+/* hi of nest index it as it runs: its own, or its box's. */
+static IrExpr *iter_hi_eff(LoopsCtx *c, int it)
+{
+    const LoopDef *l = &c->plan.defs[it];
+    if (!l->box_lo)
+        return iter_hi(c->f, c->shape.loops[it]);
+    return ir_binary(c->f, IR_ADD, ir_expr_copy(c->f, l->box_lo), ir_expr_copy(c->f, l->extent));
+}
+
+/* The least and greatest value of nest index it over the final loops at
+ * positions k0 and inside, clamped by its own upper bound where known. */
+static bool index_range(LoopsCtx *c, int it, int k0, IrExpr **lo, IrExpr **hi)
+{
+    IrFunc *f = c->f;
+    const IrExpr *base = iter_lo(c, it);
+    IrExpr *rlo, *rhi, *top = iter_hi_eff(c, it);
+    bool top_known = known_at(c, top, k0);
+    if (!known_at(c, base, k0))
+        return false;
+    if (!rel_range(c, it, k0, &rlo, &rhi)) {
+        /* the pieces give no range (a fused loop whose extent is being
+         * boxed): the index's own range */
+        *lo = ir_expr_copy(f, base);
+        *hi = last_of(f, top);
+        return top_known;
+    }
+    *lo = is_zero(base) ? rlo : ir_binary(f, IR_ADD, ir_expr_copy(f, base), rlo);
+    *hi = is_zero(base) ? rhi : ir_binary(f, IR_ADD, ir_expr_copy(f, base), rhi);
+    if (top_known)
+        *hi = ir_binary(f, IR_MIN, *hi, last_of(f, top));
+    return true;
+}
+
+/* The least (want_max false) or greatest value of the affine bound e over the
+ * nest indices not known outside position k0; NULL when there is none. */
+static IrExpr *bound_box(LoopsCtx *c, const IrExpr *e, int k0, bool want_max)
+{
+    IrFunc *f = c->f;
+    IrExpr *r = ir_expr_copy(f, e);
+    for (int it = 0; it < c->shape.niters; it++) {
+        const IrVar *v = c->shape.loops[it]->var;
+        int64_t k;
+        IrExpr *lo, *hi;
+        if (!ir_expr_uses(r, v) || c->slot_of_var[v->id] <= k0)
+            continue;
+        if (!coeff_of(r, v, &k) || !index_range(c, it, k0, &lo, &hi))
+            return NULL;
+        r = ir_substitute(f, r, v, (k > 0) == want_max ? hi : lo);
+    }
+    return r;
+}
+
+/* Loop d's extent changed: the extents computed from it follow. */
+static void propagate_extent(LoopsCtx *c, int d)
+{
+    Plan *p = &c->plan;
+    LoopDef *l = &p->defs[d];
+    int outer = d, inner = l->b;
+    switch (l->how) {
+    case DEF_FINAL:
+        return;
+    case DEF_SPLIT:
+        p->defs[l->a].extent = ext_ceildiv(c->f, l->extent, l->factor);
+        propagate_extent(c, l->a);
+        return;
+    case DEF_FUSED_INNER:
+        inner = d;
+        for (int e = 0; e < p->ndefs; e++)
+            if (p->defs[e].how == DEF_FUSED_OUTER && p->defs[e].b == d)
+                outer = e;
+        break;
+    default:
+        break;
+    }
+    p->defs[l->a].extent = ext_mul(c->f, p->defs[outer].extent, p->defs[inner].extent);
+    propagate_extent(c, l->a);
+}
+
+/* The outermost position of a final loop whose extent follows loop d's bounds. */
+static int outermost_dependent(const LoopsCtx *c, int d)
+{
+    const LoopDef *l = &c->plan.defs[d];
+    if (l->how == DEF_FINAL)
+        return c->slot_of_var[l->var->id] - 1;
+    return outermost_dependent(c, l->a);   /* the outer loop of a split, the fused loop */
+}
+
+/* Nest indices in order (a bound uses only indices to its left): each whose
+ * bounds are not known where the first loop that needs them sits takes the
+ * bounding box there; then its let's slot is known for the indices after it. */
+static void box_triangular(LoopsCtx *c)
+{
+    IrFunc *f = c->f;
+    for (int it = 0; it < c->shape.niters; it++) {
+        LoopDef *l = &c->plan.defs[it];
+        const IrStmt *orig = c->shape.loops[it];
+        int k0 = outermost_dependent(c, it);
+        if (!known_at(c, orig->lo, k0) || !known_at(c, orig->extent, k0)) {
+            IrExpr *lo = bound_box(c, orig->lo, k0, false);
+            IrExpr *hi = bound_box(c, iter_hi(f, orig), k0, true);
+            if (lo && hi) {
+                l->box_lo = lo;
+                l->extent = lower_extent(f, lo, hi);
+                propagate_extent(c, it);
+            }
+        }
+        if (l->how != DEF_FINAL)
+            c->slot_of_var[orig->var->id] = slot_of(c, iter_value(c, it));
+    }
+}
+
 /* ---- rebuilding the nest ---- */
 
 static void make_final_loops(LoopsCtx *c)
@@ -481,7 +734,7 @@ static SlotItem *slot_items(LoopsCtx *c, int *nitems)
 {
     IrFunc *f = c->f;
     Plan *p = &c->plan;
-    SlotItem *items = ARENA_ARRAY(f->arena, SlotItem, 2 * p->ndefs + 1);
+    SlotItem *items = ARENA_ARRAY(f->arena, SlotItem, 3 * p->ndefs + 1);
     int n = 0;
     /* inner loops of splits that overshoot: they would repeat the next block's values */
     for (int d = 0; d < p->ndefs; d++) {
@@ -493,19 +746,20 @@ static SlotItem *slot_items(LoopsCtx *c, int *nitems)
     for (int it = 0; it < c->shape.niters; it++) {
         const LoopDef *l = &p->defs[it];
         const IrStmt *orig = c->shape.loops[it];
+        if (l->how == DEF_FINAL && l->box_lo) {
+            IrStmt *g = exact_guard(c, it);
+            items[n++] = (SlotItem){slot_of(c, g->cond), g};
+        }
         if (l->how == DEF_FINAL)
             continue;
-        int64_t lo;
-        IrExpr *value = rel_value(c, it);
-        if (!(ir_const_int(orig->lo, &lo) && lo == 0))
-            value = ir_binary(f, IR_ADD, ir_expr_copy(f, orig->lo), value);
+        IrExpr *value = iter_value(c, it);
         orig->var->kind = IR_VAR_LET;
         IrStmt *let = ir_let(f, orig->var, value, orig->origin);
         int s = slot_of(c, value);
         items[n++] = (SlotItem){s, let};
         c->slot_of_var[orig->var->id] = s;
-        if (may_exceed(c, it)) {
-            IrStmt *g = guard(f, ir_ref(f, orig->var), iter_hi(f, orig), orig->origin);
+        if (may_exceed(c, it) || l->box_lo) {
+            IrStmt *g = exact_guard(c, it);
             items[n++] = (SlotItem){slot_of(c, g->cond), g};
         }
     }
@@ -518,7 +772,7 @@ static bool check_bounds_in_scope(LoopsCtx *c)
 {
     for (int k = 0; k < c->plan.norder; k++) {
         const LoopDef *l = &c->plan.defs[c->plan.order[k]];
-        const IrExpr *lo = l->iter >= 0 ? c->shape.loops[l->iter]->lo : NULL;
+        const IrExpr *lo = l->iter >= 0 ? iter_lo(c, l->iter) : NULL;
         if (slot_of(c, l->extent) <= k && (!lo || slot_of(c, lo) <= k))
             continue;
         const char *inner = NULL;
@@ -541,6 +795,7 @@ static IrStmt *build_nest(LoopsCtx *c)
     Plan *p = &c->plan;
     c->slot_of_var = ARENA_ARRAY(f->arena, int, f->nvars + p->norder + 1);  /* zeroed */
     make_final_loops(c);
+    box_triangular(c);
     int nitems;
     SlotItem *items = slot_items(c, &nitems);
     if (!check_bounds_in_scope(c))
@@ -561,7 +816,7 @@ static IrStmt *build_nest(LoopsCtx *c)
         if (k == p->norder)
             break;
         const LoopDef *l = &p->defs[p->order[k]];
-        IrExpr *lo = l->iter >= 0 ? c->shape.loops[l->iter]->lo : ir_index(f, 0);
+        IrExpr *lo = l->iter >= 0 ? ir_expr_copy(f, iter_lo(c, l->iter)) : ir_index(f, 0);
         IrStmt *loop = ir_loop(f, l->var, lo, l->extent, l->kind, l->span);
         loop->hw = l->hw;
         if (cur)
