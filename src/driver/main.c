@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/compile.h"
 #include "driver/driver.h"
 #include "grammar.h"
 
@@ -21,6 +22,8 @@ typedef enum Emit { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE, EMIT_IR } E
 typedef struct Options {
     const char *input;
     const char *output;
+    const char *header;     /* --header FILE */
+    const char *emit_name;  /* --emit=KIND as written */
     const char *target_name;
     Target target;
     Emit emit;
@@ -42,7 +45,9 @@ static const char usage_text[] =
     "  --target=TARGET         cpu (default), nvidia:sm_80|sm_86|sm_89|sm_90|sm_90a,\n"
     "                          amd:gfx90a|gfx942|gfx1100\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
-    "  -o FILE                 write the output to FILE (replaced only on success)\n"
+    "  -o FILE                 write the output to FILE (replaced only on success); without\n"
+    "                          --emit, for a CPU target: the object file\n"
+    "  --header FILE           write the C header declaring every kernel (CPU targets)\n"
     "  --color=auto|always|never\n"
     "                          colour diagnostics (auto: only on a terminal)\n"
     "  --help                  print this help\n"
@@ -75,6 +80,7 @@ static int parse_options(int argc, char **argv, Options *o)
             o->check = true;
         } else if (strncmp(a, "--emit=", 7) == 0) {
             value = a + 7;
+            o->emit_name = a;
             if (strcmp(value, "tokens") == 0)
                 o->emit = EMIT_TOKENS;
             else if (strcmp(value, "ast") == 0)
@@ -120,6 +126,12 @@ static int parse_options(int argc, char **argv, Options *o)
                 return EXIT_USAGE;
             }
             o->nparams++;
+        } else if (strcmp(a, "--header") == 0 || strncmp(a, "--header=", 9) == 0) {
+            o->header = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!o->header || !*o->header) {
+                usage_error("%s needs a file name", "--header");
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) {
                 usage_error("%s needs a file name", "-o");
@@ -150,6 +162,13 @@ static int parse_options(int argc, char **argv, Options *o)
     }
     if (!o->input) {
         usage_error("%s", "no input file");
+        return EXIT_USAGE;
+    }
+    /* The header goes with the code for a CPU target. */
+    const char *clash = o->check ? "--check" : o->emit != EMIT_NONE ? o->emit_name
+                      : target_is_gpu(o->target) ? "a GPU target" : NULL;
+    if (o->header && clash) {
+        usage_error("--header cannot be combined with %s", clash);
         return EXIT_USAGE;
     }
     return 0;
@@ -267,6 +286,11 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
+    } else if (rc == 0 && !opt.check && !target_is_gpu(opt.target) && (opt.output || opt.header)) {
+        /* No --emit, a CPU target and -o or --header: the object and the header. */
+        CodeOptions code = {.want_code = opt.output != NULL, .kind = CODE_OBJ, .output = opt.output,
+                            .header = opt.header, .target_name = opt.target_name};
+        rc = driver_compile(&fe, &code);
     } else if (rc == 0 && !opt.check) {
         /* No --emit: lower every kernel for the target, which checks what needs
          * the loop IR (cache regions, resource limits). Code generation comes later. */

@@ -1,0 +1,149 @@
+/* Code for the CPU: `accl FILE.acc --target=cpu -o x.o --header x.h`.
+ *
+ *   every kernel -> pass list -> LLVM module (cpu.c bodies, entry.c entries)
+ *     -> verify (debug builds) -> O3 for the machine -> object | assembly | LLVM IR
+ *   the header (header.c) from the same lowered kernels
+ *
+ * Every file is written beside its path and renamed only when everything
+ * succeeded: a failed compilation leaves existing outputs untouched. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+
+#include "driver/compile.h"
+#include "emit/emit.h"
+
+/* An include guard from the header's file name: "out/matmul.h" -> MATMUL_H. */
+static const char *compile_guard(Arena *a, const char *path)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path;
+    if (!base || !*base || strcmp(base, "-") == 0)
+        base = "accl_kernels.h";
+    char *g = arena_printf(a, "%s%s", isdigit((unsigned char)base[0]) ? "ACCL_" : "", base);
+    for (char *p = g; *p; p++)
+        *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+    return g;
+}
+
+/* The machine for the target: the host for `cpu`, else the named
+ * architecture (`cpu:x86_64`). */
+static bool compile_machine(const char *target_name, EmitMachine *m)
+{
+    const char *arch = target_name ? strchr(target_name, ':') : NULL;
+    if (emit_machine(arch ? arch + 1 : NULL, m))
+        return true;
+    fprintf(stderr, "accl: error: LLVM cannot emit code for the target '%s'\n",
+            target_name ? target_name : "cpu");
+    return false;
+}
+
+/* The module of funcs for machine m, optimized. NULL after a message. */
+static LLVMModuleRef compile_module(LLVMContextRef cx, LLVMTargetMachineRef tm, const EmitMachine *m,
+                                    IrFunc *const *funcs, int n, Frontend *fe)
+{
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(fe->src.name, cx);
+    LLVMSetTarget(mod, m->triple);
+    LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(tm);
+    LLVMSetModuleDataLayout(mod, layout);
+    LLVMDisposeTargetData(layout);
+    if (!emit_cpu_bodies(mod, funcs, n, m, &fe->diag)) {
+        LLVMDisposeModule(mod);
+        return NULL;
+    }
+    emit_entries(mod, funcs, n);
+    char *err = NULL;
+#ifndef NDEBUG
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &err)) {
+        fprintf(stderr, "accl: error: internal error: LLVM rejects the generated module: %s\n", err);
+        LLVMDisposeMessage(err);
+        LLVMDisposeModule(mod);
+        return NULL;
+    }
+    LLVMDisposeMessage(err);
+    err = NULL;
+#endif
+    if (!emit_optimize(mod, tm, &err)) {
+        fprintf(stderr, "accl: error: LLVM's optimizer failed: %s\n", err ? err : "?");
+        free(err);
+        LLVMDisposeModule(mod);
+        return NULL;
+    }
+    return mod;
+}
+
+/* Writes the module as o->kind asks into out. */
+static bool compile_write(FILE *out, LLVMModuleRef mod, LLVMTargetMachineRef tm, CodeKind kind)
+{
+    if (kind == CODE_LLVM) {
+        char *text = LLVMPrintModuleToString(mod);
+        bool ok = fputs(text, out) >= 0;
+        LLVMDisposeMessage(text);
+        return ok;
+    }
+    char *err = NULL;
+    LLVMMemoryBufferRef buf;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, kind == CODE_ASM ? LLVMAssemblyFile : LLVMObjectFile,
+                                            &err, &buf)) {
+        fprintf(stderr, "accl: error: LLVM cannot emit the code: %s\n", err ? err : "?");
+        LLVMDisposeMessage(err);
+        return false;
+    }
+    size_t size = LLVMGetBufferSize(buf);
+    bool ok = fwrite(LLVMGetBufferStart(buf), 1, size, out) == size;
+    LLVMDisposeMemoryBuffer(buf);
+    return ok;
+}
+
+/* The code of funcs into out (NULL: none wanted). */
+static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *funcs, int n, FILE *out)
+{
+    EmitMachine m;
+    if (!compile_machine(o->target_name, &m))
+        return false;
+    char *err = NULL;
+    LLVMTargetMachineRef tm = emit_target_machine(&m, &err);
+    if (!tm) {
+        fprintf(stderr, "accl: error: LLVM cannot emit code for the target '%s': %s\n",
+                o->target_name ? o->target_name : "cpu", err ? err : "?");
+        free(err);
+        return false;
+    }
+    LLVMContextRef cx = LLVMContextCreate();
+    LLVMModuleRef mod = compile_module(cx, tm, &m, funcs, n, fe);
+    bool ok = mod && compile_write(out, mod, tm, o->kind);
+    if (mod)
+        LLVMDisposeModule(mod);
+    LLVMContextDispose(cx);
+    LLVMDisposeTargetMachine(tm);
+    return ok;
+}
+
+int driver_compile(Frontend *fe, const CodeOptions *o)
+{
+    int n = fe->prog->nkernels;
+    IrFunc **funcs = ARENA_ARRAY(&fe->arena, IrFunc *, n ? n : 1);
+    for (int i = 0; i < n; i++)
+        if (!(funcs[i] = pipeline_lower(fe, fe->prog->kernels[i], NULL)))
+            return EXIT_INPUT;
+    Output code = {0}, header = {0};
+    bool ok = true;
+    if (o->want_code)
+        ok = output_open(&code, o->output);
+    if (ok && o->header)
+        ok = output_open(&header, o->header);
+    if (ok && o->want_code)
+        ok = compile_code(fe, o, funcs, n, code.f);
+    if (ok && o->header) {
+        emit_header(header.f, compile_guard(&fe->arena, o->header), funcs, n);
+        ok = !ferror(header.f);
+    }
+    /* Both are renamed into place only when both were written. */
+    if (code.f)
+        ok = output_close(&code, ok) && ok;
+    if (header.f)
+        ok = output_close(&header, ok) && ok;
+    return ok ? 0 : EXIT_INPUT;
+}

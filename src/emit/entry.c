@@ -1,0 +1,388 @@
+/* entry: the public entry points of each kernel K (see emit.h for the module
+ * layout).
+ *
+ *   int K(params in declaration order, then sizes as int64_t)
+ *     1. every size >= 0, then every shape entry written as an expression
+ *        (H - R + 1) >= 0                                 else ACCL_ERR_BAD_SIZE
+ *     2. every tensor pointer non-NULL, unless the tensor
+ *        has no elements                                  else ACCL_ERR_NULL
+ *     3. every `assume` of the schedule holds             else ACCL_ERR_ASSUME
+ *     4. return K.body(the same arguments)
+ *   The checks run in this order, before any work; the first that fails gives
+ *   the result, so nothing is written when one fails.
+ *
+ *   int K.packed(void **args)
+ *     args[i] points to K's i-th argument (the tensor pointer, the scalar, the
+ *     int64_t size): loads each and calls K. One signature for every kernel,
+ *     for the JIT and `accl run`.
+ *
+ * The C calling convention: tensors are pointers; sizes are i64; scalars have
+ * their C types: bool is i1 zeroext, i8/i16 signext, u8 and f16/bf16 (uint16_t
+ * bits) zeroext, the rest as they are. K.body takes LLVM's own types; a scalar
+ * is converted where they differ (i16 bits to half, for one). */
+#include <string.h>
+
+#include "emit/emit.h"
+#include "runtime/accl.h"
+
+typedef struct Entry {
+    LLVMContextRef cx;
+    LLVMBuilderRef b;
+    const IrFunc *f;
+    LLVMValueRef fn;        /* K */
+    LLVMValueRef *args;     /* K's arguments: params, then sizes */
+    LLVMTypeRef i64;
+} Entry;
+
+/* The C ABI type of a scalar of type t, and the extension attribute it takes
+ * ("zeroext", "signext" or NULL). */
+static LLVMTypeRef entry_scalar_type(LLVMContextRef cx, ElemType t, const char **ext)
+{
+    *ext = NULL;
+    switch (t) {
+    case ELEM_BOOL: *ext = "zeroext"; return LLVMInt1TypeInContext(cx);
+    case ELEM_I8: *ext = "signext"; return LLVMInt8TypeInContext(cx);
+    case ELEM_U8: *ext = "zeroext"; return LLVMInt8TypeInContext(cx);
+    case ELEM_I16: *ext = "signext"; return LLVMInt16TypeInContext(cx);
+    case ELEM_F16:
+    case ELEM_BF16: *ext = "zeroext"; return LLVMInt16TypeInContext(cx);
+    case ELEM_I32:
+    case ELEM_U32: return LLVMInt32TypeInContext(cx);
+    case ELEM_I64: return LLVMInt64TypeInContext(cx);
+    case ELEM_F32: return LLVMFloatTypeInContext(cx);
+    case ELEM_F64: return LLVMDoubleTypeInContext(cx);
+    default: return LLVMInt64TypeInContext(cx);
+    }
+}
+
+/* Number of arguments of K: every param, then every size. */
+static int entry_nargs(const IrFunc *f)
+{
+    return f->kernel->nparams + f->nsizes;
+}
+
+/* K's argument types, and each one's extension attribute. */
+static void entry_types(LLVMContextRef cx, const IrFunc *f, LLVMTypeRef *types, const char **ext)
+{
+    const Kernel *k = f->kernel;
+    for (int i = 0; i < k->nparams; i++) {
+        const TypeExpr *ty = &k->params[i]->type;
+        ext[i] = NULL;
+        types[i] = ty->is_tensor ? LLVMPointerTypeInContext(cx, 0)
+                                 : entry_scalar_type(cx, ty->elem, &ext[i]);
+    }
+    for (int i = 0; i < f->nsizes; i++) {
+        types[k->nparams + i] = LLVMInt64TypeInContext(cx);
+        ext[k->nparams + i] = NULL;
+    }
+}
+
+static LLVMAttributeRef entry_attr(LLVMContextRef cx, const char *name)
+{
+    return LLVMCreateEnumAttribute(cx, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
+}
+
+/* The extension attributes on a function's parameters, or a call's arguments. */
+static void entry_add_ext(LLVMContextRef cx, LLVMValueRef fn_or_call, bool call, const char **ext,
+                          int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!ext[i])
+            continue;
+        if (call)
+            LLVMAddCallSiteAttribute(fn_or_call, (unsigned)i + 1, entry_attr(cx, ext[i]));
+        else
+            LLVMAddAttributeAtIndex(fn_or_call, (unsigned)i + 1, entry_attr(cx, ext[i]));
+    }
+}
+
+/* ---- i64 expressions over sizes, params and literals ----------------- */
+
+static LLVMValueRef entry_const(Entry *e, int64_t v)
+{
+    return LLVMConstInt(e->i64, (unsigned long long)v, true);
+}
+
+/* The language's division on i64: x/0 = 0, x%0 = x, INT64_MIN/-1 wraps,
+ * x%-1 = 0 (no undefined behaviour: the divisor LLVM sees is never 0 or -1). */
+static LLVMValueRef entry_div(Entry *e, LLVMValueRef a, LLVMValueRef d, bool rem)
+{
+    LLVMBuilderRef b = e->b;
+    LLVMValueRef zero = LLVMBuildICmp(b, LLVMIntEQ, d, entry_const(e, 0), "");
+    LLVMValueRef minus1 = LLVMBuildICmp(b, LLVMIntEQ, d, entry_const(e, -1), "");
+    LLVMValueRef odd = LLVMBuildOr(b, zero, minus1, "");
+    LLVMValueRef safe = LLVMBuildSelect(b, odd, entry_const(e, 1), d, "");
+    if (rem) {
+        LLVMValueRef r = LLVMBuildSRem(b, a, safe, "");
+        r = LLVMBuildSelect(b, minus1, entry_const(e, 0), r, "");
+        return LLVMBuildSelect(b, zero, a, r, "");
+    }
+    LLVMValueRef q = LLVMBuildSDiv(b, a, safe, "");
+    q = LLVMBuildSelect(b, minus1, LLVMBuildSub(b, entry_const(e, 0), a, ""), q, "");
+    return LLVMBuildSelect(b, zero, entry_const(e, 0), q, "");
+}
+
+/* A size argument or a schedule param by name (sizes first); 0 for neither
+ * (sema has checked every name). */
+static LLVMValueRef entry_name(Entry *e, const char *name)
+{
+    const IrFunc *f = e->f;
+    for (int i = 0; i < f->nsizes; i++)
+        if (strcmp(f->sizes[i]->name, name) == 0)
+            return e->args[f->kernel->nparams + i];
+    for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
+        if (strcmp(f->schedule->params[i]->name.name, name) == 0)
+            return entry_const(e, f->schedule->params[i]->value);
+    return entry_const(e, 0);
+}
+
+static LLVMValueRef entry_bool(Entry *e, LLVMValueRef c)
+{
+    return LLVMBuildZExt(e->b, c, e->i64, "");
+}
+
+static LLVMValueRef entry_truth(Entry *e, LLVMValueRef v)
+{
+    return LLVMBuildICmp(e->b, LLVMIntNE, v, entry_const(e, 0), "");
+}
+
+/* A shape entry or an assume, in i64 (comparisons give 0 or 1), with the
+ * language's wrapping arithmetic and division. Both sides of && and || are
+ * evaluated: they have no effects and cannot trap. */
+static LLVMValueRef entry_i64(Entry *e, const Expr *x)
+{
+    LLVMBuilderRef b = e->b;
+    switch (x->kind) {
+    case EXPR_INT:
+    case EXPR_BOOL: return entry_const(e, x->ival);
+    case EXPR_NAME: return entry_name(e, x->name.name);
+    case EXPR_UNARY: {
+        LLVMValueRef a = entry_i64(e, x->args[0]);
+        if (x->op == OP_NOT)
+            return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, a, entry_const(e, 0), ""));
+        return LLVMBuildSub(b, entry_const(e, 0), a, "");
+    }
+    case EXPR_BINARY: {
+        LLVMValueRef l = entry_i64(e, x->args[0]), r = entry_i64(e, x->args[1]);
+        switch (x->op) {
+        case OP_ADD: return LLVMBuildAdd(b, l, r, "");
+        case OP_SUB: return LLVMBuildSub(b, l, r, "");
+        case OP_MUL: return LLVMBuildMul(b, l, r, "");
+        case OP_DIV: return entry_div(e, l, r, false);
+        case OP_REM: return entry_div(e, l, r, true);
+        case OP_EQ: return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, l, r, ""));
+        case OP_NE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntNE, l, r, ""));
+        case OP_LT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLT, l, r, ""));
+        case OP_LE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLE, l, r, ""));
+        case OP_GT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGT, l, r, ""));
+        case OP_GE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGE, l, r, ""));
+        case OP_AND:
+            return entry_bool(e, LLVMBuildAnd(b, entry_truth(e, l), entry_truth(e, r), ""));
+        case OP_OR:
+            return entry_bool(e, LLVMBuildOr(b, entry_truth(e, l), entry_truth(e, r), ""));
+        default: return entry_const(e, 0);
+        }
+    }
+    default: return entry_const(e, 0);
+    }
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+/* if (fail) return code; and go on in a new block. */
+static void entry_check(Entry *e, LLVMValueRef fail, int code, const char *what)
+{
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(e->cx, e->fn, what);
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(e->cx, e->fn, "ok");
+    LLVMBuildCondBr(e->b, fail, bad, next);
+    LLVMPositionBuilderAtEnd(e->b, bad);
+    LLVMBuildRet(e->b, LLVMConstInt(LLVMInt32TypeInContext(e->cx), (unsigned)code, false));
+    LLVMPositionBuilderAtEnd(e->b, next);
+}
+
+static LLVMValueRef entry_negative(Entry *e, LLVMValueRef v)
+{
+    return LLVMBuildICmp(e->b, LLVMIntSLT, v, entry_const(e, 0), "");
+}
+
+/* Whether a shape entry is an expression (not a literal or a bare size). */
+static bool entry_is_expr(const Expr *d)
+{
+    return d->kind != EXPR_INT && d->kind != EXPR_NAME;
+}
+
+/* 1. Sizes, then the expression entries of every tensor's and var's shape. */
+static void entry_check_sizes(Entry *e)
+{
+    const IrFunc *f = e->f;
+    const Kernel *k = f->kernel;
+    LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
+    for (int i = 0; i < f->nsizes; i++)
+        bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[k->nparams + i]), "");
+    for (int i = 0; i < k->nparams; i++)
+        for (int d = 0; d < k->params[i]->type.ndims; d++)
+            if (entry_is_expr(k->params[i]->type.dims[d]))
+                bad = LLVMBuildOr(e->b, bad,
+                                  entry_negative(e, entry_i64(e, k->params[i]->type.dims[d])), "");
+    for (int i = 0; i < k->nvars; i++)
+        for (int d = 0; d < k->vars[i]->type.ndims; d++)
+            if (entry_is_expr(k->vars[i]->type.dims[d]))
+                bad = LLVMBuildOr(e->b, bad,
+                                  entry_negative(e, entry_i64(e, k->vars[i]->type.dims[d])), "");
+    entry_check(e, bad, ACCL_ERR_BAD_SIZE, "bad_size");
+}
+
+/* 2. A NULL tensor pointer with a nonzero element count (every entry nonzero;
+ * entries are >= 0 here). */
+static void entry_check_nulls(Entry *e)
+{
+    const Kernel *k = e->f->kernel;
+    LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
+    for (int i = 0; i < k->nparams; i++) {
+        const TypeExpr *ty = &k->params[i]->type;
+        if (!ty->is_tensor)
+            continue;
+        LLVMValueRef null = LLVMBuildIsNull(e->b, e->args[i], "");
+        for (int d = 0; d < ty->ndims; d++)
+            null = LLVMBuildAnd(e->b, null, entry_truth(e, entry_i64(e, ty->dims[d])), "");
+        bad = LLVMBuildOr(e->b, bad, null, "");
+    }
+    entry_check(e, bad, ACCL_ERR_NULL, "null");
+}
+
+/* 3. The schedule's assumes. */
+static void entry_check_assumes(Entry *e)
+{
+    const Schedule *s = e->f->schedule;
+    if (!s || s->nassumes == 0)
+        return;
+    LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
+    for (int i = 0; i < s->nassumes; i++) {
+        LLVMValueRef v = entry_i64(e, s->assumes[i]);
+        bad = LLVMBuildOr(e->b, bad, LLVMBuildICmp(e->b, LLVMIntEQ, v, entry_const(e, 0), ""),
+                          "");
+    }
+    entry_check(e, bad, ACCL_ERR_ASSUME, "assume");
+}
+
+/* ---- K and K.packed --------------------------------------------------- */
+
+/* v (of K's type) as K.body's parameter type `to`: the same, an integer
+ * widened or narrowed (bool), or the same bits (f16 as half). */
+static LLVMValueRef entry_convert(Entry *e, LLVMValueRef v, LLVMTypeRef to)
+{
+    LLVMTypeRef from = LLVMTypeOf(v);
+    if (from == to)
+        return v;
+    bool from_int = LLVMGetTypeKind(from) == LLVMIntegerTypeKind;
+    bool to_int = LLVMGetTypeKind(to) == LLVMIntegerTypeKind;
+    if (from_int && to_int) {
+        unsigned fw = LLVMGetIntTypeWidth(from), tw = LLVMGetIntTypeWidth(to);
+        if (tw == 1)
+            return entry_truth(e, LLVMBuildZExt(e->b, v, e->i64, ""));
+        return fw < tw ? LLVMBuildZExt(e->b, v, to, "") : LLVMBuildTrunc(e->b, v, to, "");
+    }
+    return LLVMBuildBitCast(e->b, v, to, "");
+}
+
+static const char *entry_arg_name(const IrFunc *f, int i)
+{
+    const Kernel *k = f->kernel;
+    return i < k->nparams ? k->params[i]->name.name : f->sizes[i - k->nparams]->name;
+}
+
+/* K.body, declared with K's own types if cpu.c has not defined it. */
+static LLVMValueRef entry_body(LLVMModuleRef mod, const char *name, LLVMTypeRef kty)
+{
+    LLVMValueRef body = LLVMGetNamedFunction(mod, name);
+    return body ? body : LLVMAddFunction(mod, name, kty);
+}
+
+static void entry_emit_k(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc *f, LLVMValueRef *args)
+{
+    int n = entry_nargs(f);
+    LLVMTypeRef *types = ARENA_ARRAY(f->arena, LLVMTypeRef, n + 1);
+    const char **ext = ARENA_ARRAY(f->arena, const char *, n + 1);
+    entry_types(cx, f, types, ext);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(cx);
+    LLVMTypeRef kty = LLVMFunctionType(i32, types, (unsigned)n, false);
+    const char *name = f->kernel->name.name;
+    LLVMValueRef fn = LLVMAddFunction(mod, name, kty);
+    entry_add_ext(cx, fn, false, ext, n);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, entry_attr(cx, "nounwind"));
+    for (int i = 0; i < n; i++) {
+        args[i] = LLVMGetParam(fn, (unsigned)i);
+        const char *an = entry_arg_name(f, i);
+        LLVMSetValueName2(args[i], an, strlen(an));
+    }
+
+    LLVMValueRef body = entry_body(mod, arena_printf(f->arena, "%s.body", name), kty);
+    LLVMTypeRef bty = LLVMGlobalGetValueType(body);
+    LLVMTypeRef *btypes = ARENA_ARRAY(f->arena, LLVMTypeRef, n + 1);
+    LLVMGetParamTypes(bty, btypes);
+
+    Entry e = {.cx = cx, .b = LLVMCreateBuilderInContext(cx), .f = f, .fn = fn, .args = args,
+               .i64 = LLVMInt64TypeInContext(cx)};
+    LLVMPositionBuilderAtEnd(e.b, LLVMAppendBasicBlockInContext(cx, fn, "entry"));
+    entry_check_sizes(&e);
+    entry_check_nulls(&e);
+    entry_check_assumes(&e);
+    LLVMValueRef *call_args = ARENA_ARRAY(f->arena, LLVMValueRef, n + 1);
+    for (int i = 0; i < n; i++)
+        call_args[i] = entry_convert(&e, args[i], btypes[i]);
+    LLVMValueRef rc = LLVMBuildCall2(e.b, bty, body, call_args, (unsigned)n, "");
+    LLVMBuildRet(e.b, rc);
+    LLVMDisposeBuilder(e.b);
+}
+
+/* int K.packed(void **args) { return K(*(T0 *)args[0], ...); } */
+static void entry_emit_packed(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc *f)
+{
+    int n = entry_nargs(f);
+    LLVMTypeRef *types = ARENA_ARRAY(f->arena, LLVMTypeRef, n + 1);
+    const char **ext = ARENA_ARRAY(f->arena, const char *, n + 1);
+    entry_types(cx, f, types, ext);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(cx), i64 = LLVMInt64TypeInContext(cx);
+    LLVMTypeRef ptr = LLVMPointerTypeInContext(cx, 0);
+    const char *name = f->kernel->name.name;
+    LLVMValueRef k = LLVMGetNamedFunction(mod, name);
+    LLVMTypeRef kty = LLVMGlobalGetValueType(k);
+
+    const char *packed_name = arena_printf(f->arena, "%s.packed", name);
+    LLVMValueRef fn = LLVMAddFunction(mod, packed_name, LLVMFunctionType(i32, &ptr, 1, false));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, entry_attr(cx, "nounwind"));
+    LLVMValueRef argv = LLVMGetParam(fn, 0);
+    LLVMSetValueName2(argv, "args", 4);
+
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(cx);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cx, fn, "entry"));
+    LLVMValueRef *vals = ARENA_ARRAY(f->arena, LLVMValueRef, n + 1);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef idx = LLVMConstInt(i64, (unsigned long long)i, false);
+        LLVMValueRef slot = LLVMBuildGEP2(b, ptr, argv, &idx, 1, "");
+        LLVMValueRef p = LLVMBuildLoad2(b, ptr, slot, "");
+        bool is_bool = LLVMGetTypeKind(types[i]) == LLVMIntegerTypeKind &&
+                       LLVMGetIntTypeWidth(types[i]) == 1;
+        if (is_bool) {   /* a C bool is a byte holding 0 or 1 */
+            LLVMValueRef byte = LLVMBuildLoad2(b, LLVMInt8TypeInContext(cx), p, "");
+            vals[i] = LLVMBuildICmp(b, LLVMIntNE, byte, LLVMConstInt(LLVMTypeOf(byte), 0, false),
+                                    "");
+        } else {
+            vals[i] = LLVMBuildLoad2(b, types[i], p, entry_arg_name(f, i));
+        }
+    }
+    LLVMValueRef call = LLVMBuildCall2(b, kty, k, vals, (unsigned)n, "");
+    entry_add_ext(cx, call, true, ext, n);
+    LLVMBuildRet(b, call);
+    LLVMDisposeBuilder(b);
+}
+
+void emit_entries(LLVMModuleRef mod, IrFunc *const *funcs, int n)
+{
+    LLVMContextRef cx = LLVMGetModuleContext(mod);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef *args = ARENA_ARRAY(funcs[i]->arena, LLVMValueRef, entry_nargs(funcs[i]) + 1);
+        entry_emit_k(mod, cx, funcs[i], args);
+        entry_emit_packed(mod, cx, funcs[i]);
+    }
+}
