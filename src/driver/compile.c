@@ -106,7 +106,7 @@ static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *func
     char *err = NULL;
     LLVMTargetMachineRef tm = emit_target_machine(&m, &err);
     if (!tm) {
-        fprintf(stderr, "accl: error: LLVM cannot emit code for the target '%s': %s\n",
+        fprintf(stderr, "accl: error: LLVM cannot make a target machine for '%s': %s\n",
                 o->target_name ? o->target_name : "cpu", err ? err : "?");
         free(err);
         return false;
