@@ -27,6 +27,7 @@ typedef struct EmitMachine {
     const char *cpu;        /* "sapphirerapids", "generic", ... */
     const char *features;   /* "+avx2,+fma,..." */
     int vector_bits;        /* widest vector register: 128, 256, 512 */
+    char storage[4096];     /* the host's strings, which the fields above point into */
 } EmitMachine;
 
 /* The host (LLVMGetHostCPUName and features), or a named architecture:
