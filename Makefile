@@ -97,6 +97,7 @@ test: deps
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
 	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
 	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
+	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl

@@ -17,7 +17,10 @@
 
 enum { MAX_PARAMS = DRIVER_MAX_PARAMS };
 
-typedef enum Emit { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE, EMIT_IR } Emit;
+typedef enum Emit {
+    EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE, EMIT_IR,
+    EMIT_LLVM, EMIT_ASM, EMIT_OBJ,   /* code for a CPU target (src/driver/compile.c) */
+} Emit;
 
 typedef struct Options {
     const char *input;
@@ -39,10 +42,12 @@ static const char usage_text[] =
     "       accl run FILE.acc --kernel K --size M=77,N=33 [options]   (see 'accl run --help')\n"
     "\n"
     "  --check                 run the front end only (every check that needs no loop IR)\n"
-    "  --emit=KIND             print a stage: tokens, ast, schedule, ir\n"
+    "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
+    "                          target: llvm (LLVM IR after O3), asm, obj (the object file)\n"
     "  --dump=after-all        print the IR after every pass\n"
     "  --dump=after:PASS       print the IR after one pass (lower, schedule-loops, ...)\n"
-    "  --target=TARGET         cpu (default), nvidia:sm_80|sm_86|sm_89|sm_90|sm_90a,\n"
+    "  --target=TARGET         cpu (default: the host), cpu:x86_64|aarch64 (cross emission),\n"
+    "                          nvidia:sm_80|sm_86|sm_89|sm_90|sm_90a,\n"
     "                          amd:gfx90a|gfx942|gfx1100\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  -o FILE                 write the output to FILE (replaced only on success); without\n"
@@ -89,8 +94,15 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->emit = EMIT_SCHEDULE;
             else if (strcmp(value, "ir") == 0)
                 o->emit = EMIT_IR;
+            else if (strcmp(value, "llvm") == 0)
+                o->emit = EMIT_LLVM;
+            else if (strcmp(value, "asm") == 0)
+                o->emit = EMIT_ASM;
+            else if (strcmp(value, "obj") == 0)
+                o->emit = EMIT_OBJ;
             else {
-                usage_error("unknown --emit kind '%s' (expected tokens, ast, schedule or ir)",
+                usage_error("unknown --emit kind '%s' (expected tokens, ast, schedule, ir, llvm, "
+                            "asm or obj)",
                             value);
                 return EXIT_USAGE;
             }
@@ -104,10 +116,15 @@ static int parse_options(int argc, char **argv, Options *o)
             }
         } else if (strncmp(a, "--target=", 9) == 0) {
             o->target_name = a + 9;
-            o->target = sema_parse_target(a + 9);
+            /* cpu:ARCH is the cpu target; the architecture only picks the
+             * machine code (compile.c reads it from target_name). */
+            o->target = strcmp(a + 9, "cpu:x86_64") == 0 || strcmp(a + 9, "cpu:aarch64") == 0
+                            ? TARGET_CPU
+                            : sema_parse_target(a + 9);
             if (o->target == TARGET_NONE) {
-                usage_error("unknown target '%s' (expected cpu, nvidia:sm_80, sm_86, sm_89, "
-                            "sm_90, sm_90a, amd:gfx90a, gfx942 or gfx1100)",
+                usage_error("unknown target '%s' (expected cpu, cpu:x86_64, cpu:aarch64, "
+                            "nvidia:sm_80, sm_86, sm_89, sm_90, sm_90a, amd:gfx90a, gfx942 or "
+                            "gfx1100)",
                             a + 9);
                 return EXIT_USAGE;
             }
@@ -164,8 +181,13 @@ static int parse_options(int argc, char **argv, Options *o)
         usage_error("%s", "no input file");
         return EXIT_USAGE;
     }
+    bool code = o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ;
+    if (code && (o->check || target_is_gpu(o->target))) {
+        usage_error("%s needs a CPU target and no --check", o->emit_name);
+        return EXIT_USAGE;
+    }
     /* The header goes with the code for a CPU target. */
-    const char *clash = o->check ? "--check" : o->emit != EMIT_NONE ? o->emit_name
+    const char *clash = o->check ? "--check" : o->emit != EMIT_NONE && !code ? o->emit_name
                       : target_is_gpu(o->target) ? "a GPU target" : NULL;
     if (o->header && clash) {
         usage_error("--header cannot be combined with %s", clash);
@@ -286,6 +308,12 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
+    } else if (rc == 0 && opt.emit >= EMIT_LLVM) {
+        /* --emit=llvm|asm|obj: the code (and the header if asked). */
+        CodeKind kind = opt.emit == EMIT_LLVM ? CODE_LLVM : opt.emit == EMIT_ASM ? CODE_ASM : CODE_OBJ;
+        CodeOptions code = {.want_code = true, .kind = kind, .output = opt.output,
+                            .header = opt.header, .target_name = opt.target_name};
+        rc = driver_compile(&fe, &code);
     } else if (rc == 0 && !opt.check && !target_is_gpu(opt.target) && (opt.output || opt.header)) {
         /* No --emit, a CPU target and -o or --header: the object and the header. */
         CodeOptions code = {.want_code = opt.output != NULL, .kind = CODE_OBJ, .output = opt.output,
