@@ -33,7 +33,8 @@
  * clamped by i's own upper bound. j then runs from the box's lo, and the exact
  * condition lo(i) <= j < hi(i) guards the body where i is known. Where no box
  * exists (a bound not affine in i, or an unknown piece whose extent is itself
- * not known there), lowering reports the error above.
+ * not known there: `fuse i, j` when j's bounds use i, since the fused extent
+ * needs j's), lowering reports the error above.
  *
  * Default GPU mapping (nests without clauses, on a GPU target): the indices
  * that index every tensor the nest writes, as plain indices with the same
@@ -622,15 +623,8 @@ static bool index_range(LoopsCtx *c, int it, int k0, IrExpr **lo, IrExpr **hi)
     const IrExpr *base = iter_lo(c, it);
     IrExpr *rlo, *rhi, *top = iter_hi_eff(c, it);
     bool top_known = known_at(c, top, k0);
-    if (!known_at(c, base, k0))
+    if (!known_at(c, base, k0) || !rel_range(c, it, k0, &rlo, &rhi))
         return false;
-    if (!rel_range(c, it, k0, &rlo, &rhi)) {
-        /* the pieces give no range (a fused loop whose extent is being
-         * boxed): the index's own range */
-        *lo = ir_expr_copy(f, base);
-        *hi = last_of(f, top);
-        return top_known;
-    }
     *lo = is_zero(base) ? rlo : ir_binary(f, IR_ADD, ir_expr_copy(f, base), rlo);
     *hi = is_zero(base) ? rhi : ir_binary(f, IR_ADD, ir_expr_copy(f, base), rhi);
     if (top_known)
