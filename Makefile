@@ -17,7 +17,7 @@ GENFLAGS := -Wno-unused-parameter -Wno-unused-variable -Wno-shadow
 LDFLAGS := $(SAN)
 LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
-DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19
+DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19 libopenblas-dev
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
@@ -72,8 +72,10 @@ $(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
 	    -Wl,--no-whole-archive $(BUILD)/libaccl.a $(LDLIBS)
 
+# The unit tests JIT kernels too: the runtime whole and its symbols exported.
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
+	    -Wl,--no-whole-archive $(BUILD)/libaccl.a -lcriterion $(LDLIBS)
 
 run: deps
 	$(MAKE) all
@@ -98,6 +100,7 @@ test: deps
 	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
 	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
+	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl

@@ -68,5 +68,7 @@ bool output_close(Output *out, bool ok);
 
 /* `accl run ...` (src/driver/run.c); argv[0] is "run". */
 int run_main(int argc, char **argv);
+/* `accl bench ...` (src/driver/run.c); argv[0] is "bench". */
+int bench_main(int argc, char **argv);
 
 #endif

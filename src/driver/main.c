@@ -40,6 +40,7 @@ typedef struct Options {
 static const char usage_text[] =
     "usage: accl [options] FILE.acc     (FILE may be '-' for standard input)\n"
     "       accl run FILE.acc --kernel K --size M=77,N=33 [options]   (see 'accl run --help')\n"
+    "       accl bench FILE.acc --kernel K --size M=2048,N=2048,K=2048 [options]   (see 'accl bench --help')\n"
     "\n"
     "  --check                 run the front end only (every check that needs no loop IR)\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
@@ -274,6 +275,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "run") == 0)
         return run_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "bench") == 0)
+        return bench_main(argc - 1, argv + 1);
 
     Options opt;
     int rc = parse_options(argc, argv, &opt);

@@ -1,23 +1,27 @@
 /* `accl run`: runs one kernel on test data with an executor and checks every
  * element it writes against the reference evaluator (lang/SPEC.md, Command
- * line and Checking results).
+ * line and Checking results). `accl bench`: times the compiled kernel.
  *
  *   options -> front end -> sizes, shapes, scalars -> data -> lower
- *           -> reference | executor (on a copy) -> compare -> PASS / FAIL */
+ *     run:   -> reference | executor (JIT or interpreter, on a copy) -> compare -> PASS / FAIL
+ *     bench: -> JIT -> warm-up, timed runs on rotated copies -> time, GFLOP/s or GB/s */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "driver/driver.h"
+#include "emit/jit.h"
 #include "run/data.h"
 #include "run/interp.h"
 #include "run/numbers.h"
 #include "run/reference.h"
+#include "runtime/accl.h"
 
 static const char run_usage_text[] =
-    "usage: accl run FILE.acc --kernel K --size M=77,N=33,K=65 --interpret [options]\n"
+    "usage: accl run FILE.acc --kernel K --size M=77,N=33,K=65 [options]\n"
     "\n"
     "Runs kernel K on deterministic test data with an executor and checks every\n"
     "element it writes against the reference evaluator; prints the worst element\n"
@@ -29,14 +33,35 @@ static const char run_usage_text[] =
     "  --seed S                the seed of the random inputs (default 1)\n"
     "  --input NAME=V,V,...    a tensor's contents, row-major, instead of random data\n"
     "  --print                 print every output element of the reference and the executor\n"
-    "  --interpret             execute the lowered loop IR with the interpreter (the only\n"
-    "                          executor until the CPU backend lands)\n"
+    "  --interpret             execute the lowered loop IR with the interpreter instead of\n"
+    "                          the compiled kernel (LLVM's ORC JIT; CPU targets only)\n"
     "  --target=TARGET         the target whose schedule is applied (default cpu)\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  --color=auto|always|never\n"
     "  --help                  print this help\n"
     "\n"
     "exit status: 0 PASS, 1 FAIL or errors in the input or an executor error, 2 usage errors\n";
+
+static const char bench_usage_text[] =
+    "usage: accl bench FILE.acc --kernel K --size M=2048,N=2048,K=2048 [options]\n"
+    "\n"
+    "Compiles kernel K for the host CPU (LLVM's ORC JIT) and times it on test data:\n"
+    "one warm-up run, then timed runs on copies of the inputs used in turn (so that\n"
+    "caches do not flatter it); prints the compile time, the median and best time,\n"
+    "and GFLOP/s (kernels with a reduction) or GB/s (the others).\n"
+    "\n"
+    "  --kernel K              the kernel to time (required)\n"
+    "  --size NAME=N,...       every size of the kernel (repeatable)\n"
+    "  --arg NAME=VALUE        a scalar parameter (required for each; repeatable)\n"
+    "  --seed S, --input NAME=V,V,...   the data, as for accl run\n"
+    "  --threads N             threads of parallel loops (sets ACCL_NUM_THREADS)\n"
+    "  --runs R                timed runs (default: 10, more for fast kernels, up to 1 s)\n"
+    "  --target=cpu            the target (only cpu)\n"
+    "  --param NAME=VALUE      override a schedule param (repeatable)\n"
+    "  --color=auto|always|never\n"
+    "  --help                  print this help\n"
+    "\n"
+    "exit status: 0 timed, 1 errors in the input or a kernel error, 2 usage errors\n";
 
 /* One NAME=VALUE option as written. */
 typedef struct RunNamed {
@@ -46,10 +71,14 @@ typedef struct RunNamed {
 } RunNamed;
 
 typedef struct RunOptions {
+    bool bench;             /* accl bench */
     const char *input;
     const char *kernel;
     Target target;
+    const char *target_text;  /* as written after --target= */
     bool target_given;
+    int64_t threads, runs;  /* bench: 0 when not given */
+    double start;           /* bench: when loading the source began (seconds) */
     bool interpret;
     bool print;
     uint64_t seed;
@@ -60,9 +89,9 @@ typedef struct RunOptions {
     int nsizes, nargs, ninputs;
 } RunOptions;
 
-static int usage_hint(void)
+static int usage_hint(const RunOptions *o)
 {
-    fputs("(run 'accl run --help' for the options)\n", stderr);
+    fprintf(stderr, "(run 'accl %s --help' for the options)\n", o->bench ? "bench" : "run");
     return EXIT_USAGE;
 }
 
@@ -102,7 +131,7 @@ static bool split_sizes(const char *s, RunOptions *o)
 }
 
 /* The value of an option written `--opt V` or `--opt=V`; NULL after a message. */
-static const char *option_value(int argc, char **argv, int *i, const char *opt)
+static const char *option_value(int argc, char **argv, int *i, const char *opt, const RunOptions *o)
 {
     const char *a = argv[*i];
     size_t n = strlen(opt);
@@ -111,7 +140,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *opt)
     if (*i + 1 < argc)
         return argv[++*i];
     fprintf(stderr, "accl: error: %s needs a value\n", opt);
-    usage_hint();
+    usage_hint(o);
     return NULL;
 }
 
@@ -121,68 +150,90 @@ static bool is_option(const char *a, const char *opt)
     return strncmp(a, opt, n) == 0 && (a[n] == '\0' || a[n] == '=');
 }
 
+/* bench: --threads N or --runs R, N and R at least 1. */
+static int parse_count(int argc, char **argv, int *i, RunOptions *o)
+{
+    const char *opt = is_option(argv[*i], "--threads") ? "--threads" : "--runs";
+    const char *v = option_value(argc, argv, i, opt, o);
+    int64_t n;
+    if (!v)
+        return EXIT_USAGE;
+    if (!driver_parse_int64(v, &n) || n < 1 || n > 1000000) {
+        fprintf(stderr, "accl: error: %s expects an integer from 1 to 1000000, got '%s'\n", opt, v);
+        return usage_hint(o);
+    }
+    *(strcmp(opt, "--threads") == 0 ? &o->threads : &o->runs) = n;
+    return 0;
+}
+
 /* One option at argv[*i]. Returns 0, EXIT_USAGE after a message, or -1 after --help. */
 static int parse_one(int argc, char **argv, int *i, RunOptions *o)
 {
     const char *a = argv[*i], *v;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-        fputs(run_usage_text, stdout);
+        fputs(o->bench ? bench_usage_text : run_usage_text, stdout);
         return -1;
+    } else if (o->bench && (strcmp(a, "--interpret") == 0 || strcmp(a, "--print") == 0)) {
+        fprintf(stderr, "accl: error: %s is not an option of accl bench\n", a);
+        return usage_hint(o);
     } else if (strcmp(a, "--interpret") == 0) {
         o->interpret = true;
     } else if (strcmp(a, "--print") == 0) {
         o->print = true;
+    } else if (o->bench && (is_option(a, "--threads") || is_option(a, "--runs"))) {
+        return parse_count(argc, argv, i, o);
     } else if (is_option(a, "--kernel")) {
-        if (!(v = option_value(argc, argv, i, "--kernel")))
+        if (!(v = option_value(argc, argv, i, "--kernel", o)))
             return EXIT_USAGE;
         o->kernel = v;
     } else if (is_option(a, "--size")) {
-        if (!(v = option_value(argc, argv, i, "--size")))
+        if (!(v = option_value(argc, argv, i, "--size", o)))
             return EXIT_USAGE;
         if (!split_sizes(v, o)) {
             fprintf(stderr, "accl: error: --size expects NAME=INTEGER,NAME=INTEGER,..., got '%s'\n", v);
-            return usage_hint();
+            return usage_hint(o);
         }
     } else if (is_option(a, "--arg") || is_option(a, "--input")) {
         bool arg = is_option(a, "--arg");
-        if (!(v = option_value(argc, argv, i, arg ? "--arg" : "--input")))
+        if (!(v = option_value(argc, argv, i, arg ? "--arg" : "--input", o)))
             return EXIT_USAGE;
         if (!split_named(v, arg ? &o->args[o->nargs] : &o->inputs[o->ninputs])) {
             if (arg)
                 fprintf(stderr, "accl: error: --arg expects NAME=VALUE, got '%s'\n", v);
             else
                 fprintf(stderr, "accl: error: --input expects NAME=V,V,..., got '%s'\n", v);
-            return usage_hint();
+            return usage_hint(o);
         }
         *(arg ? &o->nargs : &o->ninputs) += 1;
     } else if (is_option(a, "--seed")) {
         int64_t s;
-        if (!(v = option_value(argc, argv, i, "--seed")))
+        if (!(v = option_value(argc, argv, i, "--seed", o)))
             return EXIT_USAGE;
         if (!driver_parse_int64(v, &s)) {
             fprintf(stderr, "accl: error: --seed expects an integer, got '%s'\n", v);
-            return usage_hint();
+            return usage_hint(o);
         }
         o->seed = (uint64_t)s;
     } else if (strncmp(a, "--target=", 9) == 0) {
         o->target = sema_parse_target(a + 9);
+        o->target_text = a + 9;
         o->target_given = true;
         if (o->target == TARGET_NONE) {
             fprintf(stderr, "accl: error: unknown target '%s' (expected cpu, nvidia:sm_80, sm_86, "
                             "sm_89, sm_90, sm_90a, amd:gfx90a, gfx942 or gfx1100)\n",
                     a + 9);
-            return usage_hint();
+            return usage_hint(o);
         }
     } else if (is_option(a, "--param")) {
-        if (!(v = option_value(argc, argv, i, "--param")))
+        if (!(v = option_value(argc, argv, i, "--param", o)))
             return EXIT_USAGE;
         if (o->nparams == DRIVER_MAX_PARAMS) {
             fprintf(stderr, "accl: error: too many --param options (the limit is 64)\n");
-            return usage_hint();
+            return usage_hint(o);
         }
         if (!driver_parse_param(v, &o->params[o->nparams])) {
             fprintf(stderr, "accl: error: --param expects NAME=INTEGER, got '%s'\n", v);
-            return usage_hint();
+            return usage_hint(o);
         }
         o->nparams++;
     } else if (strncmp(a, "--color=", 8) == 0) {
@@ -195,24 +246,26 @@ static int parse_one(int argc, char **argv, int *i, RunOptions *o)
             o->color = COLOR_NEVER;
         else {
             fprintf(stderr, "accl: error: unknown --color value '%s' (expected auto, always or never)\n", v);
-            return usage_hint();
+            return usage_hint(o);
         }
     } else if (a[0] == '-' && a[1] != '\0') {
         fprintf(stderr, "accl: error: unknown option '%s'\n", a);
-        return usage_hint();
+        return usage_hint(o);
     } else if (o->input) {
         fprintf(stderr, "accl: error: more than one input file ('%s')\n", a);
-        return usage_hint();
+        return usage_hint(o);
     } else {
         o->input = a;
     }
     return 0;
 }
 
-static int parse_options(int argc, char **argv, RunOptions *o)
+static int parse_options(int argc, char **argv, bool bench, RunOptions *o)
 {
     memset(o, 0, sizeof *o);
+    o->bench = bench;
     o->target = TARGET_CPU;
+    o->target_text = "cpu";
     o->seed = 1;
     /* Each option adds at most one name, except --size, whose entries are separated by commas. */
     size_t nsizes = 1;
@@ -228,10 +281,16 @@ static int parse_options(int argc, char **argv, RunOptions *o)
     }
     if (!o->input) {
         fprintf(stderr, "accl: error: no input file\n");
-        return usage_hint();
+        return usage_hint(o);
     }
-    if (!o->interpret) {
-        fprintf(stderr, "accl: error: only --interpret is available until the CPU backend (issue 5) lands\n");
+    /* The compiled kernel runs on the CPU only; GPU targets have the interpreter. */
+    if (!o->interpret && o->target != TARGET_CPU) {
+        if (o->bench)
+            fprintf(stderr, "accl: error: benchmarking on %s needs a GPU backend (issue 6)\n",
+                    o->target_text);
+        else
+            fprintf(stderr, "accl: error: running on %s needs a GPU backend (issue 6); use --interpret\n",
+                    o->target_text);
         return EXIT_USAGE;
     }
     return 0;
@@ -483,6 +542,67 @@ static void print_report(const char *name, const RunTensor *t, const DataReport 
     putchar('\n');
 }
 
+/* K.packed's arguments (src/emit/emit.h): args[i] points to the i-th argument
+ * of K: each tensor's data pointer and each scalar in its C type, in
+ * declaration order, then each size as int64_t. */
+static void **packed_args(const Kernel *k, const RunArgs *args, Arena *a)
+{
+    void **p = ARENA_ARRAY(a, void *, k->nparams + k->nsizes + 1);
+    void **ptrs = ARENA_ARRAY(a, void *, k->nparams + 1);
+    uint64_t *scalars = ARENA_ARRAY(a, uint64_t, k->nparams + 1);  /* zeroed: narrow types fit */
+    for (int i = 0; i < k->nparams; i++) {
+        const RunScalar *sc = &args->scalars[i];
+        if (k->params[i]->type.is_tensor) {
+            ptrs[i] = args->tensors[i].data;
+            p[i] = &ptrs[i];
+            continue;
+        }
+        if (elem_is_float(sc->elem))
+            num_store(&scalars[i], 0, sc->elem, sc->f);
+        else
+            num_store_int(&scalars[i], 0, sc->elem, sc->i);
+        p[i] = &scalars[i];
+    }
+    for (int s = 0; s < k->nsizes; s++)
+        p[k->nparams + s] = &args->sizes[s];
+    return p;
+}
+
+/* f compiled for the host and K.packed looked up; NULL after a message (or
+ * the code generator's diagnostics). *jit must be freed by the caller. */
+static JitPackedFn compile_kernel(Frontend *fe, IrFunc *f, Jit **jit)
+{
+    char *err = NULL;
+    JitPackedFn fn = NULL;
+    *jit = jit_compile(&f, 1, &fe->diag, &err);
+    if (*jit)
+        fn = jit_lookup(*jit, f->kernel->name.name, &err);
+    if (err)
+        fprintf(stderr, "accl: error: the JIT failed: %s\n", err);
+    free(err);
+    return fn;
+}
+
+/* The executor: the compiled kernel (JIT), or with --interpret the
+ * interpreter. False after a message: compilation failed, the kernel
+ * returned an error code, or the interpreter failed. */
+static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *got, Arena *a)
+{
+    if (o->interpret) {
+        const char *err = interp_run(f, got, a);
+        if (err)
+            fprintf(stderr, "accl: error: the interpreter failed: %s\n", err);
+        return !err;
+    }
+    Jit *jit;
+    JitPackedFn fn = compile_kernel(fe, f, &jit);
+    int rc = fn ? fn(packed_args(f->kernel, got, a)) : ACCL_OK;
+    if (rc != ACCL_OK)
+        fprintf(stderr, "accl: error: the compiled kernel failed: %s (code %d)\n", accl_strerror(rc), rc);
+    jit_free(jit);
+    return fn && rc == ACCL_OK;
+}
+
 /* Reference, executor on a copy, comparison. Returns the exit code. */
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
@@ -496,27 +616,247 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
         return EXIT_INPUT;
     }
     RunArgs got = data_copy(args, a);
-    const char *ierr = interp_run(f, &got, a);
-    bool pass = !ierr;
+    bool ran = run_executor(fe, f, o, &got, a);
+    bool pass = ran;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
         if (!p->type.is_tensor || p->mode == MODE_IN)
             continue;
         if (o->print)
-            print_elements(p->name.name, &ref[i], ierr ? NULL : &got.tensors[i]);
-        if (ierr)
+            print_elements(p->name.name, &ref[i], ran ? &got.tensors[i] : NULL);
+        if (!ran)
             continue;
         DataReport r;
         data_compare(&ref[i], &got.tensors[i], &r);
         print_report(p->name.name, &got.tensors[i], &r);
         pass = pass && r.failed == 0;
     }
-    if (ierr) {
-        fprintf(stderr, "accl: error: the interpreter failed: %s\n", ierr);
-        return EXIT_INPUT;
-    }
-    puts(pass ? "PASS" : "FAIL");
+    /* The interpreter's failures are errors (exit 1, no verdict); the
+     * compiled kernel's are a verdict on the code generator. */
+    if (ran || !o->interpret)
+        puts(pass ? "PASS" : "FAIL");
     return pass ? 0 : EXIT_INPUT;
+}
+
+/* ---- accl bench ------------------------------------------------------ */
+
+/* Float operations of one evaluation of e: 1 per float + - * / and per float
+ * intrinsic (fma 2); negation, comparisons, conversions and index arithmetic
+ * count nothing. A conditional counts its larger arm. */
+static int64_t expr_flops(const Expr *e)
+{
+    int64_t n = 0;
+    if (e->kind == EXPR_COND) {
+        int64_t a = expr_flops(e->args[1]), b = expr_flops(e->args[2]);
+        return expr_flops(e->args[0]) + (a > b ? a : b);
+    }
+    for (int i = 0; i < e->nargs; i++)
+        n += expr_flops(e->args[i]);
+    if (!elem_is_float(e->type))
+        return n;
+    if (e->kind == EXPR_BINARY && e->op >= OP_ADD && e->op <= OP_DIV)
+        n += 1;
+    else if (e->kind == EXPR_CALL)
+        n += e->intrinsic == INTR_FMA ? 2 : 1;
+    return n;
+}
+
+/* Float operations of one execution of a statement list (an if counts its
+ * larger branch; `x += e` on a float adds one, so `C += A * B` counts 2).
+ * *reduction is set when a statement is a reduction. */
+static int64_t stmts_flops(const StmtList *l, bool *reduction)
+{
+    int64_t n = 0;
+    for (int i = 0; i < l->len; i++) {
+        const Stmt *st = l->items[i];
+        if (st->kind == STMT_IF) {
+            int64_t a = stmts_flops(&st->then_body, reduction);
+            int64_t b = st->has_else ? stmts_flops(&st->else_body, reduction) : 0;
+            n += expr_flops(st->cond) + (a > b ? a : b);
+            continue;
+        }
+        if (st->rhs)
+            n += expr_flops(st->rhs);
+        if (st->kind == STMT_ASSIGN && st->aop != ASSIGN_SET && elem_is_float(st->lhs->type))
+            n += 1;
+        *reduction = *reduction || (st->kind == STMT_ASSIGN && st->is_reduction);
+    }
+    return n;
+}
+
+/* The float operations of one run: each nest's body count times its
+ * iterations (the product of its loops' trip counts). False when a loop's
+ * bounds are not expressions of sizes (a triangular nest). */
+static bool kernel_flops(const Kernel *k, const int64_t *sizes, Arena *a, double *flops, bool *reduction)
+{
+    *flops = 0;
+    *reduction = false;
+    for (int i = 0; i < k->nnests; i++) {
+        const Nest *n = k->nests[i];
+        double trips = 1;
+        for (int l = 0; l < n->niters; l++) {
+            int64_t lo, hi;
+            if (!ref_eval_size_expr(n->iters[l]->lo, k, sizes, &lo, a) ||
+                !ref_eval_size_expr(n->iters[l]->hi, k, sizes, &hi, a))
+                return false;
+            trips *= hi > lo ? (double)(hi - lo) : 0;
+        }
+        *flops += trips * (double)stmts_flops(&n->body, reduction);
+    }
+    return true;
+}
+
+/* Bytes moved by one run if every tensor is read (in), written (out) or
+ * both (inout) exactly once. */
+static double kernel_bytes(const Kernel *k, const RunArgs *args)
+{
+    double bytes = 0;
+    for (int i = 0; i < k->nparams; i++) {
+        const Param *p = k->params[i];
+        if (!p->type.is_tensor)
+            continue;
+        double b = (double)args->tensors[i].count * elem_type_bytes(args->tensors[i].elem);
+        bytes += p->mode == MODE_INOUT ? 2 * b : b;
+    }
+    return bytes;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+enum {
+    BENCH_COPIES = 4,              /* input copies used in turn ... */
+    BENCH_MAX_RUNS = 1000,         /* default runs: at most this many ... */
+    BENCH_MIN_RUNS = 3,            /* ... and at least this many, */
+};
+static const double BENCH_ROTATE_LIMIT = 64e6;  /* ... when the tensors take at most 64 MB */
+static const double BENCH_SECONDS = 1.0;        /* ... stopping after about 1 s */
+
+/* Copies of the arguments, each tensor 64-byte aligned (malloc'd: free with
+ * free_copies). The first copy is args' data, copied too. */
+static RunArgs *make_copies(const RunArgs *args, int ncopies, Arena *a)
+{
+    const Kernel *k = args->kernel;
+    RunArgs *c = ARENA_ARRAY(a, RunArgs, ncopies);
+    for (int j = 0; j < ncopies; j++) {
+        c[j] = *args;
+        c[j].tensors = ARENA_ARRAY(a, RunTensor, k->nparams + 1);
+        for (int i = 0; i < k->nparams; i++) {
+            c[j].tensors[i] = args->tensors[i];
+            if (!k->params[i]->type.is_tensor)
+                continue;
+            size_t bytes = (size_t)args->tensors[i].count * (size_t)elem_type_bytes(args->tensors[i].elem);
+            size_t rounded = (bytes + 63) / 64 * 64 + 64;
+            c[j].tensors[i].data = aligned_alloc(64, rounded);
+            if (!c[j].tensors[i].data) {
+                fprintf(stderr, "accl: error: out of memory for copies of the benchmark data\n");
+                exit(EXIT_INPUT);
+            }
+            memcpy(c[j].tensors[i].data, args->tensors[i].data, bytes);
+        }
+    }
+    return c;
+}
+
+static void free_copies(RunArgs *c, int ncopies)
+{
+    for (int j = 0; j < ncopies; j++)
+        for (int i = 0; i < c[j].kernel->nparams; i++)
+            if (c[j].kernel->params[i]->type.is_tensor)
+                free(c[j].tensors[i].data);
+}
+
+/* Timed runs of fn over the copies in turn, after one warm-up run: exactly
+ * o->runs, or by default until about 1 s has passed (at least 3 runs, at
+ * most 1000). Fills times (seconds, sorted) and returns their number, or -1
+ * after a message when the kernel returns an error code. */
+static int time_runs(JitPackedFn fn, void ***packed, int ncopies, const RunOptions *o, double *times)
+{
+    int rc = fn(packed[0]);
+    int max = o->runs ? (int)o->runs : BENCH_MAX_RUNS, n = 0;
+    double start = now_seconds();
+    while (rc == ACCL_OK && n < max) {
+        double t0 = now_seconds();
+        rc = fn(packed[(n + 1) % ncopies]);
+        double t1 = now_seconds();
+        times[n++] = t1 - t0;
+        if (!o->runs && n >= BENCH_MIN_RUNS && t1 - start >= BENCH_SECONDS)
+            break;
+    }
+    if (rc != ACCL_OK) {
+        fprintf(stderr, "accl: error: the compiled kernel failed: %s (code %d)\n", accl_strerror(rc), rc);
+        return -1;
+    }
+    qsort(times, (size_t)n, sizeof *times, compare_doubles);
+    return n;
+}
+
+static void print_sizes(const Kernel *k, const int64_t *sizes)
+{
+    for (int s = 0; s < k->nsizes; s++)
+        printf("%s%s=%lld", s ? "," : " ", k->sizes[s].name, (long long)sizes[s]);
+    putchar('\n');
+}
+
+/* time, then GFLOP/s for kernels with a reduction (or when nothing is
+ * moved), else GB/s. */
+static void print_rates(const Kernel *k, const RunArgs *args, double median, double best, Arena *a)
+{
+    printf("time: median %.6g ms, min %.6g ms\n", median * 1e3, best * 1e3);
+    double flops, bytes = kernel_bytes(k, args);
+    bool reduction;
+    bool counted = kernel_flops(k, args->sizes, a, &flops, &reduction);
+    if (counted && (reduction || bytes == 0))
+        printf("GFLOP/s: %.4g (median), %.4g (best); %.6g GFLOP per run\n", flops / median * 1e-9,
+               flops / best * 1e-9, flops * 1e-9);
+    else
+        printf("GB/s: %.4g (median), %.4g (best); %.6g MB per run\n", bytes / median * 1e-9,
+               bytes / best * 1e-9, bytes * 1e-6);
+}
+
+/* Compiles, then times the kernel on rotated copies of the data. */
+static int bench(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
+{
+    IrFunc *f = pipeline_lower(fe, k, NULL);
+    if (!f)
+        return EXIT_INPUT;
+    Jit *jit;
+    JitPackedFn fn = compile_kernel(fe, f, &jit);
+    double compiled = now_seconds();
+    int rc = EXIT_INPUT;
+    if (fn) {
+        double ws = kernel_bytes(k, args);
+        int ncopies = ws <= BENCH_ROTATE_LIMIT ? BENCH_COPIES : 1;
+        RunArgs *copies = make_copies(args, ncopies, a);
+        void ***packed = ARENA_ARRAY(a, void **, ncopies);
+        for (int j = 0; j < ncopies; j++)
+            packed[j] = packed_args(k, &copies[j], a);
+        double *times = ARENA_ARRAY(a, double, o->runs ? o->runs : BENCH_MAX_RUNS);
+        int n = time_runs(fn, packed, ncopies, o, times);
+        if (n > 0) {
+            printf("kernel: %s (%s)", k->name.name, o->target_text);
+            print_sizes(k, args->sizes);
+            printf("threads: %d\n", accl_num_threads());
+            printf("compile: %.3f s (source to machine code)\n", compiled - o->start);
+            printf("runs: %d, inputs rotated over %d cop%s (%.4g MB each)\n", n, ncopies,
+                   ncopies == 1 ? "y" : "ies", ws * 1e-6);
+            print_rates(k, args, times[(n - 1) / 2], times[0], a);
+            rc = 0;
+        }
+        free_copies(copies, ncopies);
+    }
+    jit_free(jit);
+    return rc;
 }
 
 /* From the checked kernel to the arguments: sizes, shapes, scalars, data. */
@@ -530,23 +870,31 @@ static int prepare(Frontend *fe, const RunOptions *o, Arena *a)
     args.tensors = ARENA_ARRAY(a, RunTensor, k->nparams + 1);
     args.scalars = ARENA_ARRAY(a, RunScalar, k->nparams + 1);
     if (!bind_sizes(k, o, args.sizes) || !shape_tensors(k, &args) || !bind_scalars(k, o, &args))
-        return usage_hint();
+        return usage_hint(o);
     data_alloc(&args, a);
     data_fill(&args, o->seed);
     for (int i = 0; i < o->ninputs; i++)
         if (!apply_input(k, &o->inputs[i], &args))
-            return usage_hint();
-    return execute(fe, k, o, &args, a);
+            return usage_hint(o);
+    return o->bench ? bench(fe, k, o, &args, a) : execute(fe, k, o, &args, a);
 }
 
-int run_main(int argc, char **argv)
+/* accl run and accl bench; argv[0] is the command. */
+static int command_main(int argc, char **argv, bool is_bench)
 {
     RunOptions o;
-    int rc = parse_options(argc, argv, &o);
+    int rc = parse_options(argc, argv, is_bench, &o);
     if (rc != 0) {
         free_options(&o);
         return rc < 0 ? 0 : rc;
     }
+    /* The thread pool reads ACCL_NUM_THREADS when it starts, at the first run. */
+    if (o.threads) {
+        char n[32];
+        snprintf(n, sizeof n, "%lld", (long long)o.threads);
+        setenv("ACCL_NUM_THREADS", n, 1);
+    }
+    o.start = now_seconds();
     Frontend fe;
     rc = frontend_load(&fe, o.input, o.target, o.target_given, o.params, o.nparams, o.color,
                        FE_CHECK);
@@ -560,3 +908,7 @@ int run_main(int argc, char **argv)
     free_options(&o);
     return rc;
 }
+
+int run_main(int argc, char **argv) { return command_main(argc, argv, false); }
+
+int bench_main(int argc, char **argv) { return command_main(argc, argv, true); }

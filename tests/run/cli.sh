@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `accl run` on the command line: exit codes and messages of usage errors,
-# and PASS on examples. (That the check catches wrong outputs is tested on the
+# `accl run` and `accl bench` on the command line: exit codes and messages
+# of usage errors, PASS on examples (interpreter and compiled kernel), and
+# bench's report. (That the check catches wrong outputs is tested on the
 # API, in tests/unit/test_reference.c.)
 #
 #   usage: bash tests/run/cli.sh ACCL
@@ -36,7 +37,8 @@ expect() {
 
 mm=examples/matmul.acc
 expect 0 "usage: accl run" --help
-expect 2 "only --interpret is available until the CPU backend (issue 5) lands" $mm --kernel matmul --size M=2,N=2,K=2
+expect 2 "running on nvidia:sm_80 needs a GPU backend (issue 6); use --interpret" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
+expect 2 "running on amd:gfx942 needs a GPU backend (issue 6); use --interpret" $mm --kernel matmul --size M=2,N=2,K=2 --target=amd:gfx942
 expect 2 "no input file" --interpret
 expect 2 "unknown option '--bogus'" $mm --bogus
 expect 2 "--kernel is required; the kernels in 'examples/matmul.acc' are: matmul" $mm --interpret --size M=1
@@ -58,6 +60,56 @@ expect 0 "PASS" $mm --interpret --kernel matmul --size M=77,N=33,K=65 --seed 3
 expect 0 "PASS" $mm --interpret --kernel matmul --size M=1,N=1,K=1
 expect 0 "PASS" examples/softmax.acc --interpret --kernel softmax --size R=3,N=257 --target=nvidia:sm_80
 expect 0 "PASS" examples/layernorm.acc --interpret --kernel layernorm --size R=4,N=33 --arg eps=1e-5
+
+# The compiled kernel (the default executor).
+expect 0 "PASS" $mm --kernel matmul --size M=77,N=33,K=65 --seed 3
+expect 0 "PASS" $mm --kernel matmul --size M=1,N=1,K=1
+expect 0 "PASS" $mm --kernel matmul --size M=0,N=5,K=3
+expect 0 "PASS" examples/layernorm.acc --kernel layernorm --size R=4,N=33 --arg eps=1e-5
+expect 0 "ref=" $mm --kernel matmul --size M=2,N=2,K=2 --print
+# A violated assume: the compiled kernel's entry returns ACCL_ERR_ASSUME.
+cat >"$tmp/scale.acc" <<'ACC'
+kernel scale(X: f32[N], Y: out f32[N]) {
+    for i in 0..N { Y[i] = X[i] * 2.0; }
+}
+schedule scale for cpu {
+    assume N % 8 == 0;
+    split i by 8 -> io, ii;
+    vectorize ii;
+}
+ACC
+expect 0 "PASS" "$tmp/scale.acc" --kernel scale --size N=24
+expect 1 "the compiled kernel failed: an assumption of the schedule does not hold for these sizes (code 2)" \
+    "$tmp/scale.acc" --kernel scale --size N=12
+
+# accl bench: usage errors, then a report.
+bench() {
+    local want_rc=$1 text=$2
+    shift 2
+    local rc=0
+    "$accl" bench "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
+    if [ "$rc" -ne "$want_rc" ] || ! grep -qF -- "$text" "$tmp/out"; then
+        echo "FAIL accl bench $*: exit $rc (want $want_rc), want text '$text'"
+        sed 's/^/    /' "$tmp/out" | head -10
+        fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
+}
+bench 0 "usage: accl bench" --help
+bench 2 "--interpret is not an option of accl bench" $mm --kernel matmul --size M=2,N=2,K=2 --interpret
+bench 2 "(run 'accl bench --help' for the options)" $mm --kernel matmul --size M=2,N=2,K=2 --print
+bench 2 "benchmarking on nvidia:sm_80 needs a GPU backend (issue 6)" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
+bench 2 "--threads expects an integer from 1 to 1000000, got '0'" $mm --kernel matmul --size M=2,N=2,K=2 --threads 0
+bench 2 "--runs expects an integer from 1 to 1000000, got 'x'" $mm --kernel matmul --size M=2,N=2,K=2 --runs x
+bench 2 "kernel 'matmul' needs --size for: K, N" $mm --kernel matmul --size M=3
+bench 0 "runs: 5, inputs rotated over 4 copies" $mm --kernel matmul --size M=64,N=64,K=64 --runs 5
+# 2 * 64^3 flops (a multiply and an add per update) per run.
+bench 0 "; 0.000524288 GFLOP per run" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
+bench 0 "threads: 1" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3 --threads 1
+# No reduction: GB/s, every tensor once (two 4-byte 100x100 tensors).
+bench 0 "GB/s: " examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
+bench 0 "; 0.08 MB per run" examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

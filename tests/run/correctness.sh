@@ -2,8 +2,10 @@
 # The correctness suite: every example, every kernel, the default (cpu) target
 # and each target the file has a schedule for, lowered for that target and run
 # through the IR interpreter against the reference evaluator by `accl run`.
+# With --jit, the compiled kernel (LLVM's ORC JIT) runs instead of the
+# interpreter, for the cpu target only (GPU targets need the GPU backend).
 #
-#   usage: bash tests/run/correctness.sh [--table] ACCL [FILE.acc...]
+#   usage: bash tests/run/correctness.sh [--table] [--jit] ACCL [FILE.acc...]
 #
 # Kernels, their size names and scalar params are read from `ACCL --emit=ast`.
 # Each kernel runs at several size sets: all 1, all 17 (a prime), all 129 and
@@ -15,7 +17,8 @@
 # entry (R in H - R + 1) take at most 3; a set that still makes a shape entry
 # negative is skipped. For each target, sizes are rounded up to satisfy the
 # schedule's assumes of the forms `M % F == 0` and `M >= F`; a run that
-# violates another assume is skipped.
+# violates another assume is skipped (the interpreter says `violated assume`,
+# the compiled kernel returns ACCL_ERR_ASSUME).
 #
 # Prints one line per run (and the end of the output of each failing run),
 # then `N passed, N failed[, N skipped]`; exits 1 on any failure.
@@ -26,12 +29,17 @@
 set -u
 
 table=0
-if [ "${1:-}" = "--table" ]; then
-    table=1
+executor=(--interpret)
+while [ "${1:-}" = "--table" ] || [ "${1:-}" = "--jit" ]; do
+    if [ "$1" = "--table" ]; then
+        table=1
+    else
+        executor=()
+    fi
     shift
-fi
+done
 if [ $# -lt 1 ]; then
-    echo "usage: $0 [--table] ACCL [FILE.acc...]" >&2
+    echo "usage: $0 [--table] [--jit] ACCL [FILE.acc...]" >&2
     exit 2
 fi
 accl=$1
@@ -250,6 +258,7 @@ for f in "${files[@]}"; do
     fi
     ast=$(cat "$tmp")
     targets=$(printf '%s\n' "$ast" | targets_of)
+    [ ${#executor[@]} -eq 0 ] && targets=cpu
     while IFS='|' read -r kernel sizes args; do
         [ -n "$kernel" ] || continue
         shapes=$(printf '%s\n' "$ast" | shapes_of "$kernel")
@@ -303,17 +312,17 @@ for f in "${files[@]}"; do
                 fi
                 start=$(date +%s.%N)
                 timeout "$per_run_timeout" "$accl" run "$f" --kernel "$kernel" "${size_opts[@]}" \
-                    "${arg_opts[@]}" --seed "$seed" --interpret "--target=$t" >"$tmp" 2>&1
+                    "${arg_opts[@]}" --seed "$seed" "${executor[@]}" "--target=$t" >"$tmp" 2>&1
                 rc=$?
                 secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
                 if [ "$rc" -eq 0 ]; then
                     result=PASS
                     passed=$((passed + 1))
-                elif grep -q 'violated assume' "$tmp"; then
+                elif grep -q -e 'violated assume' -e 'an assumption of the schedule does not hold' "$tmp"; then
                     # An assume of a form not rounded for above: these sizes are
                     # outside what the schedule accepts.
                     skipped=$((skipped + 1))
-                    [ "$table" = 1 ] || echo "SKIP  $what ($(grep -o 'violated assume.*' "$tmp" | head -1))"
+                    [ "$table" = 1 ] || echo "SKIP  $what ($(grep -o -e 'violated assume.*' -e 'an assumption of the schedule does not hold.*' "$tmp" | head -1))"
                     continue
                 else
                     result=FAIL
@@ -327,7 +336,7 @@ for f in "${files[@]}"; do
                 fi
                 if [ "$result" = FAIL ]; then
                     [ "$rc" -eq 124 ] && echo "    timed out after ${per_run_timeout}s"
-                    echo "    reproduce: $accl run $f --kernel $kernel ${size_opts[*]} ${arg_opts[*]} --seed $seed --interpret --target=$t"
+                    echo "    reproduce: $accl run $f --kernel $kernel ${size_opts[*]} ${arg_opts[*]} --seed $seed ${executor[*]} --target=$t"
                     tail -n 8 "$tmp" | sed 's/^/    /'
                 fi
             done
