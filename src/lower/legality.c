@@ -41,6 +41,10 @@
  *     reorder, unroll always legal; parallel, vectorize, bind and tensorize
  *     legal on loops whose originals index every written tensor, or that a
  *     reduction statement reduces over;
+ *   reduction loops (any nest): parallel, vectorize, bind and tensorize on a
+ *     loop that a reduction statement reduces over only when no other
+ *     statement reads or writes the reduced element (the distance test finds
+ *     the two accesses dependent) inside it;
  *   other nests: a split, tile, fuse or reorder may not reverse a dependence;
  *     parallel, vectorize and tensorize may not sit on a loop q that carries
  *     one (a realisation with every loop before q zero and q nonzero); bind
@@ -872,11 +876,52 @@ static bool check_kind_deps(LgCtx *c, const LgNest *ln, const SchedState *st, Lg
     return true;
 }
 
+/* A reduction loop made parallel, vectorized, bound or tensorized splits
+ * each element's reduction into private partials that are combined only
+ * after the loop: no other statement of the nest may read or write the
+ * reduced element inside it (its reads would see partial results; a second
+ * reduction into it would keep partials of its own). */
+static bool check_kind_reduction(LgCtx *c, const LgNest *ln, const SchedLoop *l, const LgOrigin *o)
+{
+    for (int w = 0; w < ln->nacc; w++) {
+        const LgAccess *red = &ln->acc[w];
+        if (!red->write || !red->reduction_self)
+            continue;
+        const Iter *over = NULL;
+        for (int k = 0; k < o->nd && !over; k++)
+            if (!expr_uses(c, red->e, ln->nest->iters[o->d[k].orig]))
+                over = ln->nest->iters[o->d[k].orig];
+        if (!over)
+            continue;   /* the loop indexes the element: no partials */
+        for (int x = 0; x < ln->nacc; x++) {
+            const LgAccess *other = &ln->acc[x];
+            if (other->decl != red->decl || other->stmt == red->stmt ||
+                !lg_distance(ln->nest, red->e, other->e, &c->ar).dependent)
+                continue;
+            char *stmt = (char *)span_text(c, other->stmt->span);
+            size_t len = strlen(stmt);
+            if (len > 0 && stmt[len - 1] == ';')
+                stmt[len - 1] = '\0';
+            diag_error(c->d, l->kind_span,
+                       "%s '%s' would split the reduction into '%s' into private partials, but "
+                       "'%s' %s it inside '%s'",
+                       kind_word(l->kind), l->name, span_text(c, red->e->span), stmt,
+                       other->write ? "also writes" : "reads", l->name);
+            diag_note(c->d, other->e->span, other->write ? "written here" : "read here");
+            diag_note(c->d, red->stmt->span, "the reduction over '%s'", over->name.name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void check_kinds(LgCtx *c, const LgNest *ln, const SchedState *st, LgOrigin **org)
 {
     for (int q = 0; q < st->nloops; q++) {
         LoopKind k = st->loops[q].kind;
         if (k != LOOP_PARALLEL && k != LOOP_VECTORIZED && k != LOOP_BOUND && k != LOOP_TENSORIZED)
+            continue;
+        if (!check_kind_reduction(c, ln, &st->loops[q], org[q]))
             continue;
         if (ln->regular)
             check_kind_regular(c, ln, &st->loops[q], org[q]);
