@@ -110,8 +110,10 @@ asan: deps
 	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
-bench: $(BUILD)/accl
+bench: deps
+	$(MAKE) all
 	bash bench/frontend.sh $(BUILD)/accl
+	bash bench/cpu_gemm.sh $(BUILD)/accl
 
 clean:
 	rm -rf build
