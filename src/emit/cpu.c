@@ -68,6 +68,19 @@ enum {
 
 #define STRIDE_UNKNOWN INT64_MIN
 
+/* An i64 value as sum(coef[k] * atom[k]) + c: index arithmetic is folded
+ * through lets and loop variables before LLVM sees it, so that cache
+ * offsets come out constant (SROA then keeps register caches in registers)
+ * and vector accesses find their scalar base. A NULL atom is the lane number
+ * of the vectorized loop (<0, 1, ..., V-1>). */
+enum { LIN_MAX = 12 };
+typedef struct Lin {
+    int n;
+    LLVMValueRef atom[LIN_MAX];
+    int64_t coef[LIN_MAX];
+    int64_t c;
+} Lin;
+
 /* The LLVM function being emitted: K.body or an outlined K.par<N>. */
 typedef struct CgFunc {
     LLVMValueRef fn;
@@ -91,6 +104,10 @@ typedef struct Cg {
     CgFunc fn;
     LLVMValueRef *vars;            /* by IrVar.id: the value (NULL: not in scope) */
     int64_t *stride;               /* by IrVar.id: stride in the vector loop variable */
+    Lin *lin;                      /* by IrVar.id: the i64 value as a Lin, when has_lin */
+    bool *has_lin;
+    const IrStmt **known;          /* ifs whose conditions hold (the versioned fast path) */
+    int nknown, capknown;
     LLVMValueRef *bufp;            /* by IrBuffer.id: base pointer */
     LLVMValueRef **bufdims;        /* by IrBuffer.id: i64 extents */
     LLVMValueRef *heap;            /* malloc'd `var`s in scope, innermost last */
@@ -497,8 +514,16 @@ static LLVMValueRef int_binary(Cg *cg, IrOp op, LLVMValueRef a, LLVMValueRef b, 
     }
 }
 
+static void lin_of(Cg *cg, const IrExpr *e, Lin *out);
+static LLVMValueRef emit_lin(Cg *cg, const Lin *l);
+
 static LLVMValueRef emit_binary(Cg *cg, const IrExpr *e)
 {
+    if (e->type == ELEM_I64 && (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
+        Lin l;
+        lin_of(cg, e, &l);
+        return emit_lin(cg, &l);
+    }
     LLVMValueRef a = emit_expr(cg, e->args[0]), b = emit_expr(cg, e->args[1]);
     unify(cg, &a, &b);
     ElemType t = e->args[0]->type;
@@ -650,6 +675,186 @@ static int64_t expr_stride(const Cg *cg, const IrExpr *e)
     return STRIDE_UNKNOWN;
 }
 
+
+/* ---- linear index arithmetic ------------------------------------------------ */
+
+static bool lin_add(Lin *a, const Lin *b, int64_t scale)
+{
+    a->c = (int64_t)((uint64_t)a->c + (uint64_t)b->c * (uint64_t)scale);
+    for (int i = 0; i < b->n; i++) {
+        int k = 0;
+        while (k < a->n && a->atom[k] != b->atom[i])
+            k++;
+        if (k == a->n) {
+            if (a->n == LIN_MAX)
+                return false;
+            a->atom[a->n] = b->atom[i];
+            a->coef[a->n++] = 0;
+        }
+        a->coef[k] = (int64_t)((uint64_t)a->coef[k] + (uint64_t)b->coef[i] * (uint64_t)scale);
+    }
+    return true;
+}
+
+static void lin_atom(Lin *l, LLVMValueRef v)
+{
+    l->n = 1;
+    l->atom[0] = v;
+    l->coef[0] = 1;
+    l->c = 0;
+}
+
+static bool lin_is_const(const Lin *l)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->coef[i])
+            return false;
+    return true;
+}
+
+static void lin_of(Cg *cg, const IrExpr *e, Lin *out);
+
+/* e (i64) as a Lin: constants, variables with a Lin, +, -, * by a constant;
+ * anything else is an atom (emitted here). */
+static void lin_of(Cg *cg, const IrExpr *e, Lin *out)
+{
+    memset(out, 0, sizeof *out);
+    if (e->type == ELEM_I64 && e->kind == IR_INT) {
+        out->c = e->ival;
+        return;
+    }
+    if (e->type == ELEM_I64 && e->kind == IR_VARREF && cg->has_lin[e->var->id]) {
+        *out = cg->lin[e->var->id];
+        return;
+    }
+    if (e->type == ELEM_I64 && e->kind == IR_BINARY &&
+        (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
+        Lin a, b;
+        lin_of(cg, e->args[0], &a);
+        lin_of(cg, e->args[1], &b);
+        if (e->op == IR_MUL) {
+            if (lin_is_const(&b)) {
+                if (lin_add(out, &a, b.c))
+                    return;
+            } else if (lin_is_const(&a)) {
+                if (lin_add(out, &b, a.c))
+                    return;
+            }
+        } else {
+            *out = a;
+            if (lin_add(out, &b, e->op == IR_ADD ? 1 : -1))
+                return;
+        }
+        /* Not linear (or too many atoms): one atom, from the two parts. */
+        LLVMValueRef x = emit_lin(cg, &a), y = emit_lin(cg, &b);
+        unify(cg, &x, &y);
+        memset(out, 0, sizeof *out);
+        lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
+                      : e->op == IR_ADD ? LLVMBuildAdd(cg->b, x, y, "")
+                                        : LLVMBuildSub(cg->b, x, y, ""));
+        return;
+    }
+    lin_atom(out, emit_expr(cg, e));
+}
+
+static LLVMValueRef lane_steps(Cg *cg, int64_t coef)
+{
+    LLVMValueRef el[1024];
+    for (int k = 0; k < cg->lanes && k < 1024; k++)
+        el[k] = LLVMConstInt(cg->i64, (unsigned long long)(coef * k), 0);
+    return LLVMConstVector(el, (unsigned)cg->lanes);
+}
+
+/* The scalar part of l (the lane and vector atoms left out). */
+static LLVMValueRef emit_lin_scalar(Cg *cg, const Lin *l)
+{
+    LLVMValueRef acc = NULL;
+    for (int i = 0; i < l->n; i++) {
+        if (!l->coef[i] || !l->atom[i] || lanes_of(l->atom[i]))
+            continue;
+        LLVMValueRef t = l->atom[i];
+        bool neg = l->coef[i] == -1 && acc;
+        if (l->coef[i] != 1 && !neg)
+            t = LLVMBuildMul(cg->b, t, LLVMConstInt(cg->i64, (unsigned long long)l->coef[i], 1), "");
+        acc = !acc ? t : neg ? LLVMBuildSub(cg->b, acc, t, "") : LLVMBuildAdd(cg->b, acc, t, "");
+    }
+    LLVMValueRef c = LLVMConstInt(cg->i64, (unsigned long long)l->c, 1);
+    return !acc ? c : l->c ? LLVMBuildAdd(cg->b, acc, c, "") : acc;
+}
+
+/* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
+static bool lin_vector(const Lin *l, int64_t *lane, bool *other)
+{
+    *lane = 0;
+    *other = false;
+    for (int i = 0; i < l->n; i++) {
+        if (!l->coef[i])
+            continue;
+        if (!l->atom[i])
+            *lane += l->coef[i];
+        else if (lanes_of(l->atom[i]))
+            *other = true;
+    }
+    return *lane || *other;
+}
+
+static LLVMValueRef emit_lin(Cg *cg, const Lin *l)
+{
+    LLVMValueRef v = emit_lin_scalar(cg, l);
+    int64_t lane;
+    bool other;
+    if (!lin_vector(l, &lane, &other))
+        return v;
+    v = splat(cg, v, cg->lanes);
+    if (lane)
+        v = LLVMBuildAdd(cg->b, v, lane_steps(cg, lane), "");
+    for (int i = 0; i < l->n; i++) {
+        if (!l->coef[i] || !l->atom[i] || !lanes_of(l->atom[i]))
+            continue;
+        LLVMValueRef t = l->atom[i];
+        if (l->coef[i] != 1)
+            t = LLVMBuildMul(cg->b, t, cst_int(cg, cg->i64, l->coef[i], t), "");
+        v = LLVMBuildAdd(cg->b, v, t, "");
+    }
+    return v;
+}
+
+static void set_lin(Cg *cg, const IrVar *v, const Lin *l)
+{
+    cg->lin[v->id] = *l;
+    cg->has_lin[v->id] = true;
+}
+
+/* Binds a loop variable to lo + k: k an LLVM value (serial loops), else the
+ * constant kc (unrolled), or the lane (vectorized: lane true). */
+static void bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc,
+                          bool lane)
+{
+    Lin l = *lo, step;
+    memset(&step, 0, sizeof step);
+    step.c = kc;
+    if (k || lane) {
+        step.n = 1;
+        step.atom[0] = k;
+        step.coef[0] = 1;
+    }
+    if (!lin_add(&l, &step, 1)) {
+        /* Too many atoms: the base as one atom. */
+        LLVMValueRef base = emit_lin_scalar(cg, lo);
+        memset(&l, 0, sizeof l);
+        lin_atom(&l, base);
+        lin_add(&l, &step, 1);
+    }
+    set_lin(cg, s->var, &l);
+    cg->vars[s->var->id] = emit_lin(cg, &l);
+}
+
+static void unbind_var(Cg *cg, const IrVar *v)
+{
+    cg->vars[v->id] = NULL;
+    cg->has_lin[v->id] = false;
+}
+
 /* ---- memory --------------------------------------------------------------- */
 
 static bool is_local(const IrBuffer *b) { return b->mem == IR_MEM_REGISTERS || b->mem == IR_MEM_SHARED; }
@@ -719,6 +924,19 @@ static LLVMValueRef lane0(Cg *cg, LLVMValueRef v)
     return LLVMBuildExtractElement(cg->b, v, LLVMConstInt(cg->i32, 0, 0), "");
 }
 
+/* How an access with index l is made: scalar (one address), vector (the
+ * lanes at consecutive elements from the scalar base), or gather/scatter. */
+typedef enum AccessKind { ACCESS_SCALAR, ACCESS_VECTOR, ACCESS_GATHER } AccessKind;
+
+static AccessKind access_kind(const Lin *l)
+{
+    int64_t lane;
+    bool other;
+    if (!lin_vector(l, &lane, &other))
+        return ACCESS_SCALAR;
+    return lane == 1 && !other ? ACCESS_VECTOR : ACCESS_GATHER;
+}
+
 static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
 {
     const IrBuffer *b = e->buf;
@@ -726,15 +944,19 @@ static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
         cg_error(cg, "a load that is not flattened");
         return LLVMConstNull(reg_type(cg, e->type));
     }
-    LLVMValueRef idx = emit_expr(cg, e->args[0]);
-    int l = lanes_of(idx);
+    Lin li;
+    lin_of(cg, e->args[0], &li);
     LLVMTypeRef mt = mem_type(cg, b->elem);
     LLVMValueRef v;
-    if (!l) {
+    switch (access_kind(&li)) {
+    case ACCESS_SCALAR: {
+        LLVMValueRef idx = emit_lin_scalar(cg, &li);
         v = cg->mask && !is_local(b) ? guarded_scalar_load(cg, b, idx) : scalar_load(cg, b, idx);
-    } else if (expr_stride(cg, e->args[0]) == 1) {
-        LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)l);
-        LLVMValueRef p = elem_ptr(cg, b, lane0(cg, idx));
+        break;
+    }
+    case ACCESS_VECTOR: {
+        LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)cg->lanes);
+        LLVMValueRef p = elem_ptr(cg, b, emit_lin_scalar(cg, &li));
         if (cg->mask && !is_local(b)) {
             LLVMTypeRef over[2] = {vt, cg->ptr};
             LLVMValueRef args[4] = {p, LLVMConstInt(cg->i32, elem_align(b), 0), cg->mask,
@@ -744,34 +966,38 @@ static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
             v = LLVMBuildLoad2(cg->b, vt, p, "");
             LLVMSetAlignment(v, elem_align(b));
         }
-    } else {
-        LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)l);
-        LLVMValueRef ptrs = elem_ptr(cg, b, idx);
+        break;
+    }
+    default: {
+        LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)cg->lanes);
+        LLVMValueRef ptrs = elem_ptr(cg, b, splat(cg, emit_lin(cg, &li), cg->lanes));
         LLVMTypeRef over[2] = {vt, LLVMTypeOf(ptrs)};
         LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->i32, elem_align(b), 0),
-                                cg->mask ? cg->mask : all_true(cg, l), LLVMConstNull(vt)};
+                                cg->mask ? cg->mask : all_true(cg, cg->lanes), LLVMConstNull(vt)};
         v = intrinsic(cg, "llvm.masked.gather", over, 2, args, 4);
+        break;
+    }
     }
     return from_mem(cg, v, b->elem);
 }
 
-static void emit_store_value(Cg *cg, const IrBuffer *b, LLVMValueRef idx, LLVMValueRef v,
-                             int64_t stride)
+static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValueRef v)
 {
-    int l = lanes_of(idx);
-    if (!l && lanes_of(v)) {
-        cg_error(cg, "a lane-dependent value stored to a lane-invariant index");
-        return;
-    }
-    v = to_mem(cg, splat(cg, v, l), b->elem);
-    if (!l) {
-        LLVMValueRef st = LLVMBuildStore(cg->b, v, elem_ptr(cg, b, idx));
+    AccessKind kind = access_kind(li);
+    if (kind == ACCESS_SCALAR) {
+        if (lanes_of(v)) {
+            cg_error(cg, "a lane-dependent value stored to a lane-invariant index");
+            return;
+        }
+        LLVMValueRef st = LLVMBuildStore(cg->b, to_mem(cg, v, b->elem),
+                                         elem_ptr(cg, b, emit_lin_scalar(cg, li)));
         LLVMSetAlignment(st, elem_align(b));
         return;
     }
+    v = to_mem(cg, splat(cg, v, cg->lanes), b->elem);
     LLVMTypeRef vt = LLVMTypeOf(v);
-    if (stride == 1) {
-        LLVMValueRef p = elem_ptr(cg, b, lane0(cg, idx));
+    if (kind == ACCESS_VECTOR) {
+        LLVMValueRef p = elem_ptr(cg, b, emit_lin_scalar(cg, li));
         if (cg->mask && !is_local(b)) {
             LLVMTypeRef over[2] = {vt, cg->ptr};
             LLVMValueRef args[4] = {v, p, LLVMConstInt(cg->i32, elem_align(b), 0), cg->mask};
@@ -788,10 +1014,10 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, LLVMValueRef idx, LLVMVa
         LLVMSetAlignment(st, elem_align(b));
         return;
     }
-    LLVMValueRef ptrs = elem_ptr(cg, b, idx);
+    LLVMValueRef ptrs = elem_ptr(cg, b, splat(cg, emit_lin(cg, li), cg->lanes));
     LLVMTypeRef over[2] = {vt, LLVMTypeOf(ptrs)};
     LLVMValueRef args[4] = {v, ptrs, LLVMConstInt(cg->i32, elem_align(b), 0),
-                            cg->mask ? cg->mask : all_true(cg, l)};
+                            cg->mask ? cg->mask : all_true(cg, cg->lanes)};
     intrinsic(cg, "llvm.masked.scatter", over, 2, args, 4);
 }
 
@@ -1000,31 +1226,24 @@ static void emit_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, Loop
 
 typedef struct LoopArg {
     const IrStmt *s;
-    LLVMValueRef lo;
+    Lin lo;
 } LoopArg;
 
 static void loop_body(Cg *cg, const void *arg, LLVMValueRef k)
 {
     const LoopArg *la = arg;
-    cg->vars[la->s->var->id] = LLVMBuildAdd(cg->b, la->lo, k, la->s->var->name);
+    bind_loop_var(cg, la->s, &la->lo, k, 0, false);
     emit_block(cg, &la->s->body);
-    cg->vars[la->s->var->id] = NULL;
+    unbind_var(cg, la->s->var);
 }
 
-static void emit_serial(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef extent)
-{
-    LoopArg la = {s, lo};
-    emit_counted_loop(cg, lo, extent, loop_body, &la);
-}
-
-static void emit_unrolled(Cg *cg, const IrStmt *s, LLVMValueRef lo, int64_t extent)
+static void emit_unrolled(Cg *cg, const IrStmt *s, const Lin *lo, int64_t extent)
 {
     for (int64_t k = 0; k < extent; k++) {
-        cg->vars[s->var->id] =
-            LLVMBuildAdd(cg->b, lo, LLVMConstInt(cg->i64, (unsigned long long)k, 0), s->var->name);
+        bind_loop_var(cg, s, lo, NULL, k, false);
         emit_block(cg, &s->body);
     }
-    cg->vars[s->var->id] = NULL;
+    unbind_var(cg, s->var);
 }
 
 /* Whether a vectorized loop's body can be emitted as vector code (see the
@@ -1060,7 +1279,7 @@ static bool vectorizable_block(Cg *cg, const IrBlock *blk)
     return true;
 }
 
-static void emit_vectorized(Cg *cg, const IrStmt *s, LLVMValueRef lo, int64_t extent)
+static void emit_vectorized(Cg *cg, const IrStmt *s, const Lin *lo, int64_t extent)
 {
     bool vec = cg->lanes == 0 && extent > 1 && extent <= 1024;
     if (vec) {
@@ -1073,48 +1292,265 @@ static void emit_vectorized(Cg *cg, const IrStmt *s, LLVMValueRef lo, int64_t ex
         emit_unrolled(cg, s, lo, extent);
         return;
     }
-    LLVMValueRef steps[1024];
-    for (int64_t k = 0; k < extent; k++)
-        steps[k] = LLVMConstInt(cg->i64, (unsigned long long)k, 0);
     cg->lanes = (int)extent;
-    cg->vars[s->var->id] = LLVMBuildAdd(cg->b, splat(cg, lo, cg->lanes),
-                                        LLVMConstVector(steps, (unsigned)extent), s->var->name);
+    bind_loop_var(cg, s, lo, NULL, 0, true);
     emit_block(cg, &s->body);
-    cg->vars[s->var->id] = NULL;
+    unbind_var(cg, s->var);
     cg->lanes = 0;
     cg->mask = NULL;
 }
 
-static void emit_parallel(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef extent);
+/* ---- versioning: a fast path without the guards that always hold ------------ */
+
+/* Bounds of an i64 value over a loop's iterations, as Lins over values
+ * defined before the loop. */
+typedef struct Range {
+    Lin lo, hi;
+    bool ok;
+} Range;
+
+typedef struct Versioning {
+    Range *vr;                 /* by IrVar.id, for variables declared inside the loop */
+    bool *has_vr;
+    LLVMValueRef check;        /* i1: every collected guard holds, or NULL */
+    const IrStmt **guards;
+    int nguards, capguards;
+} Versioning;
+
+static Range range_of(Cg *cg, Versioning *vs, const IrExpr *e)
+{
+    Range r;
+    memset(&r, 0, sizeof r);
+    if (e->type != ELEM_I64)
+        return r;
+    switch (e->kind) {
+    case IR_INT:
+        r.lo.c = r.hi.c = e->ival;
+        r.ok = true;
+        return r;
+    case IR_VARREF:
+        if (vs->has_vr[e->var->id])
+            return vs->vr[e->var->id];
+        if (!cg->vars[e->var->id] || lanes_of(cg->vars[e->var->id]))
+            return r;
+        if (cg->has_lin[e->var->id])
+            r.lo = cg->lin[e->var->id];
+        else
+            lin_atom(&r.lo, cg->vars[e->var->id]);
+        r.hi = r.lo;
+        r.ok = true;
+        return r;
+    case IR_BINARY: {
+        if (e->op != IR_ADD && e->op != IR_SUB && e->op != IR_MUL)
+            return r;
+        Range a = range_of(cg, vs, e->args[0]), b = range_of(cg, vs, e->args[1]);
+        if (!a.ok || !b.ok)
+            return r;
+        if (e->op == IR_MUL) {
+            const Range *k = lin_is_const(&b.lo) && lin_is_const(&b.hi) && b.lo.c == b.hi.c ? &b
+                             : lin_is_const(&a.lo) && lin_is_const(&a.hi) && a.lo.c == a.hi.c ? &a
+                                                                                              : NULL;
+            if (!k)
+                return r;
+            const Range *x = k == &b ? &a : &b;
+            int64_t c = k->lo.c;
+            r.ok = lin_add(&r.lo, c >= 0 ? &x->lo : &x->hi, c) &&
+                   lin_add(&r.hi, c >= 0 ? &x->hi : &x->lo, c);
+            return r;
+        }
+        r.lo = a.lo;
+        r.hi = a.hi;
+        int sign = e->op == IR_ADD ? 1 : -1;
+        r.ok = lin_add(&r.lo, sign > 0 ? &b.lo : &b.hi, sign) &&
+               lin_add(&r.hi, sign > 0 ? &b.hi : &b.lo, sign);
+        return r;
+    }
+    default: return r;
+    }
+}
+
+/* The range of lo + [0, extent) for a loop inside the versioned one: lo's
+ * range, an extent that is the same in every iteration. */
+static Range loop_range(Cg *cg, Versioning *vs, const IrStmt *s)
+{
+    Range lo = range_of(cg, vs, s->lo), ext = range_of(cg, vs, s->extent), r;
+    memset(&r, 0, sizeof r);
+    if (!lo.ok || !ext.ok || ext.lo.n != ext.hi.n || ext.lo.c != ext.hi.c)
+        return r;
+    for (int i = 0; i < ext.lo.n; i++)
+        if (ext.lo.atom[i] != ext.hi.atom[i] || ext.lo.coef[i] != ext.hi.coef[i])
+            return r;
+    r.lo = lo.lo;
+    r.hi = lo.hi;
+    r.hi.c -= 1;
+    r.ok = lin_add(&r.hi, &ext.lo, 1);
+    return r;
+}
+
+/* The condition under which `cond` holds in every iteration, or NULL:
+ * comparisons of i64 values (a - b bounded away from 0) and their `and`. */
+static LLVMValueRef always_true(Cg *cg, Versioning *vs, const IrExpr *cond)
+{
+    if (cond->kind != IR_BINARY)
+        return NULL;
+    if (cond->op == IR_AND) {
+        LLVMValueRef a = always_true(cg, vs, cond->args[0]);
+        LLVMValueRef b = a ? always_true(cg, vs, cond->args[1]) : NULL;
+        return b ? LLVMBuildAnd(cg->b, a, b, "") : NULL;
+    }
+    if (cond->op < IR_LT || cond->op > IR_GE || cond->args[0]->type != ELEM_I64)
+        return NULL;
+    Range a = range_of(cg, vs, cond->args[0]), b = range_of(cg, vs, cond->args[1]);
+    if (!a.ok || !b.ok)
+        return NULL;
+    /* d = a - b in [a.lo - b.hi, a.hi - b.lo] */
+    Lin dlo = a.lo, dhi = a.hi;
+    if (!lin_add(&dlo, &b.hi, -1) || !lin_add(&dhi, &b.lo, -1))
+        return NULL;
+    LLVMValueRef zero = LLVMConstInt(cg->i64, 0, 0);
+    switch (cond->op) {
+    case IR_LT: return LLVMBuildICmp(cg->b, LLVMIntSLT, emit_lin_scalar(cg, &dhi), zero, "");
+    case IR_LE: return LLVMBuildICmp(cg->b, LLVMIntSLE, emit_lin_scalar(cg, &dhi), zero, "");
+    case IR_GT: return LLVMBuildICmp(cg->b, LLVMIntSGT, emit_lin_scalar(cg, &dlo), zero, "");
+    default: return LLVMBuildICmp(cg->b, LLVMIntSGE, emit_lin_scalar(cg, &dlo), zero, "");
+    }
+}
+
+static void version_walk(Cg *cg, Versioning *vs, const IrBlock *blk)
+{
+    for (int i = 0; i < blk->len; i++) {
+        const IrStmt *s = blk->items[i];
+        if (s->kind == IR_LET) {
+            Range r = range_of(cg, vs, s->value);
+            vs->vr[s->var->id] = r;
+            vs->has_vr[s->var->id] = r.ok;
+        } else if (s->kind == IR_LOOP) {
+            Range r = loop_range(cg, vs, s);
+            vs->vr[s->var->id] = r;
+            vs->has_vr[s->var->id] = r.ok;
+            version_walk(cg, vs, &s->body);
+        } else if (s->kind == IR_IF) {
+            LLVMValueRef c = always_true(cg, vs, s->cond);
+            if (c) {
+                vs->check = vs->check ? LLVMBuildAnd(cg->b, vs->check, c, "") : c;
+                vs->guards = cg_grow(vs->guards, &vs->capguards, vs->nguards + 1, sizeof *vs->guards);
+                vs->guards[vs->nguards++] = s;
+            }
+            version_walk(cg, vs, &s->body);
+            version_walk(cg, vs, &s->else_body);
+        }
+    }
+}
+
+/* Whether blk holds a serial or parallel loop (at any depth). */
+static bool has_serial_loop(const IrBlock *blk)
+{
+    for (int i = 0; i < blk->len; i++) {
+        const IrStmt *s = blk->items[i];
+        if (s->kind == IR_LOOP && (s->loop_kind == IR_SERIAL || s->loop_kind == IR_PARALLEL))
+            return true;
+        if ((s->kind == IR_LOOP || s->kind == IR_IF) &&
+            (has_serial_loop(&s->body) || has_serial_loop(&s->else_body)))
+            return true;
+    }
+    return false;
+}
+
+static bool is_known(const Cg *cg, const IrStmt *s)
+{
+    for (int i = 0; i < cg->nknown; i++)
+        if (cg->known[i] == s)
+            return true;
+    return false;
+}
+
+/* An innermost serial loop (no serial loop inside) with guards that an
+ * affine range analysis can decide before the loop: checked once before it;
+ * where they all hold in every iteration, a copy of the loop without them
+ * runs (tails of tiles keep the guarded copy). Returns false when the loop
+ * has no such guard and was not emitted. */
+static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent)
+{
+    if (cg->lanes || s->loop_kind != IR_SERIAL || has_serial_loop(&s->body))
+        return false;
+    const IrFunc *f = cg->f;
+    Versioning vs = {0};
+    vs.vr = calloc((size_t)f->nvars + 1, sizeof *vs.vr);
+    vs.has_vr = calloc((size_t)f->nvars + 1, sizeof *vs.has_vr);
+    if (!vs.vr || !vs.has_vr)
+        abort();
+    Range r;
+    memset(&r, 0, sizeof r);
+    r.lo = *lo;
+    r.hi = *lo;
+    Lin ext;
+    lin_atom(&ext, extent);
+    ext.c = -1;
+    r.ok = lin_add(&r.hi, &ext, 1);
+    vs.vr[s->var->id] = r;
+    vs.has_vr[s->var->id] = r.ok;
+    version_walk(cg, &vs, &s->body);
+    free(vs.vr);
+    free(vs.has_vr);
+    if (!vs.check) {
+        free(vs.guards);
+        return false;
+    }
+    LLVMBasicBlockRef fast = new_block(cg, "fast"), slow = new_block(cg, "guarded"),
+                      done = new_block(cg, "versions.end");
+    LLVMBuildCondBr(cg->b, vs.check, fast, slow);
+    LLVMPositionBuilderAtEnd(cg->b, fast);
+    int known = cg->nknown;
+    cg->known = cg_grow(cg->known, &cg->capknown, cg->nknown + vs.nguards, sizeof *cg->known);
+    for (int i = 0; i < vs.nguards; i++)
+        cg->known[cg->nknown++] = vs.guards[i];
+    LoopArg la = {s, *lo};
+    emit_counted_loop(cg, NULL, extent, loop_body, &la);
+    cg->nknown = known;
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, slow);
+    emit_counted_loop(cg, NULL, extent, loop_body, &la);
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+    free(vs.guards);
+    return true;
+}
+
+static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent);
 
 static void emit_loop(Cg *cg, const IrStmt *s)
 {
-    LLVMValueRef lo = emit_scalar(cg, s->lo), extent = emit_scalar(cg, s->extent);
+    Lin lo;
+    lin_of(cg, s->lo, &lo);
+    LLVMValueRef extent = emit_scalar(cg, s->extent);
     int64_t n;
     bool is_const = ir_const_int(s->extent, &n);
     switch (s->loop_kind) {
     case IR_BOUND: cg_error(cg, "a loop bound to GPU hardware on the CPU"); return;
     case IR_UNROLLED:
         if (is_const) {
-            emit_unrolled(cg, s, lo, n);
+            emit_unrolled(cg, s, &lo, n);
             return;
         }
         break;
     case IR_VECTORIZED:
         if (is_const) {
-            emit_vectorized(cg, s, lo, n);
+            emit_vectorized(cg, s, &lo, n);
             return;
         }
         break;
     case IR_PARALLEL:
         if (cg->lanes == 0) {
-            emit_parallel(cg, s, lo, extent);
+            emit_parallel(cg, s, &lo, extent);
             return;
         }
         break;
     default: break;
     }
-    emit_serial(cg, s, lo, extent);
+    if (emit_versioned(cg, s, &lo, extent))
+        return;
+    LoopArg la = {s, lo};
+    emit_counted_loop(cg, NULL, extent, loop_body, &la);
 }
 
 static void emit_store(Cg *cg, const IrStmt *s)
@@ -1123,14 +1559,19 @@ static void emit_store(Cg *cg, const IrStmt *s)
         cg_error(cg, "a store that is not flattened");
         return;
     }
-    LLVMValueRef idx = emit_expr(cg, s->idx[0]);
+    Lin li;
+    lin_of(cg, s->idx[0], &li);
     LLVMValueRef v = emit_expr(cg, s->value);
     v = emit_convert(cg, v, s->value->type, s->buf->elem);
-    emit_store_value(cg, s->buf, idx, v, lanes_of(idx) ? expr_stride(cg, s->idx[0]) : 0);
+    emit_store_value(cg, s->buf, &li, v);
 }
 
 static void emit_if(Cg *cg, const IrStmt *s)
 {
+    if (is_known(cg, s)) {
+        emit_block(cg, &s->body);
+        return;
+    }
     LLVMValueRef c = to_bool(cg, emit_expr(cg, s->cond), s->cond->type);
     if (lanes_of(c)) {
         LLVMValueRef outer = cg->mask;
@@ -1161,6 +1602,7 @@ static void emit_if(Cg *cg, const IrStmt *s)
 
 typedef struct CopyCtx {
     const IrCopy *c;
+    bool inside;               /* the whole box is in both buffers: no checks */
     LLVMValueRef dorg[64], sorg[64];
     LLVMValueRef t[64];        /* the current box coordinates */
 } CopyCtx;
@@ -1217,6 +1659,14 @@ static void copy_element(Cg *cg, CopyCtx *cc)
     const IrCopy *c = cc->c;
     LLVMValueRef s[64], d[64];
     copy_coords(cg, cc, s, d);
+    if (cc->inside) {
+        LLVMValueRef v = from_mem(cg, scalar_load(cg, c->src, layout_offset(cg, c->src, s)), c->src->elem);
+        v = emit_convert(cg, v, c->src->elem, c->dst->elem);
+        LLVMValueRef store = LLVMBuildStore(cg->b, to_mem(cg, v, c->dst->elem),
+                                            elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d)));
+        LLVMSetAlignment(store, elem_align(c->dst));
+        return;
+    }
     LLVMValueRef go = in_box(cg, c->dst, d, c->ndims);
     if (c->guard) {
         for (int k = 0; k < c->ndims; k++)
@@ -1346,6 +1796,25 @@ static void copy_unrolled(Cg *cg, CopyCtx *cc, int dim)
     }
 }
 
+/* Whether org + [0, extent) lies inside b's dims for both sides of the copy. */
+static LLVMValueRef box_inside(Cg *cg, CopyCtx *cc)
+{
+    const IrCopy *c = cc->c;
+    LLVMValueRef ok = LLVMConstInt(cg->i1, 1, 0);
+    for (int side = 0; side < 2; side++) {
+        const IrBuffer *b = side ? c->dst : c->src;
+        LLVMValueRef *org = side ? cc->dorg : cc->sorg;
+        for (int d = 0; d < c->ndims; d++) {
+            LLVMValueRef end = LLVMBuildAdd(cg->b, org[d], LLVMConstInt(cg->i64, (unsigned long long)c->extent[d], 0), "");
+            LLVMValueRef in = LLVMBuildAnd(
+                cg->b, LLVMBuildICmp(cg->b, LLVMIntSGE, org[d], LLVMConstInt(cg->i64, 0, 0), ""),
+                LLVMBuildICmp(cg->b, LLVMIntSLE, end, cg->bufdims[b->id][d], ""), "");
+            ok = LLVMBuildAnd(cg->b, ok, in, "");
+        }
+    }
+    return ok;
+}
+
 static bool swizzled(Cg *cg, const IrBuffer *b)
 {
     (void)cg;
@@ -1372,6 +1841,23 @@ static void emit_copy(Cg *cg, const IrStmt *s)
     }
     bool regs = c->dst->mem == IR_MEM_REGISTERS || c->src->mem == IR_MEM_REGISTERS;
     if ((regs || total <= CPU_UNROLL_COPY) && total <= 4096) {
+        /* Two versions: without any check where the box lies inside both
+         * buffers (one test), element by element with the checks elsewhere. */
+        if (!c->guard) {
+            LLVMBasicBlockRef fast = new_block(cg, "copy.inside"), slow = new_block(cg, "copy.edge"),
+                              done = new_block(cg, "copy.end");
+            LLVMBuildCondBr(cg->b, box_inside(cg, &cc), fast, slow);
+            LLVMPositionBuilderAtEnd(cg->b, fast);
+            cc.inside = true;
+            copy_unrolled(cg, &cc, 0);
+            cc.inside = false;
+            LLVMBuildBr(cg->b, done);
+            LLVMPositionBuilderAtEnd(cg->b, slow);
+            copy_unrolled(cg, &cc, 0);
+            LLVMBuildBr(cg->b, done);
+            LLVMPositionBuilderAtEnd(cg->b, done);
+            return;
+        }
         copy_unrolled(cg, &cc, 0);
         return;
     }
@@ -1385,11 +1871,16 @@ static void emit_stmt(Cg *cg, const IrStmt *s)
     switch (s->kind) {
     case IR_LOOP: emit_loop(cg, s); break;
     case IR_STORE: emit_store(cg, s); break;
-    case IR_LET: {
-        LLVMValueRef v = emit_expr(cg, s->value);
-        cg->vars[s->var->id] = v;
+    case IR_LET:
+        if (s->value->type == ELEM_I64) {
+            Lin l;
+            lin_of(cg, s->value, &l);
+            set_lin(cg, s->var, &l);
+            cg->vars[s->var->id] = emit_lin(cg, &l);
+        } else {
+            cg->vars[s->var->id] = emit_expr(cg, s->value);
+        }
         break;
-    }
     case IR_IF: emit_if(cg, s); break;
     case IR_ALLOC: emit_alloc(cg, s->buf); break;
     case IR_COPY: emit_copy(cg, s); break;
@@ -1397,7 +1888,9 @@ static void emit_stmt(Cg *cg, const IrStmt *s)
     }
 }
 
-/* A block: its `var`s are freed at its end. */
+/* A block: its `var`s are freed at its end, and its lets and buffers go out
+ * of scope (so that nothing later, an outlined loop's context above all, can
+ * use a value that does not dominate it). */
 static void emit_block(Cg *cg, const IrBlock *blk)
 {
     int heap = cg->nheap;
@@ -1405,6 +1898,16 @@ static void emit_block(Cg *cg, const IrBlock *blk)
         emit_stmt(cg, blk->items[i]);
     while (cg->nheap > heap)
         fn_free(cg, cg->heap[--cg->nheap]);
+    for (int i = 0; i < blk->len; i++) {
+        const IrStmt *s = blk->items[i];
+        if (s->kind == IR_LET)
+            unbind_var(cg, s->var);
+        else if (s->kind == IR_ALLOC) {
+            cg->bufp[s->buf->id] = NULL;
+            free(cg->bufdims[s->buf->id]);
+            cg->bufdims[s->buf->id] = NULL;
+        }
+    }
 }
 
 /* ---- functions ----------------------------------------------------------- */
@@ -1488,8 +1991,9 @@ static void capture_add(Capture *k, LLVMValueRef v)
  * K.par<N>(ctx, from, to), running iterations [from, to); ctx holds the error
  * code (i32, first) and every value in scope, in the order of var ids, then
  * buffer ids (pointer, then dims). accl_parallel_for runs it on the pool. */
-static void emit_parallel(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef extent)
+static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueRef extent)
 {
+    LLVMValueRef lo = emit_lin_scalar(cg, lin_lo);
     const IrFunc *f = cg->f;
     Capture k = {0};
     capture_add(&k, LLVMConstInt(cg->i32, 0, 0));
@@ -1538,10 +2042,12 @@ static void emit_parallel(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef
     /* The outlined side: the same tables, reloaded from the context. */
     CgFunc saved_fn = cg->fn;
     LLVMValueRef *saved_vars = cg->vars, *saved_bufp = cg->bufp, **saved_dims = cg->bufdims;
+    bool *saved_has_lin = cg->has_lin;
+    cg->has_lin = calloc((size_t)f->nvars + 1, sizeof *cg->has_lin);
     cg->vars = calloc((size_t)f->nvars + 1, sizeof *cg->vars);
     cg->bufp = calloc((size_t)f->nbuffers + 1, sizeof *cg->bufp);
     cg->bufdims = calloc((size_t)f->nbuffers + 1, sizeof *cg->bufdims);
-    if (!cg->vars || !cg->bufp || !cg->bufdims)
+    if (!cg->vars || !cg->bufp || !cg->bufdims || !cg->has_lin)
         abort();
     LLVMValueRef pctx = LLVMGetParam(fn, 0);
     begin_function(cg, fn, NULL);
@@ -1575,7 +2081,8 @@ static void emit_parallel(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef
 #undef RELOAD
     free(k.vals);
     LLVMValueRef from = LLVMGetParam(fn, 1), to = LLVMGetParam(fn, 2);
-    LoopArg la = {s, LLVMBuildAdd(cg->b, plo, from, "")};
+    LoopArg la = {.s = s};
+    lin_atom(&la.lo, LLVMBuildAdd(cg->b, plo, from, ""));
     emit_counted_loop(cg, NULL, LLVMBuildSub(cg->b, to, from, ""), loop_body, &la);
     end_function(cg);
     for (int i = 0; i < f->nbuffers; i++)
@@ -1583,6 +2090,8 @@ static void emit_parallel(Cg *cg, const IrStmt *s, LLVMValueRef lo, LLVMValueRef
     free(cg->bufdims);
     free(cg->vars);
     free(cg->bufp);
+    free(cg->has_lin);
+    cg->has_lin = saved_has_lin;
     cg->vars = saved_vars;
     cg->bufp = saved_bufp;
     cg->bufdims = saved_dims;
@@ -1662,9 +2171,11 @@ static bool emit_one(Cg *cg, const IrFunc *f)
     }
     cg->vars = calloc((size_t)f->nvars + 1, sizeof *cg->vars);
     cg->stride = calloc((size_t)f->nvars + 1, sizeof *cg->stride);
+    cg->lin = calloc((size_t)f->nvars + 1, sizeof *cg->lin);
+    cg->has_lin = calloc((size_t)f->nvars + 1, sizeof *cg->has_lin);
     cg->bufp = calloc((size_t)f->nbuffers + 1, sizeof *cg->bufp);
     cg->bufdims = calloc((size_t)f->nbuffers + 1, sizeof *cg->bufdims);
-    if (!cg->vars || !cg->stride || !cg->bufp || !cg->bufdims)
+    if (!cg->vars || !cg->stride || !cg->bufp || !cg->bufdims || !cg->lin || !cg->has_lin)
         abort();
     LLVMValueRef fn = declare_body(cg);
     begin_function(cg, fn, NULL);
@@ -1676,6 +2187,11 @@ static bool emit_one(Cg *cg, const IrFunc *f)
     free(cg->bufdims);
     free(cg->vars);
     free(cg->stride);
+    free(cg->lin);
+    free(cg->has_lin);
+    free(cg->known);
+    cg->known = NULL;
+    cg->nknown = cg->capknown = 0;
     free(cg->bufp);
     free(cg->heap);
     cg->heap = NULL;
