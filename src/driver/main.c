@@ -323,8 +323,9 @@ int main(int argc, char **argv)
                             .header = opt.header, .target_name = opt.target_name};
         rc = driver_compile(&fe, &code);
     } else if (rc == 0 && !opt.check) {
-        /* No --emit: lower every kernel for the target, which checks what needs
-         * the loop IR (cache regions, resource limits). Code generation comes later. */
+        /* No --emit, no -o or --header (or a GPU target): lower every kernel
+         * for the target, which checks what needs the loop IR (cache regions,
+         * resource limits), and write nothing. */
         for (int i = 0; i < fe.prog->nkernels && rc == 0; i++)
             if (!pipeline_lower(&fe, fe.prog->kernels[i], NULL))
                 rc = EXIT_INPUT;
