@@ -17,7 +17,7 @@ GENFLAGS := -Wno-unused-parameter -Wno-unused-variable -Wno-shadow
 LDFLAGS := $(SAN)
 LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
-DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev clang-19 lld-19 libopenblas-dev
+DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
@@ -101,6 +101,7 @@ test: deps
 	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
+	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
