@@ -1725,6 +1725,14 @@ static void copy_row_fast(Cg *cg, CopyCtx *cc)
     LLVMValueRef s[64], d[64];
     cc->t[n - 1] = LLVMConstInt(cg->i64, 0, 0);
     copy_coords(cg, cc, s, d);
+    if (cc->inside) {
+        /* the whole row: a memcpy of constant length (LLVM expands it) */
+        LLVMBuildMemCpy(cg->b, elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d)), elem_align(c->dst),
+                        elem_ptr(cg, c->src, layout_offset(cg, c->src, s)), elem_align(c->src),
+                        LLVMConstInt(cg->i64, (unsigned long long)(c->extent[n - 1] *
+                                                                   elem_type_bytes(c->dst->elem)), 0));
+        return;
+    }
     LLVMValueRef e = LLVMConstInt(cg->i64, (unsigned long long)c->extent[n - 1], 0);
     LLVMValueRef slo, shi, dlo, dhi;
     row_range(cg, s[n - 1], e, cg->bufdims[c->src->id][n - 1], in_box(cg, c->src, s, n - 1), &slo, &shi);
@@ -1863,7 +1871,23 @@ static void emit_copy(Cg *cg, const IrStmt *s)
     }
     bool fast = c->ndims > 0 && !c->guard && c->dst->elem == c->src->elem &&
                 !swizzled(cg, c->dst) && !swizzled(cg, c->src);
-    copy_dims(cg, &cc, 0, fast);
+    if (fast) {
+        /* Rows of constant length where the box is inside both buffers. */
+        LLVMBasicBlockRef in = new_block(cg, "copy.inside"), edge = new_block(cg, "copy.edge"),
+                          done = new_block(cg, "copy.end");
+        LLVMBuildCondBr(cg->b, box_inside(cg, &cc), in, edge);
+        LLVMPositionBuilderAtEnd(cg->b, in);
+        cc.inside = true;
+        copy_dims(cg, &cc, 0, true);
+        cc.inside = false;
+        LLVMBuildBr(cg->b, done);
+        LLVMPositionBuilderAtEnd(cg->b, edge);
+        copy_dims(cg, &cc, 0, true);
+        LLVMBuildBr(cg->b, done);
+        LLVMPositionBuilderAtEnd(cg->b, done);
+        return;
+    }
+    copy_dims(cg, &cc, 0, false);
 }
 
 static void emit_stmt(Cg *cg, const IrStmt *s)
