@@ -99,6 +99,10 @@ test: deps
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
 	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
 	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
+	ACCL_RUN_BUDGET=300000 bash tests/run/correctness.sh $(BUILD)/accl $$(for f in tests/golden/lower/*.acc \
+	    tests/golden/legality/*.acc tests/golden/schedule/*.acc; do b=$${f%.acc}; \
+	    if [ -e $$b.ir ] || [ -e $$b.ok ] || [ -e $$b.sched ]; then echo $$f; fi; done) \
+	    || failed="$$failed correctness-golden"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
