@@ -989,9 +989,24 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValue
             cg_error(cg, "a lane-dependent value stored to a lane-invariant index");
             return;
         }
+        /* (vector code never stores to a lane-invariant index: see
+         * vectorizable_block; under a mask it would happen if any lane is on) */
+        LLVMBasicBlockRef done = NULL;
+        if (cg->mask) {
+            LLVMTypeRef over[1] = {LLVMTypeOf(cg->mask)};
+            LLVMValueRef any = intrinsic(cg, "llvm.vector.reduce.or", over, 1, &cg->mask, 1);
+            LLVMBasicBlockRef yes = new_block(cg, "st.any");
+            done = new_block(cg, "st.done");
+            LLVMBuildCondBr(cg->b, any, yes, done);
+            LLVMPositionBuilderAtEnd(cg->b, yes);
+        }
         LLVMValueRef st = LLVMBuildStore(cg->b, to_mem(cg, v, b->elem),
                                          elem_ptr(cg, b, emit_lin_scalar(cg, li)));
         LLVMSetAlignment(st, elem_align(b));
+        if (done) {
+            LLVMBuildBr(cg->b, done);
+            LLVMPositionBuilderAtEnd(cg->b, done);
+        }
         return;
     }
     v = to_mem(cg, splat(cg, v, cg->lanes), b->elem);
@@ -1467,7 +1482,8 @@ static bool is_known(const Cg *cg, const IrStmt *s)
 /* An innermost serial loop (no serial loop inside) with guards that an
  * affine range analysis can decide before the loop: checked once before it;
  * where they all hold in every iteration, a copy of the loop without them
- * runs (tails of tiles keep the guarded copy). Returns false when the loop
+ * runs (tails of tiles keep the guarded copy). The bounds are computed in
+ * i64 like the indices themselves: they assume no index overflows i64. Returns false when the loop
  * has no such guard and was not emitted. */
 static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent)
 {
