@@ -2,8 +2,13 @@
  *
  * One LLVM module per input file. For each kernel K it holds:
  *   K.body   internal: the lowered IR of K (cpu.c); returns 0 or an ACCL_ERR_*
- *            code (out of memory); arguments: every tensor pointer and scalar in
- *            declaration order, then every size (i64) in order of first appearance
+ *            code (out of memory); arguments: every tensor pointer (ptr) and
+ *            scalar in declaration order, then every size (i64) in order of
+ *            first appearance (IrFunc.sizes). Scalars are passed by value in
+ *            their register form: bool i1, i8/u8 i8, i16 i16, i32/u32 i32, i64
+ *            i64, f32 float, f64 double, f16/bf16 their bits as i16. Parallel
+ *            loops become K.par<N>(ptr ctx, i64 lo, i64 hi), internal, run
+ *            through accl_parallel_for
  *   K        the public entry with the design's C signature (entry.c): checks
  *            sizes, shapes, null pointers and assumptions, then calls K.body
  *   K.packed int K.packed(void **args): args[i] points to the i-th argument of K;
