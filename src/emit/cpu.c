@@ -91,6 +91,7 @@ typedef struct CgFunc {
     LLVMValueRef *slots;           /* lazily malloc'd caches: ptr slots freed at exit */
     int nslots, capslots;
     int heap_base;                 /* Cg.heap entries below this belong to outer functions */
+    LLVMValueRef sink;             /* 16 bytes for the elements a copy does not write */
 } CgFunc;
 
 typedef struct Cg {
@@ -1661,6 +1662,32 @@ static LLVMValueRef in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n)
     return ok;
 }
 
+/* 16 zero bytes: what an element outside a copy's source reads. */
+static LLVMValueRef zeros_global(Cg *cg)
+{
+    LLVMValueRef g = LLVMGetNamedGlobal(cg->mod, "accl.zeros");
+    if (!g) {
+        LLVMTypeRef t = LLVMArrayType2(cg->i8, 16);
+        g = LLVMAddGlobal(cg->mod, t, "accl.zeros");
+        LLVMSetInitializer(g, LLVMConstNull(t));
+        LLVMSetGlobalConstant(g, 1);
+        LLVMSetLinkage(g, LLVMInternalLinkage);
+        LLVMSetAlignment(g, 16);
+    }
+    return g;
+}
+
+/* 16 bytes of the current function's stack: where an element a copy does
+ * not write goes. */
+static LLVMValueRef sink_ptr(Cg *cg)
+{
+    if (!cg->fn.sink) {
+        cg->fn.sink = LLVMBuildAlloca(cg->ab, LLVMArrayType2(cg->i8, 16), "sink");
+        LLVMSetAlignment(cg->fn.sink, 16);
+    }
+    return cg->fn.sink;
+}
+
 static void copy_coords(Cg *cg, CopyCtx *cc, LLVMValueRef *s, LLVMValueRef *d)
 {
     for (int k = 0; k < cc->c->ndims; k++) {
@@ -1683,7 +1710,14 @@ static void copy_element(Cg *cg, CopyCtx *cc)
         LLVMSetAlignment(store, elem_align(c->dst));
         return;
     }
-    LLVMValueRef go = in_box(cg, c->dst, d, c->ndims);
+    /* Without branches (small boxes unroll into many of these): an element
+     * outside the source reads the zeros of accl.zeros, one not to be
+     * written goes to the function's sink. A cache is never left (the
+     * interpreter reports that as a miscompile): its accesses stay direct,
+     * at constant offsets when the copy is unrolled, so that a register
+     * cache stays promotable. */
+    bool dst_cache = is_local(c->dst), src_cache = is_local(c->src);
+    LLVMValueRef go = dst_cache ? LLVMConstInt(cg->i1, 1, 0) : in_box(cg, c->dst, d, c->ndims);
     if (c->guard) {
         for (int k = 0; k < c->ndims; k++)
             cg->vars[c->index[k]->id] = cc->t[k];
@@ -1691,29 +1725,28 @@ static void copy_element(Cg *cg, CopyCtx *cc)
         for (int k = 0; k < c->ndims; k++)
             cg->vars[c->index[k]->id] = NULL;
     }
-    LLVMValueRef s_ok = in_box(cg, c->src, s, c->ndims);
+    LLVMValueRef s_ok = src_cache ? LLVMConstInt(cg->i1, 1, 0) : in_box(cg, c->src, s, c->ndims);
     if (!c->zero_fill)
         go = LLVMBuildAnd(cg->b, go, s_ok, "");
-    LLVMBasicBlockRef yes = new_block(cg, "cp"), ld = new_block(cg, "cp.load"),
-                      st = new_block(cg, "cp.store"), done = new_block(cg, "cp.done");
-    LLVMBuildCondBr(cg->b, go, yes, done);
-    LLVMPositionBuilderAtEnd(cg->b, yes);
-    LLVMBuildCondBr(cg->b, s_ok, ld, st);
-    LLVMPositionBuilderAtEnd(cg->b, ld);
-    LLVMValueRef v = from_mem(cg, scalar_load(cg, c->src, layout_offset(cg, c->src, s)), c->src->elem);
-    v = emit_convert(cg, v, c->src->elem, c->dst->elem);
-    LLVMBasicBlockRef ld_end = LLVMGetInsertBlock(cg->b);
-    LLVMBuildBr(cg->b, st);
-    LLVMPositionBuilderAtEnd(cg->b, st);
-    LLVMValueRef phi = LLVMBuildPhi(cg->b, LLVMTypeOf(v), "");
-    LLVMValueRef vals[2] = {LLVMConstNull(LLVMTypeOf(v)), v};
-    LLVMBasicBlockRef bbs[2] = {yes, ld_end};
-    LLVMAddIncoming(phi, vals, bbs, 2);
-    LLVMValueRef p = elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d));
-    LLVMValueRef store = LLVMBuildStore(cg->b, to_mem(cg, phi, c->dst->elem), p);
+    LLVMValueRef sp = elem_ptr(cg, c->src, layout_offset(cg, c->src, s));
+    if (!src_cache)
+        sp = LLVMBuildSelect(cg->b, s_ok, sp, zeros_global(cg), "");
+    LLVMValueRef ld = LLVMBuildLoad2(cg->b, mem_type(cg, c->src->elem), sp, "");
+    LLVMSetAlignment(ld, elem_align(c->src));
+    LLVMValueRef v = emit_convert(cg, from_mem(cg, ld, c->src->elem), c->src->elem, c->dst->elem);
+    v = to_mem(cg, v, c->dst->elem);
+    LLVMValueRef dp = elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d));
+    if (dst_cache) {
+        if (!LLVMIsConstant(go) || !LLVMConstIntGetZExtValue(go)) {
+            LLVMValueRef old = LLVMBuildLoad2(cg->b, LLVMTypeOf(v), dp, "");
+            LLVMSetAlignment(old, elem_align(c->dst));
+            v = LLVMBuildSelect(cg->b, go, v, old, "");
+        }
+    } else {
+        dp = LLVMBuildSelect(cg->b, go, dp, sink_ptr(cg), "");
+    }
+    LLVMValueRef store = LLVMBuildStore(cg->b, v, dp);
     LLVMSetAlignment(store, elem_align(c->dst));
-    LLVMBuildBr(cg->b, done);
-    LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
 static LLVMValueRef clamp(Cg *cg, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
