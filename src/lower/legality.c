@@ -893,6 +893,22 @@ static bool check_kind_reduction(LgCtx *c, const LgNest *ln, const SchedLoop *l,
                 over = ln->nest->iters[o->d[k].orig];
         if (!over)
             continue;   /* the loop indexes the element: no partials */
+        /* A loop fused from one the reduction runs over and one that indexes
+         * the element would need partials per element and iteration: the
+         * iterations that update one element would run at once. */
+        for (int k = 0; k < o->nd; k++) {
+            const Iter *idx = ln->nest->iters[o->d[k].orig];
+            if (!expr_uses(c, red->e, idx))
+                continue;
+            diag_error(c->d, l->kind_span,
+                       "%s '%s' would update one element from several iterations at once: it "
+                       "fuses '%s', which the reduction into '%s' runs over, with '%s', which "
+                       "indexes it",
+                       kind_word(l->kind), l->name, over->name.name, span_text(c, red->e->span),
+                       idx->name.name);
+            diag_note(c->d, red->stmt->span, "the reduction over '%s'", over->name.name);
+            return false;
+        }
         for (int x = 0; x < ln->nacc; x++) {
             const LgAccess *other = &ln->acc[x];
             if (other->decl != red->decl || other->stmt == red->stmt ||
