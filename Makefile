@@ -81,6 +81,7 @@ run: deps
 	$(MAKE) all
 	@bash tests/check-examples.sh $(BUILD)/accl
 	@bash tests/run/examples-table.sh $(BUILD)/accl
+	@bash tests/run/examples-cpu.sh $(BUILD)/accl
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs=2
