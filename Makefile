@@ -1,5 +1,5 @@
 # accl: the .acc kernel compiler.
-#   make run    install what is needed, build, check and interpret every example
+#   make run    install what is needed, build, then check, interpret, compile and time every example
 #   make test   install, build, run every test (Criterion + golden)
 #   make asan   the same tests built with AddressSanitizer and UBSan
 
