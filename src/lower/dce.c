@@ -97,7 +97,7 @@ bool pass_dce(IrFunc *f, PassCtx *ctx)
             d.var_used[i] = false;
         for (size_t i = 0; i < nb; i++)
             d.buf_read[i] = d.buf_used[i] = false;
-        simp_map_block(&f->body, mark_one, &d);
+        ir_block_map_exprs(&f->body, mark_one, &d);
         mark_buffers(&d, &f->body);
         again = sweep(&d, &f->body);
         changed |= again;

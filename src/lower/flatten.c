@@ -112,7 +112,7 @@ bool pass_flatten(IrFunc *f, PassCtx *ctx)
     (void)ctx;
     if (f->flat)
         return false;
-    simp_map_block(&f->body, flatten_expr, f);
+    ir_block_map_exprs(&f->body, flatten_expr, f);
     flatten_stores(f, &f->body);
     f->flat = true;
     return true;

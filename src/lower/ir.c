@@ -272,6 +272,48 @@ void ir_block_insert(IrFunc *f, IrBlock *b, int at, IrStmt *s)
 
 void ir_block_push(IrFunc *f, IrBlock *b, IrStmt *s) { ir_block_insert(f, b, b->len, s); }
 
+void ir_stmt_map_exprs(IrStmt *s, IrExprMapFn fn, void *arg)
+{
+    switch (s->kind) {
+    case IR_LOOP:
+        s->lo = fn(arg, s->lo);
+        s->extent = fn(arg, s->extent);
+        break;
+    case IR_STORE:
+        for (int i = 0; i < s->nidx; i++)
+            s->idx[i] = fn(arg, s->idx[i]);
+        s->value = fn(arg, s->value);
+        break;
+    case IR_LET: s->value = fn(arg, s->value); break;
+    case IR_IF: s->cond = fn(arg, s->cond); break;
+    case IR_ALLOC:
+        for (int i = 0; i < s->buf->ndims; i++)
+            s->buf->dims[i] = fn(arg, s->buf->dims[i]);
+        break;
+    case IR_COPY:
+        for (int i = 0; i < s->copy.ndims; i++) {
+            s->copy.dst_origin[i] = fn(arg, s->copy.dst_origin[i]);
+            s->copy.src_origin[i] = fn(arg, s->copy.src_origin[i]);
+        }
+        if (s->copy.guard)
+            s->copy.guard = fn(arg, s->copy.guard);
+        break;
+    case IR_BARRIER: break;
+    }
+}
+
+void ir_block_map_exprs(IrBlock *b, IrExprMapFn fn, void *arg)
+{
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *s = b->items[i];
+        ir_stmt_map_exprs(s, fn, arg);
+        if (s->kind == IR_LOOP || s->kind == IR_IF) {
+            ir_block_map_exprs(&s->body, fn, arg);
+            ir_block_map_exprs(&s->else_body, fn, arg);
+        }
+    }
+}
+
 /* ---- printer ---- */
 
 const char *ir_op_spelling(IrOp op)

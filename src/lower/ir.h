@@ -241,6 +241,14 @@ IrStmt *ir_if(IrFunc *f, IrExpr *cond, Span origin);
 IrStmt *ir_alloc(IrFunc *f, IrBuffer *b, Span origin);
 IrStmt *ir_barrier(IrFunc *f, Span origin);
 void ir_block_push(IrFunc *f, IrBlock *b, IrStmt *s);
+
+/* Rewrites expressions in place: e = fn(arg, e) for each expression a statement
+ * holds itself (loop bounds, store indices and value, let value, if condition,
+ * alloc dims, copy origins and guard), or, for a block, of every statement in
+ * it at any depth. */
+typedef IrExpr *(*IrExprMapFn)(void *arg, IrExpr *e);
+void ir_stmt_map_exprs(IrStmt *s, IrExprMapFn fn, void *arg);
+void ir_block_map_exprs(IrBlock *b, IrExprMapFn fn, void *arg);
 void ir_block_insert(IrFunc *f, IrBlock *b, int at, IrStmt *s);
 
 /* Printing (--emit=ir, --dump): stable, one statement per line, used by golden tests. */

@@ -266,47 +266,6 @@ IrExpr *simplify_expr(const IvCtx *c, IrExpr *e)
 
 /* ---- block helpers ---- */
 
-static void map_stmt(IrStmt *s, SimpMapFn fn, void *arg)
-{
-    switch (s->kind) {
-    case IR_LOOP:
-        s->lo = fn(arg, s->lo);
-        s->extent = fn(arg, s->extent);
-        simp_map_block(&s->body, fn, arg);
-        break;
-    case IR_STORE:
-        for (int i = 0; i < s->nidx; i++)
-            s->idx[i] = fn(arg, s->idx[i]);
-        s->value = fn(arg, s->value);
-        break;
-    case IR_LET: s->value = fn(arg, s->value); break;
-    case IR_IF:
-        s->cond = fn(arg, s->cond);
-        simp_map_block(&s->body, fn, arg);
-        simp_map_block(&s->else_body, fn, arg);
-        break;
-    case IR_ALLOC:
-        for (int i = 0; i < s->buf->ndims; i++)
-            s->buf->dims[i] = fn(arg, s->buf->dims[i]);
-        break;
-    case IR_COPY:
-        for (int i = 0; i < s->copy.ndims; i++) {
-            s->copy.dst_origin[i] = fn(arg, s->copy.dst_origin[i]);
-            s->copy.src_origin[i] = fn(arg, s->copy.src_origin[i]);
-        }
-        if (s->copy.guard)
-            s->copy.guard = fn(arg, s->copy.guard);
-        break;
-    case IR_BARRIER: break;
-    }
-}
-
-void simp_map_block(IrBlock *b, SimpMapFn fn, void *arg)
-{
-    for (int i = 0; i < b->len; i++)
-        map_stmt(b->items[i], fn, arg);
-}
-
 void simp_splice(IrFunc *f, IrBlock *b, int at, const IrBlock *src)
 {
     memmove(b->items + at, b->items + at + 1, sizeof *b->items * (size_t)(b->len - at - 1));
@@ -330,7 +289,7 @@ static IrExpr *subst_one(void *arg, IrExpr *e)
 void simp_subst_block(IrFunc *f, IrBlock *b, const IrVar *v, const IrExpr *to)
 {
     SubstArg a = {f, v, to};
-    simp_map_block(b, subst_one, &a);
+    ir_block_map_exprs(b, subst_one, &a);
 }
 
 /* ---- the pass ---- */
@@ -349,6 +308,8 @@ static IrExpr *simp_one(Simp *s, IrExpr *e)
         s->changed = true;
     return r;
 }
+
+static IrExpr *simp_one_fn(void *s, IrExpr *e) { return simp_one(s, e); }
 
 static void simp_block(Simp *s, IrBlock *b);
 
@@ -396,28 +357,15 @@ static bool simp_stmt(Simp *s, IrBlock *b, int i)
         break;
     }
     case IR_STORE:
-        for (int k = 0; k < st->nidx; k++)
-            st->idx[k] = simp_one(s, st->idx[k]);
-        st->value = simp_one(s, st->value);
-        break;
     case IR_LET:
-        st->value = simp_one(s, st->value);
-        break;
     case IR_ALLOC:
-        for (int k = 0; k < st->buf->ndims; k++)
-            st->buf->dims[k] = simp_one(s, st->buf->dims[k]);
+        ir_stmt_map_exprs(st, simp_one_fn, s);
         break;
     case IR_COPY:
-        for (int k = 0; k < st->copy.ndims; k++) {
-            st->copy.dst_origin[k] = simp_one(s, st->copy.dst_origin[k]);
-            st->copy.src_origin[k] = simp_one(s, st->copy.src_origin[k]);
-        }
-        if (st->copy.guard) {
-            st->copy.guard = simp_one(s, st->copy.guard);
-            if (is_int_value(st->copy.guard, 1)) {
-                st->copy.guard = NULL;
-                s->changed = true;
-            }
+        ir_stmt_map_exprs(st, simp_one_fn, s);
+        if (st->copy.guard && is_int_value(st->copy.guard, 1)) {
+            st->copy.guard = NULL;
+            s->changed = true;
         }
         break;
     case IR_BARRIER: break;

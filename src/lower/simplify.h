@@ -14,11 +14,6 @@ IrExpr *simplify_expr(const IvCtx *c, IrExpr *e);
  * when it does not fold. Follows src/run/numbers.h exactly. */
 IrExpr *simplify_fold(IrFunc *f, const IrExpr *e);
 
-/* Calls fn on every root expression of the statements of b, at any depth
- * (loop bounds, store indices and values, let values, if conditions, alloc
- * dims, copy origins and guards), storing what it returns in place. */
-typedef IrExpr *(*SimpMapFn)(void *arg, IrExpr *e);
-void simp_map_block(IrBlock *b, SimpMapFn fn, void *arg);
 /* Replaces the statement at b->items[at] with the statements of src. */
 void simp_splice(IrFunc *f, IrBlock *b, int at, const IrBlock *src);
 /* Replaces every reference to v in b with a copy of to. */

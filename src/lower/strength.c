@@ -160,7 +160,7 @@ static void cse_loop(Strength *s, IrStmt *loop)
 {
     for (int made = 0; made < CSE_MAX_PER_LOOP; made++) {
         Cands c = {.body = &loop->body};
-        simp_map_block(&loop->body, collect, &c);
+        ir_block_map_exprs(&loop->body, collect, &c);
         IrExpr *e = best_repeated(&c);
         if (!e)
             break;
@@ -169,7 +169,7 @@ static void cse_loop(Strength *s, IrStmt *loop)
         IrVar *v = ir_var_new(s->f, arena_strdup(s->f->arena, name), ELEM_I64, IR_VAR_LET);
         IrExpr *value = ir_expr_copy(s->f, e);
         Replace r = {s->f, value, v};
-        simp_map_block(&loop->body, replace_in, &r);
+        ir_block_map_exprs(&loop->body, replace_in, &r);
         ir_block_insert(s->f, &loop->body, 0, ir_let(s->f, v, value, loop->origin));
         s->changed = true;
     }

@@ -340,6 +340,17 @@ static void dump_clause(Dumper *d, const Clause *c, int depth)
     at(d, c->span);
 }
 
+void ast_print_sched_param(FILE *out, const SchedParam *p)
+{
+    fprintf(out, "param %s = %lld", p->name.name, (long long)p->value);
+    if (p->set) {
+        fputs(" in {", out);
+        for (int j = 0; j < p->nset; j++)
+            fprintf(out, "%s%lld", j ? ", " : "", (long long)p->set[j]);
+        fputc('}', out);
+    }
+}
+
 static void dump_schedule(Dumper *d, const Schedule *s)
 {
     FILE *out = d->out;
@@ -349,13 +360,8 @@ static void dump_schedule(Dumper *d, const Schedule *s)
     at(d, s->span);
     for (int i = 0; i < s->nparams; i++) {
         const SchedParam *p = s->params[i];
-        fprintf(out, "  param %s = %lld", p->name.name, (long long)p->value);
-        if (p->set) {
-            fputs(" in {", out);
-            for (int j = 0; j < p->nset; j++)
-                fprintf(out, "%s%lld", j ? ", " : "", (long long)p->set[j]);
-            fputc('}', out);
-        }
+        fputs("  ", out);
+        ast_print_sched_param(out, p);
         at(d, p->span);
     }
     for (int i = 0; i < s->nassumes; i++) {

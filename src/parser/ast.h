@@ -303,6 +303,8 @@ typedef struct Program {
 #include <stdio.h>
 void ast_dump(FILE *out, const Source *src, const Program *p);
 void ast_dump_expr(FILE *out, const Expr *e);
+/* "param NB = 256 in {128, 256, 512}" (the value after --param overrides). */
+void ast_print_sched_param(FILE *out, const SchedParam *p);
 
 const char *elem_type_name(ElemType t);
 int elem_type_bytes(ElemType t);

@@ -1539,13 +1539,8 @@ static void dump_schedule(FILE *out, const Source *src, const SchedRecord *r)
             target_name(r->checked_for, tn, sizeof tn));
     for (int i = 0; i < s->nparams; i++) {
         const SchedParam *p = s->params[i];
-        fprintf(out, "  param %s = %lld", p->name.name, (long long)p->value);
-        if (p->set) {
-            fputs(" in {", out);
-            for (int j = 0; j < p->nset; j++)
-                fprintf(out, "%s%lld", j ? ", " : "", (long long)p->set[j]);
-            fputc('}', out);
-        }
+        fputs("  ", out);
+        ast_print_sched_param(out, p);
         fputc('\n', out);
     }
     for (int i = 0; i < s->nassumes; i++) {
