@@ -17,7 +17,7 @@ GENFLAGS := -Wno-unused-parameter -Wno-unused-variable -Wno-shadow
 LDFLAGS := $(SAN)
 LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
-DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev
+DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev groff-base
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
@@ -29,7 +29,7 @@ DRIVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/driver/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit golden golden-update asan clean bench
+.PHONY: all deps run test unit golden golden-update asan clean bench install uninstall
 
 all: $(BUILD)/accl
 
@@ -107,6 +107,8 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
+	bash tests/man/run.sh $(BUILD)/accl || failed="$$failed man"; \
+	INSTALL_CFLAGS="$(SAN)" bash tests/man/install.sh $(BUILD)/accl || failed="$$failed install"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
@@ -120,6 +122,42 @@ bench: deps
 	$(MAKE) all
 	bash bench/frontend.sh $(BUILD)/accl
 	bash bench/cpu_gemm.sh $(BUILD)/accl
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: accl, the runtime library and headers, the
+# man page, stdlib/*.acc and lang/editors/ (as it is). Each file and each folder it had to
+# create is listed in PREFIX/share/accl/install-manifest; make uninstall removes exactly
+# those (a folder only once empty). Installing again adds to the list.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+MANIFEST = $(PREFIX)/share/accl/install-manifest
+
+install: $(BUILD)/accl $(BUILD)/libaccrt.a
+	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	mkdirs() { [ -d "$(DESTDIR)$$1" ] && return 0; mkdirs "$$(dirname "$$1")"; \
+	    mkdir "$(DESTDIR)$$1"; echo "d $$1" >>"$$log"; }; \
+	put() { d='$(PREFIX)'/$$3; mkdirs "$$d"; echo "install -m $$1 $$2 $(DESTDIR)$$d"; \
+	    install -m "$$1" "$$2" "$(DESTDIR)$$d/"; echo "f $$d/$$(basename "$$2")" >>"$$log"; }; \
+	put 755 $(BUILD)/accl bin; \
+	put 644 $(BUILD)/libaccrt.a lib; \
+	put 644 src/runtime/accl.h include; \
+	put 644 src/runtime/accl_codes.h include; \
+	put 644 man/accl.1 share/man/man1; \
+	for f in stdlib/*.acc; do [ ! -e "$$f" ] || put 644 "$$f" share/accl/stdlib; done; \
+	[ ! -d lang/editors ] || (cd lang/editors && find . -name node_modules -prune -o -type f -print) \
+	    | sed 's|^\./||' | sort | while IFS= read -r f; do \
+	    sub=$$(dirname "$$f"); [ "$$sub" = . ] && sub= || sub=/$$sub; \
+	    put 644 "lang/editors/$$f" "share/accl/editors$$sub"; done; \
+	mkdirs "$$(dirname '$(MANIFEST)')"; m='$(DESTDIR)$(MANIFEST)'; \
+	{ [ ! -f "$$m" ] || cat "$$m"; cat "$$log"; } | awk '!seen[$$0]++' >"$$m.tmp"; mv "$$m.tmp" "$$m"
+
+uninstall:
+	@set -e; m='$(DESTDIR)$(MANIFEST)'; \
+	if [ ! -f "$$m" ]; then echo "nothing to uninstall: no $$m"; exit 0; fi; \
+	dirs=$$(sed -n 's/^d //p' "$$m" | tac); \
+	{ sed -n 's/^f //p' "$$m"; echo '$(MANIFEST)'; } | while IFS= read -r f; do \
+	    echo "rm -f $(DESTDIR)$$f"; rm -f "$(DESTDIR)$$f"; done; \
+	printf '%s\n' "$$dirs" | while IFS= read -r d; do \
+	    [ -z "$$d" ] || ! rmdir "$(DESTDIR)$$d" 2>/dev/null || echo "rmdir $(DESTDIR)$$d"; done
 
 clean:
 	rm -rf build
