@@ -18,6 +18,8 @@ LDFLAGS := $(SAN)
 LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
 DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev groff-base
+# The editor-grammar tests (tests/editors/run.sh): Node for vscode-textmate, Vim, Emacs.
+DEB_PACKAGES += nodejs npm vim emacs-nox
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
@@ -42,6 +44,7 @@ deps:
 	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@[ -d tests/editors/node_modules ] || npm ci --prefix tests/editors --no-audit --no-fund
 
 $(BUILD)/grammar.c $(BUILD)/grammar.h &: src/parser/grammar.y
 	@mkdir -p $(BUILD)
@@ -107,6 +110,7 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
+	bash tests/editors/run.sh || failed="$$failed editors"; \
 	bash tests/man/run.sh $(BUILD)/accl || failed="$$failed man"; \
 	INSTALL_CFLAGS="$(SAN)" bash tests/man/install.sh $(BUILD)/accl || failed="$$failed install"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"

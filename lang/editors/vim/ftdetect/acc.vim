@@ -1,0 +1,2 @@
+" .acc files are kernels for accl.
+autocmd BufRead,BufNewFile *.acc setfiletype acc

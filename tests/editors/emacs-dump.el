@@ -1,0 +1,51 @@
+;;; emacs-dump.el --- dump the acc-mode faces of .acc files  -*- lexical-binding: t; -*-
+;; emacs --batch -Q -L lang/editors/emacs -l tests/editors/emacs-dump.el OUTDIR FILE...
+;; Writes OUTDIR/NAME.faces: the major mode, then "LINE: text<TAB>face" per run of
+;; characters with the same face ('-' for none), split as in vim-dump.vim.
+(require 'acc-mode)
+
+(defun acc-dump--face (pos)
+  (let ((f (get-text-property pos 'face)))
+    (cond ((null f) "-")
+          ((consp f) (mapconcat #'symbol-name f " "))
+          (t (symbol-name f)))))
+
+(defun acc-dump--line (lnum)
+  "The runs of the current line, numbered LNUM, as strings."
+  (let ((out '()) (text "") (face "") (gap nil) (prevword nil)
+        (end (line-end-position)))
+    (while (< (point) end)
+      (let ((ch (char-after)))
+        (if (memq ch '(?\s ?\t))
+            (setq gap t)
+          (let* ((f (acc-dump--face (point)))
+                 (word (string-match-p "[[:alnum:]_]" (string ch)))
+                 (split (or (not (equal f face))
+                            (and gap (not (string-match-p "comment" f)))
+                            (and (equal f "-") (not (eq (and word t) (and prevword t)))))))
+            (when (and (> (length text) 0) split)
+              (push (format "%d: %s\t%s" lnum text face) out)
+              (setq text ""))
+            (setq text (concat text (if (and gap (> (length text) 0)) " " "") (string ch))
+                  face f gap nil prevword word))))
+      (forward-char 1))
+    (when (> (length text) 0)
+      (push (format "%d: %s\t%s" lnum text face) out))
+    (nreverse out)))
+
+(defun acc-dump-file (file outdir)
+  (with-current-buffer (find-file-noselect file)
+    (font-lock-ensure)
+    (let ((lines (list (format "mode: %s" major-mode))) (lnum 1))
+      (goto-char (point-min))
+      (while (not (eobp))
+        (setq lines (append lines (acc-dump--line lnum)))
+        (forward-line 1)
+        (setq lnum (1+ lnum)))
+      (with-temp-file (expand-file-name (concat (file-name-base file) ".faces") outdir)
+        (insert (mapconcat #'identity lines "\n") "\n")))))
+
+(let ((outdir (car command-line-args-left)))
+  (dolist (f (cdr command-line-args-left))
+    (acc-dump-file f outdir))
+  (setq command-line-args-left nil))
