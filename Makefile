@@ -110,7 +110,7 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
-	bash tests/editors/run.sh || failed="$$failed editors"; \
+	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
 	bash tests/man/run.sh $(BUILD)/accl || failed="$$failed man"; \
 	INSTALL_CFLAGS="$(SAN)" bash tests/man/install.sh $(BUILD)/accl || failed="$$failed install"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The editor-grammar tests (lang/editors/). Usage: run.sh [--update]
+# The editor-grammar tests (lang/editors/). Usage: run.sh [ACCL] [--update]
 #  - words: each grammar lists exactly the words of src/parser/langdefs.h (words.c);
 #  - vscode: every example and sample.acc tokenized by vscode-textmate, scopes vs golden/vscode;
 #  - vim: the syntax group under each token (vim -es), vs golden/vim; ftdetect sets 'acc';
 #  - emacs: the faces under each token (emacs --batch, acc-mode), vs golden/emacs;
-#  - indent: vim's = and Emacs's indent-region leave indent.acc (canonical layout) unchanged.
+#  - indent: vim's = and Emacs's indent-region leave indent.acc (canonical layout) unchanged;
+#  - snippets: the kernel and schedule snippets at their defaults pass ACCL --check (given ACCL).
 # An editor that is not installed is skipped (make deps installs all three).
 # --update rewrites the golden files. Prints "N passed, N failed"; exits 1 on a failure.
 set -u
 cd "$(dirname "$0")/../.."
 here=tests/editors
+accl=""
+[ $# -gt 0 ] && [ "$1" != --update ] && { accl=$1; shift; }
 update=""
 [ "${1:-}" = --update ] && update=--update
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +50,10 @@ if has node && { [ -d "$here/node_modules/vscode-textmate" ] ||
         node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$f"
         result "json $f" $?
     done
+    if [ -n "$accl" ]; then
+        node "$here/snippets.js" >"$tmp/snippets.acc" && "$accl" --check "$tmp/snippets.acc"
+        result "snippets" $?
+    fi
     node "$here/vscode.js" "$here/golden/vscode" $update "${files[@]}" >"$tmp/vscode.out" 2>&1
     tally "$tmp/vscode.out"
 fi
