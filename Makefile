@@ -19,7 +19,9 @@ LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
 DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev groff-base
 # The editor-grammar tests (tests/editors/run.sh): Node for vscode-textmate, Vim, Emacs.
-DEB_PACKAGES += nodejs npm vim emacs-nox
+DEB_PACKAGES += nodejs vim emacs-nox
+# npm: Debian's package, unless the Node install brings its own (NodeSource's nodejs does).
+DEB_PACKAGES += $(if $(shell command -v npm),,npm)
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
