@@ -23,7 +23,7 @@ DEB_PACKAGES += nodejs vim emacs-nox
 # npm: Debian's package, unless the Node install brings its own (NodeSource's nodejs does).
 DEB_PACKAGES += $(if $(shell command -v npm),,npm)
 
-LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c)
+LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c src/fmt/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
 RT_SRCS := $(wildcard src/runtime/*.c)
 RT_OBJS := $(RT_SRCS:%.c=$(BUILD)/%.o)
@@ -113,6 +113,7 @@ test: deps
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
+	bash tests/fmt/run.sh $(BUILD)/accl || failed="$$failed fmt"; \
 	bash tests/man/run.sh $(BUILD)/accl || failed="$$failed man"; \
 	INSTALL_CFLAGS="$(SAN)" bash tests/man/install.sh $(BUILD)/accl || failed="$$failed install"; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"

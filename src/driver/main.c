@@ -11,6 +11,7 @@
 
 #include "driver/compile.h"
 #include "driver/driver.h"
+#include "driver/fmt_cmd.h"
 #include "grammar.h"
 
 #define ACCL_VERSION "0.1.0-dev"
@@ -277,6 +278,8 @@ int main(int argc, char **argv)
         return run_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "bench") == 0)
         return bench_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "fmt") == 0)
+        return fmt_main(argc - 1, argv + 1);
 
     Options opt;
     int rc = parse_options(argc, argv, &opt);
