@@ -237,7 +237,7 @@ static void after_code(Printer *p, int i, int k)
         }
         break;
     case TK_RBRACE:
-        if (p->braces[--p->nbraces] == BRACE_SET)
+        if (p->nbraces > 0 && p->braces[--p->nbraces] == BRACE_SET)
             break;
         p->questions = 0;
         p->item_blank = p->depth == 0;
@@ -261,7 +261,7 @@ static void print_code(Printer *p, int i)
     const Tok *t = &p->toks[i];
     int k = t->kind;
     bool closing = k == TK_RBRACE && top_brace(p) == BRACE_BLOCK;
-    if (closing)
+    if (closing && p->depth > 0)
         p->depth--;
     if (p->stmt_break || p->cont_break || p->out.len == 0)
         start_line(p, t, closing);
