@@ -42,6 +42,7 @@ static const char usage_text[] =
     "usage: accl [options] FILE.acc     (FILE may be '-' for standard input)\n"
     "       accl run FILE.acc --kernel K --size M=77,N=33 [options]   (see 'accl run --help')\n"
     "       accl bench FILE.acc --kernel K --size M=2048,N=2048,K=2048 [options]   (see 'accl bench --help')\n"
+    "       accl fmt [-w | --check] FILE...   print the canonical layout   (see 'accl fmt --help')\n"
     "\n"
     "  --check                 run the front end only (every check that needs no loop IR)\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
