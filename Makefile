@@ -22,6 +22,8 @@ DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 l
 DEB_PACKAGES += nodejs vim emacs-nox
 # npm: Debian's package, unless the Node install brings its own (NodeSource's nodejs does).
 DEB_PACKAGES += $(if $(shell command -v npm),,npm)
+# make difftest: the schedule generator (tests/difftest/gen.py, standard library only).
+DEB_PACKAGES += python3
 
 LIB_SRCS := $(wildcard src/util/*.c src/parser/*.c src/sema/*.c src/lower/*.c src/run/*.c src/emit/*.c src/fmt/*.c)
 # The runtime generated code links against: no LLVM, no compiler code.
@@ -120,6 +122,16 @@ test: deps
 
 golden-update: $(BUILD)/accl
 	@bash tests/golden/run.sh $(BUILD)/accl --update
+
+# make difftest [N=200] [SEED=1]: random schedules for every example kernel, each checked
+# against the reference when accepted, plus schedules illegal by construction that must be
+# rejected (tests/difftest/gen.py). Prints `N passed, N failed` and a shrunk reproducer
+# for each failure.
+N    ?= 200
+SEED ?= 1
+.PHONY: difftest
+difftest: $(BUILD)/accl
+	python3 tests/difftest/gen.py --accl $(BUILD)/accl -n $(N) --seed $(SEED)
 
 asan: deps
 	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 \
