@@ -854,8 +854,12 @@ bool pass_schedule_loops(IrFunc *f, PassCtx *ctx)
         if (!n->root)
             continue;
         bool clauses = n->sched && n->sched->nsteps > 0;
-        bool gpu_default = !clauses && target_is_gpu(f->target) &&
-                           !(n->sched && n->sched->fused_into >= 0);
+        /* A nest fused into another, or one another is fused into (the fuse names
+         * its loops as written), gets no default GPU mapping. */
+        bool fused = n->sched && n->sched->fused_into >= 0;
+        for (int j = 0; j < f->nnests && !fused; j++)
+            fused = f->nests[j].sched && f->nests[j].sched->fused_into == i;
+        bool gpu_default = !clauses && target_is_gpu(f->target) && !fused;
         if (!clauses && !gpu_default)
             continue;
         read_shape(f, n, &c.shape);

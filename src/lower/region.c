@@ -193,6 +193,16 @@ static IrExpr *resolve(RegionCtx *cx, const IrExpr *e)
         cx->depth--;
         return r;
     }
+    /* A varying loop of extent 1 is a point (eval_loop_var): its lower bound, since the
+     * atom is used outside the loop. */
+    int64_t ext;
+    if (e->kind == IR_VARREF && cx->varies[e->var->id] && cx->loop_of[e->var->id] &&
+        ir_const_int(cx->loop_of[e->var->id]->extent, &ext) && ext == 1 && cx->depth < 1000) {
+        cx->depth++;
+        IrExpr *r = resolve(cx, cx->loop_of[e->var->id]->lo);
+        cx->depth--;
+        return r;
+    }
     IrExpr *c = ir_expr_copy(cx->f, e);
     for (int i = 0; i < c->nargs; i++)
         c->args[i] = resolve(cx, e->args[i]);
