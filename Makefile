@@ -2,6 +2,7 @@
 #   make run    install what is needed, build, then check, interpret, compile and time every example
 #   make test   install, build, run every test (Criterion + golden)
 #   make asan   the same tests built with AddressSanitizer and UBSan
+#   make fuzz   the libFuzzer targets of tests/fuzz/, FUZZ_SECONDS each
 
 BUILD   ?= build
 CC      ?= cc
@@ -18,6 +19,8 @@ LDFLAGS := $(SAN)
 LDLIBS  := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lLLVM-19 -lpthread -lm
 
 DEB_PACKAGES := re2c lemon libcriterion-dev llvm-19-dev llvm-19-tools clang-19 lld-19 libopenblas-dev groff-base
+# libFuzzer's runtime (make fuzz).
+DEB_PACKAGES += libclang-rt-19-dev
 # The editor-grammar tests (tests/editors/run.sh): Node for vscode-textmate, Vim, Emacs.
 DEB_PACKAGES += nodejs vim emacs-nox
 # npm: Debian's package, unless the Node install brings its own (NodeSource's nodejs does).
@@ -35,7 +38,7 @@ DRIVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/driver/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit golden golden-update asan clean bench install uninstall
+.PHONY: all deps run test unit golden golden-update asan fuzz clean bench install uninstall
 
 all: $(BUILD)/accl
 
@@ -136,6 +139,33 @@ difftest: $(BUILD)/accl
 asan: deps
 	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="frontend pipeline"]: the libFuzzer targets
+# (tests/fuzz/fuzz_*.c), each for FUZZ_SECONDS.
+# The library is built with clang-19 and the sanitizers into build/fuzzlib; the front-end
+# target starts from examples/ and the golden inputs (build/fuzz-corpus/frontend), the
+# pipeline target from nothing. A crash leaves its input in build/fuzz/ and fails.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= frontend pipeline
+FUZZ_LIB := build/fuzzlib
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+fuzz: deps
+	$(MAKE) BUILD=$(FUZZ_LIB) CC=clang-19 OPT="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)/libaccl.a $(FUZZ_LIB)/src/driver/pipeline.o
+	@mkdir -p build/fuzz build/fuzz-corpus/frontend build/fuzz-corpus/pipeline
+	for t in frontend pipeline; do \
+	    clang-19 -std=c11 -O1 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Isrc -I$(FUZZ_LIB) \
+	        -I$(LLVM_DIR)/include -fsanitize=fuzzer $(FUZZ_SAN) -o build/fuzz/fuzz_$$t \
+	        tests/fuzz/fuzz_$$t.c $(FUZZ_LIB)/src/driver/pipeline.o $(FUZZ_LIB)/libaccl.a $(LDLIBS) || exit 1; \
+	done
+	@for f in examples/*.acc $$(find tests/golden -name '*.acc'); do \
+	    cp "$$f" build/fuzz-corpus/frontend/$$(echo "$$f" | tr / _); done
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	    (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -print_final_stats=1 ../fuzz-corpus/$$t) || exit 1; \
+	done
 
 bench: deps
 	$(MAKE) all
