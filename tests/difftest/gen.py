@@ -150,7 +150,7 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
     loops = st.loops
     gpu = target != "cpu"
     marked = st.marked            # loops already parallel, vectorized, bound, cached at...
-    sloppy = rng.random() < 0.05  # now and then, any loop at all
+    sloppy = rng.random() < 0.015  # now and then, any loop at all
     kinds = ["split", "split", "tile", "reorder", "fuse", "unroll", "vectorize", "cache"]
     kinds += ["bind", "bind", "pipeline"] if gpu else ["parallel", "parallel"]
     kind = rng.choice(kinds)
@@ -244,6 +244,8 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
     if kind == "pipeline":
         if st.cached and not sloppy:
             name = rng.choice(st.cached)
+        elif not sloppy:
+            return None
         return kind, f"pipeline {name} stages {rng.randint(1 if sloppy else 2, 4)};"
     return None
 
