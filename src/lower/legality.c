@@ -52,7 +52,9 @@
  *     threads run the serial loops around them independently;
  *   fuse P into R at L: every loop of R at or outside L must not iterate a
  *     reduction of R, when P is an epilogue (written after R) and when P is
- *     an init (written before R, setting with `=` what R reduces into). */
+ *     an init (written before R, setting with `=` what R reduces into); and
+ *     no nest between P and R (other than those fused into R too) may touch
+ *     what P writes or write what P reads, since P moves past it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -1020,10 +1022,58 @@ static int reduction_loop_outside(LgCtx *c, const Nest *r, const Stmt *s, LgOrig
     return -1;
 }
 
+/* The first pair of accesses, one in P and one in Q, to one tensor with at
+ * least one of them a write; false when there is none. */
+static bool nests_conflict(LgCtx *c, const Nest *p, const Nest *q, const LgAccess **pa,
+                           const LgAccess **qa)
+{
+    LgNest lp = {.nest = p}, lq = {.nest = q};
+    collect_accesses(c, &lp);
+    collect_accesses(c, &lq);
+    for (int i = 0; i < lp.nacc; i++)
+        for (int j = 0; j < lq.nacc; j++)
+            if (lp.acc[i].decl == lq.acc[j].decl && (lp.acc[i].write || lq.acc[j].write)) {
+                *pa = &lp.acc[i];
+                *qa = &lq.acc[j];
+                return true;
+            }
+    return false;
+}
+
+/* fuse P into R at L moves P past the nests written between P and R: none of
+ * them (unless fused into R too, keeping their order) may touch what P writes
+ * or write what P reads. */
+static bool check_fuse_between(LgCtx *c, const SchedRecord *rec, const NestSched *pn)
+{
+    int pi = pn->nest->index, ri = rec->nests[pn->fused_into].nest->index;
+    int lo = pi < ri ? pi : ri, hi = pi < ri ? ri : pi;
+    for (int k = 0; k < rec->nnests; k++) {
+        const NestSched *qn = &rec->nests[k];
+        int qi = qn->nest->index;
+        if (qi <= lo || qi >= hi || qn->fused_into == pn->fused_into)
+            continue;
+        const LgAccess *pa, *qa;
+        if (!nests_conflict(c, pn->nest, qn->nest, &pa, &qa))
+            continue;
+        diag_error(c->d, pn->fuse->span,
+                   "cannot fuse '%s' into '%s': it would move '%s' %s '%s', which %s '%s' "
+                   "that '%s' %s",
+                   pn->nest->label.name, rec->nests[pn->fused_into].nest->label.name,
+                   pn->nest->label.name, pi < ri ? "after" : "before", qn->nest->label.name,
+                   qa->write ? "writes" : "reads", span_text(c, qa->e->span),
+                   pn->nest->label.name, pa->write ? "writes" : "reads");
+        diag_note(c->d, qa->e->span, "the access in '%s'", qn->nest->label.name);
+        return false;
+    }
+    return true;
+}
+
 /* fuse P into R at L: an epilogue needs all of R's reduction loops inside L,
  * and an init must not run again between updates of one element. */
 static void check_fuse(LgCtx *c, const SchedRecord *rec, const NestSched *pn)
 {
+    if (!check_fuse_between(c, rec, pn))
+        return;
     const NestSched *rn = &rec->nests[pn->fused_into];
     const Nest *r = rn->nest;
     const SchedState *fin = sched_final(rn);
