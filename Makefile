@@ -146,6 +146,8 @@ asan: deps
 # target starts from examples/ and the golden inputs (build/fuzz-corpus/frontend), the
 # pipeline target from nothing. A crash leaves its input in build/fuzz/ and fails.
 FUZZ_SECONDS ?= 60
+# libFuzzer's -seed: 0 picks one from the clock; CI fixes it so its run is reproducible.
+FUZZ_SEED ?= 0
 FUZZ_TARGETS ?= frontend pipeline
 FUZZ_LIB := build/fuzzlib
 FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -163,7 +165,7 @@ fuzz: deps
 	    cp "$$f" build/fuzz-corpus/frontend/$$(echo "$$f" | tr / _); done
 	@for t in $(FUZZ_TARGETS); do \
 	    echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	    (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -seed=$(FUZZ_SEED) \
 	        -print_final_stats=1 ../fuzz-corpus/$$t) || exit 1; \
 	done
 
