@@ -125,6 +125,21 @@ static IrStmt *store1(Fixture *x, IrBlock *blk, IrBuffer *b, IrExpr *i, IrExpr *
 
 static IrExpr *load1(Fixture *x, IrBuffer *b, IrExpr *i) { return ir_load(x->f, b, &i, 1); }
 static IrExpr *idx(Fixture *x, int64_t v) { return ir_index(x->f, v); }
+
+/* copy dst[0, 0, ...] <- src[0, 0, ...] box extent (ndims dimensions), zero-filled. */
+static IrStmt *push_box_fill(Fixture *x, IrBuffer *dst, IrBuffer *src, int ndims, int64_t *extent)
+{
+    IrFunc *f = x->f;
+    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
+    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, ndims);
+    for (int d = 0; d < ndims; d++)
+        org[d] = idx(x, 0);
+    cp->copy = (IrCopy){.dst = dst, .src = src, .ndims = ndims, .dst_origin = org,
+                        .src_origin = org, .extent = extent, .zero_fill = true};
+    ir_block_push(f, &f->body, cp);
+    return cp;
+}
+
 static IrExpr *f32c(Fixture *x, double v) { return ir_float(x->f, ELEM_F32, v); }
 
 static const char *run(Fixture *x)
@@ -474,16 +489,10 @@ Test(interp, flattened_copy_uses_the_padded_layout)
     c->dims[1] = idx(x, 3);
     c->pad = 1;
     ir_block_push(f, &f->body, ir_alloc(f, c, x->sp));
-    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
-    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, 2);
-    org[0] = idx(x, 0);
-    org[1] = idx(x, 0);
     int64_t *ext = ARENA_ARRAY(&x->a, int64_t, 2);
     ext[0] = 2;
     ext[1] = 3;
-    cp->copy = (IrCopy){.dst = c, .src = a, .ndims = 2, .dst_origin = org, .src_origin = org,
-                        .extent = ext, .zero_fill = true};
-    ir_block_push(f, &f->body, cp);
+    push_box_fill(x, c, a, 2, ext);
     IrVar *k = ir_var_new(f, "k", ELEM_I64, IR_VAR_LOOP);
     IrStmt *loop = ir_loop(f, k, idx(x, 0), idx(x, 8), IR_SERIAL, x->sp);
     ir_block_push(f, &f->body, loop);
@@ -515,16 +524,10 @@ Test(interp, flattened_copy_into_a_swizzled_buffer)
     sb->dims[1] = idx(x, 16);
     sb->swizzle = true;
     ir_block_push(f, &f->body, ir_alloc(f, sb, x->sp));
-    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
-    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, 2);
-    org[0] = idx(x, 0);
-    org[1] = idx(x, 0);
     int64_t *ext = ARENA_ARRAY(&x->a, int64_t, 2);
     ext[0] = 2;
     ext[1] = 16;
-    cp->copy = (IrCopy){.dst = sb, .src = a, .ndims = 2, .dst_origin = org, .src_origin = org,
-                        .extent = ext, .zero_fill = true};
-    ir_block_push(f, &f->body, cp);
+    push_box_fill(x, sb, a, 2, ext);
     IrVar *k = ir_var_new(f, "k", ELEM_I64, IR_VAR_LOOP);
     IrStmt *loop = ir_loop(f, k, idx(x, 0), idx(x, 32), IR_SERIAL, x->sp);
     ir_block_push(f, &f->body, loop);
@@ -614,13 +617,7 @@ static void layout_agrees(ElemType t, int64_t rows, int64_t cols, int64_t pad, b
     sb->pad = pad;
     sb->swizzle = swizzle;
     ir_block_push(f, &f->body, ir_alloc(f, sb, x->sp));
-    IrStmt *cp = ir_stmt_new(f, IR_COPY, x->sp);
-    IrExpr **org = ARENA_ARRAY(&x->a, IrExpr *, 2);
-    org[0] = idx(x, 0);
-    org[1] = idx(x, 0);
-    cp->copy = (IrCopy){.dst = sb, .src = a, .ndims = 2, .dst_origin = org, .src_origin = org,
-                        .extent = shape, .zero_fill = true};
-    ir_block_push(f, &f->body, cp);
+    push_box_fill(x, sb, a, 2, shape);
     IrVar *k = ir_var_new(f, "k", ELEM_I64, IR_VAR_LOOP);
     IrStmt *loop = ir_loop(f, k, idx(x, 0), idx(x, total), IR_SERIAL, x->sp);
     ir_block_push(f, &f->body, loop);
