@@ -63,6 +63,8 @@ typedef struct IrBuffer {
     int64_t pad;           /* extra elements on the innermost dimension (shared) */
     bool swizzle;          /* shared: 16-byte chunks permuted within rows */
     int64_t stages;        /* pipelined caches: number of buffers, else 0 */
+    int64_t smem_offset;   /* GPU execution form, IR_MEM_SHARED: byte offset in the
+                              launch's shared memory (16-byte aligned) */
     const Param *param;    /* IR_MEM_PARAM: the declaration */
     int param_index;       /* IR_MEM_PARAM: position among the kernel's params */
     int id;                /* dense, unique in the function */
@@ -121,7 +123,10 @@ typedef enum IrStmtKind {
     IR_IF,       /* if cond { body } else { else_body } */
     IR_ALLOC,    /* alloc buf; (for the rest of the enclosing block) */
     IR_COPY,     /* a cache fill or write-back: see IrCopy */
-    IR_BARRIER,  /* all threads of a block wait here (GPU); nothing on the CPU */
+    IR_BARRIER,  /* all threads of a block wait here (GPU); nothing on the CPU. It first
+                    commits the async copies issued by this thread since its previous
+                    barrier as one group, waits until at most `pending` of its groups
+                    are in flight (0: all landed), then waits for every thread */
 } IrStmtKind;
 
 typedef enum IrLoopKind {
@@ -152,6 +157,12 @@ typedef struct IrCopy {
     IrVar **index;         /* ndims loop-like variables naming t, for guard */
     IrExpr *guard;         /* NULL: no extra bound */
     bool async;            /* pipelined: cp.async on sm_80+; lands before the next barrier */
+    /* GPU execution form (IrFunc.spmd): a copy executed jointly by every thread
+     * of the block. Element number e of the box (row-major over extent) is
+     * copied by the thread whose spread_tid == e % spread_threads. NULL: the
+     * executing thread copies every element itself. */
+    IrVar *spread_tid;
+    int64_t spread_threads;
 } IrCopy;
 
 struct IrStmt {
@@ -164,6 +175,7 @@ struct IrStmt {
     IrLoopKind loop_kind;
     HwIndex hw;            /* IR_BOUND */
     int64_t stages;        /* pipeline L stages S on this loop, else 0 */
+    int64_t pending;       /* IR_BARRIER: async copy groups that may stay in flight */
     IrBlock body;          /* IR_LOOP, IR_IF (then) */
     /* IR_STORE */
     IrBuffer *buf;         /* also IR_ALLOC */
@@ -192,6 +204,34 @@ typedef struct IrNest {
     IrStmt *root;
 } IrNest;
 
+/* GPU execution form. After the spmd step (src/lower/spmd.c; GPU targets only,
+ * run after the pass list by GPU code generation and the emulator), each
+ * top-level statement of IrFunc.body is either `alloc global` (a `var`
+ * temporary: the host allocates it per call on the device) or one launch:
+ *
+ *   for b2 in [0, G2) bound block.z {         the launch's block loops, those
+ *     for b1 in [0, G1) bound block.y {       present, outermost first; G in
+ *       for b0 in [0, G0) bound block.x {     sizes and scalars only
+ *         for tid in [0, T) bound thread.x {  one loop: the block's T threads
+ *           body                              run by every thread (SPMD)
+ *
+ * In body there is no other IR_BOUND loop: each warp or thread loop became
+ * `let v = lo + (tid / stride) % extent` (with a guard when the block has
+ * more threads in that role than the loop's extent). Statements outside every
+ * thread loop are uniform: every thread computes them; their stores to shared
+ * or global memory are guarded to run once (tid == 0). IR_MEM_REGISTERS
+ * buffers are private to each thread; IR_MEM_SHARED buffers are per block, at
+ * smem_offset in the launch's shared memory. Barriers sit only where every
+ * thread of the block reaches them. */
+typedef struct IrLaunch {
+    IrStmt *root;          /* the top-level statement */
+    IrExpr *grid[3];       /* blocks along x, y, z (i64; NULL: 1) */
+    IrVar *tid;            /* the thread loop's variable */
+    int64_t threads;       /* T: threads per block (1-D blocks) */
+    int64_t shared_bytes;  /* shared memory per block, every IR_MEM_SHARED buffer */
+    bool async_copies;     /* some copy is async (cp.async on sm_80+) */
+} IrLaunch;
+
 typedef struct IrFunc {
     const Kernel *kernel;
     Target target;
@@ -207,6 +247,9 @@ typedef struct IrFunc {
     int nnests;
     const Schedule *schedule;  /* NULL: every nest takes the default schedule */
     bool flat;             /* storage flattened: loads and stores have one index */
+    bool spmd;             /* in the GPU execution form (see IrLaunch) */
+    IrLaunch *launches;    /* spmd: one per launch, in order */
+    int nlaunches;
     int nvars, nbuffers;   /* ids handed out so far */
 } IrFunc;
 
