@@ -56,7 +56,7 @@
 
 #include <llvm-c/Analysis.h>
 
-#include "emit/emit.h"
+#include "emit/cg.h"
 #include "lower/flatten.h"
 #include "run/numbers.h"
 #include "runtime/accl.h"
@@ -68,67 +68,14 @@ enum {
 
 #define STRIDE_UNKNOWN INT64_MIN
 
-/* An i64 value as sum(coef[k] * atom[k]) + c: index arithmetic is folded
- * through lets and loop variables before LLVM sees it, so that cache
- * offsets come out constant (SROA then keeps register caches in registers)
- * and vector accesses find their scalar base. A NULL atom is the lane number
- * of the vectorized loop (<0, 1, ..., V-1>). */
-enum { LIN_MAX = 12 };
-typedef struct Lin {
-    int n;
-    LLVMValueRef atom[LIN_MAX];
-    int64_t coef[LIN_MAX];
-    int64_t c;
-} Lin;
-
-/* The LLVM function being emitted: K.body or an outlined K.par<N>. */
-typedef struct CgFunc {
-    LLVMValueRef fn;
-    LLVMBasicBlockRef allocas;     /* first block: allocas, then a branch to the code */
-    LLVMBasicBlockRef exit;        /* every return goes through here */
-    LLVMValueRef ret_phi;          /* i32: the code returned */
-    LLVMValueRef err_ptr;          /* K.par: where an error code goes; NULL for K.body */
-    LLVMValueRef *slots;           /* lazily malloc'd caches: ptr slots freed at exit */
-    int nslots, capslots;
-    int heap_base;                 /* Cg.heap entries below this belong to outer functions */
-    LLVMValueRef sink;             /* 16 bytes for the elements a copy does not write */
-} CgFunc;
-
-typedef struct Cg {
-    LLVMContextRef c;
-    LLVMModuleRef mod;
-    LLVMBuilderRef b;
-    LLVMBuilderRef ab;             /* positioned in the current function's alloca block */
-    const IrFunc *f;
-    const EmitMachine *m;
-    Diag *d;
-    CgFunc fn;
-    LLVMValueRef *vars;            /* by IrVar.id: the value (NULL: not in scope) */
-    int64_t *stride;               /* by IrVar.id: stride in the vector loop variable */
-    Lin *lin;                      /* by IrVar.id: the i64 value as a Lin, when has_lin */
-    bool *has_lin;
-    const IrStmt **known;          /* ifs whose conditions hold (the versioned fast path) */
-    int nknown, capknown;
-    LLVMValueRef *bufp;            /* by IrBuffer.id: base pointer */
-    LLVMValueRef **bufdims;        /* by IrBuffer.id: i64 extents */
-    LLVMValueRef *heap;            /* malloc'd `var`s in scope, innermost last */
-    int nheap, capheap;
-    int lanes;                     /* in a vectorized loop: V; else 0 */
-    LLVMValueRef mask;             /* <V x i1> of the active lanes, NULL: all */
-    int npar;                      /* outlined functions so far */
-    bool ok;
-    /* types */
-    LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, vd;
-} Cg;
-
 /* ---- small helpers ------------------------------------------------------ */
 
-static void cg_error(Cg *cg, const char *what)
+void cg_error(Cg *cg, const char *what)
 {
     if (cg->ok)
         diag_error(cg->d, cg->f->kernel->name.span,
-                   "internal error: cannot emit CPU code for '%s': %s", cg->f->kernel->name.name,
-                   what);
+                   "internal error: cannot emit %s code for '%s': %s", cg->hooks ? "GPU" : "CPU",
+                   cg->f->kernel->name.name, what);
     cg->ok = false;
 }
 
@@ -146,7 +93,7 @@ static void *cg_grow(void *p, int *cap, int need, size_t size)
     return q;
 }
 
-static LLVMTypeRef reg_type(Cg *cg, ElemType t)
+LLVMTypeRef cg_reg_type(Cg *cg, ElemType t)
 {
     switch (t) {
     case ELEM_BOOL: return cg->i1;
@@ -163,12 +110,12 @@ static LLVMTypeRef reg_type(Cg *cg, ElemType t)
     }
 }
 
-static LLVMTypeRef mem_type(Cg *cg, ElemType t) { return t == ELEM_BOOL ? cg->i8 : reg_type(cg, t); }
+LLVMTypeRef cg_mem_type(Cg *cg, ElemType t) { return t == ELEM_BOOL ? cg->i8 : cg_reg_type(cg, t); }
 
 static bool is_unsigned(ElemType t) { return t == ELEM_U8 || t == ELEM_U32 || t == ELEM_BOOL; }
 static bool is_half(ElemType t) { return t == ELEM_F16 || t == ELEM_BF16; }
 
-static int lanes_of(LLVMValueRef v)
+int cg_lanes_of(LLVMValueRef v)
 {
     LLVMTypeRef t = LLVMTypeOf(v);
     return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? (int)LLVMGetVectorSize(t) : 0;
@@ -182,9 +129,9 @@ static LLVMTypeRef scalar_of(LLVMTypeRef t)
 /* t, or <lanes x t>. */
 static LLVMTypeRef shaped(LLVMTypeRef t, int lanes) { return lanes ? LLVMVectorType(t, (unsigned)lanes) : t; }
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef v, int lanes)
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes)
 {
-    if (!lanes || lanes_of(v))
+    if (!lanes || cg_lanes_of(v))
         return v;
     LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(v), (unsigned)lanes);
     if (LLVMIsConstant(v)) {
@@ -202,25 +149,25 @@ static LLVMValueRef splat(Cg *cg, LLVMValueRef v, int lanes)
 /* Gives a and b the same shape (splatting the scalar one). */
 static void unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b)
 {
-    int la = lanes_of(*a), lb = lanes_of(*b);
+    int la = cg_lanes_of(*a), lb = cg_lanes_of(*b);
     if (la && !lb)
-        *b = splat(cg, *b, la);
+        *b = cg_splat(cg, *b, la);
     else if (lb && !la)
-        *a = splat(cg, *a, lb);
+        *a = cg_splat(cg, *a, lb);
 }
 
 /* A constant of scalar type t shaped like `like`. */
 static LLVMValueRef cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like)
 {
-    return splat(cg, LLVMConstInt(t, (unsigned long long)v, 1), like ? lanes_of(like) : 0);
+    return cg_splat(cg, LLVMConstInt(t, (unsigned long long)v, 1), like ? cg_lanes_of(like) : 0);
 }
 
 static LLVMValueRef cst_real(Cg *cg, LLVMTypeRef t, double v, LLVMValueRef like)
 {
-    return splat(cg, LLVMConstReal(t, v), like ? lanes_of(like) : 0);
+    return cg_splat(cg, LLVMConstReal(t, v), like ? cg_lanes_of(like) : 0);
 }
 
-static LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover,
+LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover,
                               LLVMValueRef *args, int nargs)
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
@@ -252,7 +199,7 @@ static LLVMValueRef contract(LLVMValueRef v)
     return v;
 }
 
-static LLVMBasicBlockRef new_block(Cg *cg, const char *name)
+LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name)
 {
     return LLVMAppendBasicBlockInContext(cg->c, cg->fn.fn, name);
 }
@@ -262,7 +209,7 @@ static LLVMBasicBlockRef new_block(Cg *cg, const char *name)
 /* f16 bits to float: exact (the half type's fpext; f16c/neon have it). */
 static LLVMValueRef f16_to_f32(Cg *cg, LLVMValueRef bits)
 {
-    int l = lanes_of(bits);
+    int l = cg_lanes_of(bits);
     LLVMValueRef h = LLVMBuildBitCast(cg->b, bits, shaped(LLVMHalfTypeInContext(cg->c), l), "");
     return LLVMBuildFPExt(cg->b, h, shaped(cg->f32, l), "");
 }
@@ -271,14 +218,14 @@ static LLVMValueRef f16_to_f32(Cg *cg, LLVMValueRef bits)
  * with the top payload bits, as num_f32_to_f16). */
 static LLVMValueRef f32_to_f16(Cg *cg, LLVMValueRef x)
 {
-    int l = lanes_of(x);
+    int l = cg_lanes_of(x);
     LLVMValueRef h = LLVMBuildFPTrunc(cg->b, x, shaped(LLVMHalfTypeInContext(cg->c), l), "");
     return LLVMBuildBitCast(cg->b, h, shaped(cg->i16, l), "");
 }
 
 static LLVMValueRef bf16_to_f32(Cg *cg, LLVMValueRef bits)
 {
-    int l = lanes_of(bits);
+    int l = cg_lanes_of(bits);
     LLVMValueRef w = LLVMBuildZExt(cg->b, bits, shaped(cg->i32, l), "");
     w = LLVMBuildShl(cg->b, w, cst_int(cg, cg->i32, 16, w), "");
     return LLVMBuildBitCast(cg->b, w, shaped(cg->f32, l), "");
@@ -288,7 +235,7 @@ static LLVMValueRef bf16_to_f32(Cg *cg, LLVMValueRef bits)
  * on any target): NaN -> (u >> 16) | 0x40, else round to nearest even. */
 static LLVMValueRef f32_to_bf16(Cg *cg, LLVMValueRef x)
 {
-    int l = lanes_of(x);
+    int l = cg_lanes_of(x);
     LLVMValueRef u = LLVMBuildBitCast(cg->b, x, shaped(cg->i32, l), "");
     LLVMValueRef hi = LLVMBuildLShr(cg->b, u, cst_int(cg, cg->i32, 16, u), "");
     LLVMValueRef odd = LLVMBuildAnd(cg->b, hi, cst_int(cg, cg->i32, 1, u), "");
@@ -313,7 +260,6 @@ static LLVMValueRef f32_to_half(Cg *cg, LLVMValueRef x, ElemType t)
 
 /* ---- conversions -------------------------------------------------------- */
 
-static LLVMValueRef to_bool(Cg *cg, LLVMValueRef v, ElemType from);
 
 /* A float value of type `from` (f16/bf16 bits, float, double) as float or
  * double: f16/bf16 widen to float exactly. */
@@ -323,18 +269,18 @@ static LLVMValueRef float_wide(Cg *cg, LLVMValueRef v, ElemType from)
 }
 
 /* T(x) as cast_val in interp.c. */
-static LLVMValueRef emit_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to)
+LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to)
 {
     if (from == to)
         return v;
-    int l = lanes_of(v);
+    int l = cg_lanes_of(v);
     if (to == ELEM_BOOL)
-        return to_bool(cg, v, from);
-    LLVMTypeRef rt = shaped(reg_type(cg, to), l);
+        return cg_to_bool(cg, v, from);
+    LLVMTypeRef rt = shaped(cg_reg_type(cg, to), l);
     if (!elem_is_float(from)) {
         if (!elem_is_float(to)) {
             unsigned fw = LLVMGetIntTypeWidth(scalar_of(LLVMTypeOf(v)));
-            unsigned tw = LLVMGetIntTypeWidth(reg_type(cg, to));
+            unsigned tw = LLVMGetIntTypeWidth(cg_reg_type(cg, to));
             if (tw < fw)
                 return LLVMBuildTrunc(cg->b, v, rt, "");
             if (tw == fw)
@@ -352,7 +298,7 @@ static LLVMValueRef emit_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType
     if (!elem_is_float(to)) {
         LLVMTypeRef over[2] = {rt, LLVMTypeOf(x)};
         LLVMValueRef args[1] = {x};
-        return intrinsic(cg, is_unsigned(to) ? "llvm.fptoui.sat" : "llvm.fptosi.sat", over, 2,
+        return cg_intrinsic(cg, is_unsigned(to) ? "llvm.fptoui.sat" : "llvm.fptosi.sat", over, 2,
                          args, 1);
     }
     if (to == ELEM_F64)
@@ -363,7 +309,7 @@ static LLVMValueRef emit_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType
 }
 
 /* x != 0; for floats ordered (NaN gives false, as float to int gives 0). */
-static LLVMValueRef to_bool(Cg *cg, LLVMValueRef v, ElemType from)
+LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from)
 {
     if (from == ELEM_BOOL)
         return v;
@@ -376,7 +322,6 @@ static LLVMValueRef to_bool(Cg *cg, LLVMValueRef v, ElemType from)
 
 /* ---- expressions -------------------------------------------------------- */
 
-static LLVMValueRef emit_expr(Cg *cg, const IrExpr *e);
 
 static LLVMValueRef emit_const(Cg *cg, const IrExpr *e)
 {
@@ -391,16 +336,16 @@ static LLVMValueRef emit_const(Cg *cg, const IrExpr *e)
         }
     }
     int64_t v = e->kind == IR_FLOAT ? num_float_to_int(e->fval, t) : num_wrap_int(e->ival, t);
-    return LLVMConstInt(reg_type(cg, t), (unsigned long long)v, 1);
+    return LLVMConstInt(cg_reg_type(cg, t), (unsigned long long)v, 1);
 }
 
-static LLVMValueRef int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t)
+LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t)
 {
     LLVMTypeRef over[1] = {LLVMTypeOf(a)};
     LLVMValueRef args[2] = {a, b};
     const char *name = is_unsigned(t) ? (is_min ? "llvm.umin" : "llvm.umax")
                                       : (is_min ? "llvm.smin" : "llvm.smax");
-    return intrinsic(cg, name, over, 1, args, 2);
+    return cg_intrinsic(cg, name, over, 1, args, 2);
 }
 
 /* NaN if either is NaN, else a < b ? a : b (min) or a > b ? a : b (max). */
@@ -411,7 +356,7 @@ static LLVMValueRef float_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueR
     LLVMValueRef uno = LLVMBuildFCmp(cg->b, LLVMRealUNO, a, b, "");
     LLVMTypeRef st = scalar_of(LLVMTypeOf(a));
     LLVMValueRef nan = LLVMConstReal(st, (double)NAN);
-    return LLVMBuildSelect(cg->b, uno, splat(cg, nan, lanes_of(a)), r, "");
+    return LLVMBuildSelect(cg->b, uno, cg_splat(cg, nan, cg_lanes_of(a)), r, "");
 }
 
 /* Truncating division and remainder without undefined behaviour: x/0 = 0,
@@ -504,28 +449,26 @@ static LLVMValueRef int_binary(Cg *cg, IrOp op, LLVMValueRef a, LLVMValueRef b, 
     case IR_REM: return int_divrem(cg, false, a, b, t);
     case IR_FLOORDIV: return floor_divmod(cg, true, a, b);
     case IR_FLOORMOD: return floor_divmod(cg, false, a, b);
-    case IR_MIN: return int_minmax(cg, true, a, b, t);
-    case IR_MAX: return int_minmax(cg, false, a, b, t);
+    case IR_MIN: return cg_int_minmax(cg, true, a, b, t);
+    case IR_MAX: return cg_int_minmax(cg, false, a, b, t);
     case IR_AND:
     case IR_OR: {
-        LLVMValueRef x = to_bool(cg, a, t), y = to_bool(cg, b, t);
+        LLVMValueRef x = cg_to_bool(cg, a, t), y = cg_to_bool(cg, b, t);
         return op == IR_AND ? LLVMBuildAnd(cg->b, x, y, "") : LLVMBuildOr(cg->b, x, y, "");
     }
     default: return LLVMBuildICmp(cg->b, int_pred(op, is_unsigned(t)), a, b, "");
     }
 }
 
-static void lin_of(Cg *cg, const IrExpr *e, Lin *out);
-static LLVMValueRef emit_lin(Cg *cg, const Lin *l);
 
 static LLVMValueRef emit_binary(Cg *cg, const IrExpr *e)
 {
     if (e->type == ELEM_I64 && (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
         Lin l;
-        lin_of(cg, e, &l);
-        return emit_lin(cg, &l);
+        cg_lin_of(cg, e, &l);
+        return cg_lin(cg, &l);
     }
-    LLVMValueRef a = emit_expr(cg, e->args[0]), b = emit_expr(cg, e->args[1]);
+    LLVMValueRef a = cg_expr(cg, e->args[0]), b = cg_expr(cg, e->args[1]);
     unify(cg, &a, &b);
     ElemType t = e->args[0]->type;
     if ((e->op == IR_FLOORDIV || e->op == IR_FLOORMOD)) {
@@ -549,10 +492,10 @@ static LLVMValueRef emit_binary(Cg *cg, const IrExpr *e)
 
 static LLVMValueRef emit_unary(Cg *cg, const IrExpr *e)
 {
-    LLVMValueRef a = emit_expr(cg, e->args[0]);
+    LLVMValueRef a = cg_expr(cg, e->args[0]);
     ElemType t = e->type;
     if (e->op == IR_NOT) {
-        LLVMValueRef x = to_bool(cg, a, e->args[0]->type);
+        LLVMValueRef x = cg_to_bool(cg, a, e->args[0]->type);
         return LLVMBuildICmp(cg->b, LLVMIntEQ, x, LLVMConstNull(LLVMTypeOf(x)), "");
     }
     if (is_half(t))
@@ -567,7 +510,7 @@ static LLVMValueRef libm1(Cg *cg, const char *fname, const char *dname, LLVMValu
 {
     LLVMTypeRef st = scalar_of(LLVMTypeOf(x));
     const char *name = st == cg->f32 ? fname : dname;
-    int l = lanes_of(x);
+    int l = cg_lanes_of(x);
     if (!l)
         return call_c(cg, name, st, &st, 1, &x);
     LLVMValueRef r = LLVMGetPoison(LLVMTypeOf(x));
@@ -581,25 +524,28 @@ static LLVMValueRef libm1(Cg *cg, const char *fname, const char *dname, LLVMValu
 
 /* Float intrinsics in float or double: LLVM's intrinsics (libm underneath for
  * exp, log, sin, cos, pow) or libm (tanh, erf); rsqrt is 1/sqrt. */
-static LLVMValueRef float_call(Cg *cg, Intrinsic k, LLVMValueRef *x)
+static LLVMValueRef float_call(Cg *cg, Intrinsic k, LLVMValueRef *x, int n)
 {
+    LLVMValueRef r = cg->hooks ? cg->hooks->math(cg, k, x, n) : NULL;
+    if (r)
+        return r;
     LLVMTypeRef over[1] = {LLVMTypeOf(x[0])};
     switch (k) {
-    case INTR_EXP: return intrinsic(cg, "llvm.exp", over, 1, x, 1);
-    case INTR_LOG: return intrinsic(cg, "llvm.log", over, 1, x, 1);
-    case INTR_SQRT: return intrinsic(cg, "llvm.sqrt", over, 1, x, 1);
+    case INTR_EXP: return cg_intrinsic(cg, "llvm.exp", over, 1, x, 1);
+    case INTR_LOG: return cg_intrinsic(cg, "llvm.log", over, 1, x, 1);
+    case INTR_SQRT: return cg_intrinsic(cg, "llvm.sqrt", over, 1, x, 1);
     case INTR_RSQRT:
         return LLVMBuildFDiv(cg->b, cst_real(cg, scalar_of(over[0]), 1.0, x[0]),
-                             intrinsic(cg, "llvm.sqrt", over, 1, x, 1), "");
+                             cg_intrinsic(cg, "llvm.sqrt", over, 1, x, 1), "");
     case INTR_TANH: return libm1(cg, "tanhf", "tanh", x[0]);
     case INTR_ERF: return libm1(cg, "erff", "erf", x[0]);
-    case INTR_SIN: return intrinsic(cg, "llvm.sin", over, 1, x, 1);
-    case INTR_COS: return intrinsic(cg, "llvm.cos", over, 1, x, 1);
-    case INTR_ABS: return intrinsic(cg, "llvm.fabs", over, 1, x, 1);
+    case INTR_SIN: return cg_intrinsic(cg, "llvm.sin", over, 1, x, 1);
+    case INTR_COS: return cg_intrinsic(cg, "llvm.cos", over, 1, x, 1);
+    case INTR_ABS: return cg_intrinsic(cg, "llvm.fabs", over, 1, x, 1);
     case INTR_MIN: return float_minmax(cg, true, x[0], x[1]);
     case INTR_MAX: return float_minmax(cg, false, x[0], x[1]);
-    case INTR_POW: return intrinsic(cg, "llvm.pow", over, 1, x, 2);
-    case INTR_FMA: return intrinsic(cg, "llvm.fma", over, 1, x, 3);
+    case INTR_POW: return cg_intrinsic(cg, "llvm.pow", over, 1, x, 2);
+    case INTR_FMA: return cg_intrinsic(cg, "llvm.fma", over, 1, x, 3);
     default: return x[0];
     }
 }
@@ -610,30 +556,30 @@ static LLVMValueRef emit_call(Cg *cg, const IrExpr *e)
     int n = e->nargs < 3 ? e->nargs : 3;
     int l = 0;
     for (int i = 0; i < n; i++) {
-        x[i] = emit_expr(cg, e->args[i]);
-        if (lanes_of(x[i]))
-            l = lanes_of(x[i]);
+        x[i] = cg_expr(cg, e->args[i]);
+        if (cg_lanes_of(x[i]))
+            l = cg_lanes_of(x[i]);
     }
     for (int i = 0; i < n; i++)
-        x[i] = splat(cg, x[i], l);
+        x[i] = cg_splat(cg, x[i], l);
     ElemType t = e->type;
     if (!elem_is_float(t)) {
         if (e->intrinsic == INTR_ABS) {
             LLVMTypeRef over[1] = {LLVMTypeOf(x[0])};
             LLVMValueRef args[2] = {x[0], LLVMConstInt(cg->i1, 0, 0)};
-            return is_unsigned(t) ? x[0] : intrinsic(cg, "llvm.abs", over, 1, args, 2);
+            return is_unsigned(t) ? x[0] : cg_intrinsic(cg, "llvm.abs", over, 1, args, 2);
         }
         if (e->intrinsic == INTR_MIN || e->intrinsic == INTR_MAX)
-            return int_minmax(cg, e->intrinsic == INTR_MIN, x[0], x[1], t);
+            return cg_int_minmax(cg, e->intrinsic == INTR_MIN, x[0], x[1], t);
         cg_error(cg, "a float intrinsic on integers");
         return x[0];
     }
     if (is_half(t)) {
         for (int i = 0; i < n; i++)
             x[i] = half_to_f32(cg, x[i], t);
-        return f32_to_half(cg, float_call(cg, e->intrinsic, x), t);
+        return f32_to_half(cg, float_call(cg, e->intrinsic, x, n), t);
     }
-    return float_call(cg, e->intrinsic, x);
+    return float_call(cg, e->intrinsic, x, n);
 }
 
 /* ---- strides in the vector loop variable --------------------------------- */
@@ -679,7 +625,7 @@ static int64_t expr_stride(const Cg *cg, const IrExpr *e)
 
 /* ---- linear index arithmetic ------------------------------------------------ */
 
-static bool lin_add(Lin *a, const Lin *b, int64_t scale)
+bool cg_lin_add(Lin *a, const Lin *b, int64_t scale)
 {
     a->c = (int64_t)((uint64_t)a->c + (uint64_t)b->c * (uint64_t)scale);
     for (int i = 0; i < b->n; i++) {
@@ -697,7 +643,7 @@ static bool lin_add(Lin *a, const Lin *b, int64_t scale)
     return true;
 }
 
-static void lin_atom(Lin *l, LLVMValueRef v)
+void cg_lin_atom(Lin *l, LLVMValueRef v)
 {
     l->n = 1;
     l->atom[0] = v;
@@ -713,11 +659,10 @@ static bool lin_is_const(const Lin *l)
     return true;
 }
 
-static void lin_of(Cg *cg, const IrExpr *e, Lin *out);
 
 /* e (i64) as a Lin: constants, variables with a Lin, +, -, * by a constant;
  * anything else is an atom (emitted here). */
-static void lin_of(Cg *cg, const IrExpr *e, Lin *out)
+void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
 {
     memset(out, 0, sizeof *out);
     if (e->type == ELEM_I64 && e->kind == IR_INT) {
@@ -731,31 +676,31 @@ static void lin_of(Cg *cg, const IrExpr *e, Lin *out)
     if (e->type == ELEM_I64 && e->kind == IR_BINARY &&
         (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
         Lin a, b;
-        lin_of(cg, e->args[0], &a);
-        lin_of(cg, e->args[1], &b);
+        cg_lin_of(cg, e->args[0], &a);
+        cg_lin_of(cg, e->args[1], &b);
         if (e->op == IR_MUL) {
             if (lin_is_const(&b)) {
-                if (lin_add(out, &a, b.c))
+                if (cg_lin_add(out, &a, b.c))
                     return;
             } else if (lin_is_const(&a)) {
-                if (lin_add(out, &b, a.c))
+                if (cg_lin_add(out, &b, a.c))
                     return;
             }
         } else {
             *out = a;
-            if (lin_add(out, &b, e->op == IR_ADD ? 1 : -1))
+            if (cg_lin_add(out, &b, e->op == IR_ADD ? 1 : -1))
                 return;
         }
         /* Not linear (or too many atoms): one atom, from the two parts. */
-        LLVMValueRef x = emit_lin(cg, &a), y = emit_lin(cg, &b);
+        LLVMValueRef x = cg_lin(cg, &a), y = cg_lin(cg, &b);
         unify(cg, &x, &y);
         memset(out, 0, sizeof *out);
-        lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
+        cg_lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
                       : e->op == IR_ADD ? LLVMBuildAdd(cg->b, x, y, "")
                                         : LLVMBuildSub(cg->b, x, y, ""));
         return;
     }
-    lin_atom(out, emit_expr(cg, e));
+    cg_lin_atom(out, cg_expr(cg, e));
 }
 
 static LLVMValueRef lane_steps(Cg *cg, int64_t coef)
@@ -767,11 +712,11 @@ static LLVMValueRef lane_steps(Cg *cg, int64_t coef)
 }
 
 /* The scalar part of l (the lane and vector atoms left out). */
-static LLVMValueRef emit_lin_scalar(Cg *cg, const Lin *l)
+LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l)
 {
     LLVMValueRef acc = NULL;
     for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || lanes_of(l->atom[i]))
+        if (!l->coef[i] || !l->atom[i] || cg_lanes_of(l->atom[i]))
             continue;
         LLVMValueRef t = l->atom[i];
         bool neg = l->coef[i] == -1 && acc;
@@ -793,24 +738,24 @@ static bool lin_vector(const Lin *l, int64_t *lane, bool *other)
             continue;
         if (!l->atom[i])
             *lane += l->coef[i];
-        else if (lanes_of(l->atom[i]))
+        else if (cg_lanes_of(l->atom[i]))
             *other = true;
     }
     return *lane || *other;
 }
 
-static LLVMValueRef emit_lin(Cg *cg, const Lin *l)
+LLVMValueRef cg_lin(Cg *cg, const Lin *l)
 {
-    LLVMValueRef v = emit_lin_scalar(cg, l);
+    LLVMValueRef v = cg_lin_scalar(cg, l);
     int64_t lane;
     bool other;
     if (!lin_vector(l, &lane, &other))
         return v;
-    v = splat(cg, v, cg->lanes);
+    v = cg_splat(cg, v, cg->lanes);
     if (lane)
         v = LLVMBuildAdd(cg->b, v, lane_steps(cg, lane), "");
     for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || !lanes_of(l->atom[i]))
+        if (!l->coef[i] || !l->atom[i] || !cg_lanes_of(l->atom[i]))
             continue;
         LLVMValueRef t = l->atom[i];
         if (l->coef[i] != 1)
@@ -828,7 +773,7 @@ static void set_lin(Cg *cg, const IrVar *v, const Lin *l)
 
 /* Binds a loop variable to lo + k: k an LLVM value (serial loops), else the
  * constant kc (unrolled), or the lane (vectorized: lane true). */
-static void bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc,
+void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc,
                           bool lane)
 {
     Lin l = *lo, step;
@@ -839,18 +784,18 @@ static void bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k
         step.atom[0] = k;
         step.coef[0] = 1;
     }
-    if (!lin_add(&l, &step, 1)) {
+    if (!cg_lin_add(&l, &step, 1)) {
         /* Too many atoms: the base as one atom. */
-        LLVMValueRef base = emit_lin_scalar(cg, lo);
+        LLVMValueRef base = cg_lin_scalar(cg, lo);
         memset(&l, 0, sizeof l);
-        lin_atom(&l, base);
-        lin_add(&l, &step, 1);
+        cg_lin_atom(&l, base);
+        cg_lin_add(&l, &step, 1);
     }
     set_lin(cg, s->var, &l);
-    cg->vars[s->var->id] = emit_lin(cg, &l);
+    cg->vars[s->var->id] = cg_lin(cg, &l);
 }
 
-static void unbind_var(Cg *cg, const IrVar *v)
+void cg_unbind_var(Cg *cg, const IrVar *v)
 {
     cg->vars[v->id] = NULL;
     cg->has_lin[v->id] = false;
@@ -858,44 +803,44 @@ static void unbind_var(Cg *cg, const IrVar *v)
 
 /* ---- memory --------------------------------------------------------------- */
 
-static bool is_local(const IrBuffer *b) { return b->mem == IR_MEM_REGISTERS || b->mem == IR_MEM_SHARED; }
+bool cg_is_local(const IrBuffer *b) { return b->mem == IR_MEM_REGISTERS || b->mem == IR_MEM_SHARED; }
 
-static LLVMValueRef elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
+LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
 {
     LLVMValueRef base = cg->bufp[b->id];
     if (!base) {
         cg_error(cg, "an access to a buffer that is not allocated");
         return LLVMConstNull(cg->ptr);
     }
-    return LLVMBuildGEP2(cg->b, mem_type(cg, b->elem), base, &idx, 1, "");
+    return LLVMBuildGEP2(cg->b, cg_mem_type(cg, b->elem), base, &idx, 1, "");
 }
 
-static unsigned elem_align(const IrBuffer *b) { return (unsigned)elem_type_bytes(b->elem); }
+unsigned cg_elem_align(const IrBuffer *b) { return (unsigned)elem_type_bytes(b->elem); }
 
 /* A memory value to its register form (bool: byte != 0). */
-static LLVMValueRef from_mem(Cg *cg, LLVMValueRef v, ElemType t)
+LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t)
 {
     if (t != ELEM_BOOL)
         return v;
     return LLVMBuildICmp(cg->b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
 }
 
-static LLVMValueRef to_mem(Cg *cg, LLVMValueRef v, ElemType t)
+LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t)
 {
     if (t != ELEM_BOOL)
         return v;
-    return LLVMBuildZExt(cg->b, v, shaped(cg->i8, lanes_of(v)), "");
+    return LLVMBuildZExt(cg->b, v, shaped(cg->i8, cg_lanes_of(v)), "");
 }
 
 static LLVMValueRef all_true(Cg *cg, int lanes)
 {
-    return splat(cg, LLVMConstInt(cg->i1, 1, 0), lanes);
+    return cg_splat(cg, LLVMConstInt(cg->i1, 1, 0), lanes);
 }
 
-static LLVMValueRef scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
+LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
 {
-    LLVMValueRef ld = LLVMBuildLoad2(cg->b, mem_type(cg, b->elem), elem_ptr(cg, b, idx), "");
-    LLVMSetAlignment(ld, elem_align(b));
+    LLVMValueRef ld = LLVMBuildLoad2(cg->b, cg_mem_type(cg, b->elem), cg_elem_ptr(cg, b, idx), "");
+    LLVMSetAlignment(ld, cg_elem_align(b));
     return ld;
 }
 
@@ -904,12 +849,12 @@ static LLVMValueRef scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
 static LLVMValueRef guarded_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx)
 {
     LLVMTypeRef over[1] = {LLVMTypeOf(cg->mask)};
-    LLVMValueRef any = intrinsic(cg, "llvm.vector.reduce.or", over, 1, &cg->mask, 1);
+    LLVMValueRef any = cg_intrinsic(cg, "llvm.vector.reduce.or", over, 1, &cg->mask, 1);
     LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-    LLVMBasicBlockRef yes = new_block(cg, "ld.any"), done = new_block(cg, "ld.done");
+    LLVMBasicBlockRef yes = cg_new_block(cg, "ld.any"), done = cg_new_block(cg, "ld.done");
     LLVMBuildCondBr(cg->b, any, yes, done);
     LLVMPositionBuilderAtEnd(cg->b, yes);
-    LLVMValueRef v = scalar_load(cg, b, idx);
+    LLVMValueRef v = cg_scalar_load(cg, b, idx);
     LLVMBasicBlockRef yes_end = LLVMGetInsertBlock(cg->b);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
@@ -943,50 +888,50 @@ static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
     const IrBuffer *b = e->buf;
     if (e->nargs != 1) {
         cg_error(cg, "a load that is not flattened");
-        return LLVMConstNull(reg_type(cg, e->type));
+        return LLVMConstNull(cg_reg_type(cg, e->type));
     }
     Lin li;
-    lin_of(cg, e->args[0], &li);
-    LLVMTypeRef mt = mem_type(cg, b->elem);
+    cg_lin_of(cg, e->args[0], &li);
+    LLVMTypeRef mt = cg_mem_type(cg, b->elem);
     LLVMValueRef v;
     switch (access_kind(&li)) {
     case ACCESS_SCALAR: {
-        LLVMValueRef idx = emit_lin_scalar(cg, &li);
-        v = cg->mask && !is_local(b) ? guarded_scalar_load(cg, b, idx) : scalar_load(cg, b, idx);
+        LLVMValueRef idx = cg_lin_scalar(cg, &li);
+        v = cg->mask && !cg_is_local(b) ? guarded_scalar_load(cg, b, idx) : cg_scalar_load(cg, b, idx);
         break;
     }
     case ACCESS_VECTOR: {
         LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)cg->lanes);
-        LLVMValueRef p = elem_ptr(cg, b, emit_lin_scalar(cg, &li));
-        if (cg->mask && !is_local(b)) {
-            LLVMTypeRef over[2] = {vt, cg->ptr};
-            LLVMValueRef args[4] = {p, LLVMConstInt(cg->i32, elem_align(b), 0), cg->mask,
+        LLVMValueRef p = cg_elem_ptr(cg, b, cg_lin_scalar(cg, &li));
+        if (cg->mask && !cg_is_local(b)) {
+            LLVMTypeRef over[2] = {vt, LLVMTypeOf(p)};
+            LLVMValueRef args[4] = {p, LLVMConstInt(cg->i32, cg_elem_align(b), 0), cg->mask,
                                     LLVMConstNull(vt)};
-            v = intrinsic(cg, "llvm.masked.load", over, 2, args, 4);
+            v = cg_intrinsic(cg, "llvm.masked.load", over, 2, args, 4);
         } else {
             v = LLVMBuildLoad2(cg->b, vt, p, "");
-            LLVMSetAlignment(v, elem_align(b));
+            LLVMSetAlignment(v, cg_elem_align(b));
         }
         break;
     }
     default: {
         LLVMTypeRef vt = LLVMVectorType(mt, (unsigned)cg->lanes);
-        LLVMValueRef ptrs = elem_ptr(cg, b, splat(cg, emit_lin(cg, &li), cg->lanes));
+        LLVMValueRef ptrs = cg_elem_ptr(cg, b, cg_splat(cg, cg_lin(cg, &li), cg->lanes));
         LLVMTypeRef over[2] = {vt, LLVMTypeOf(ptrs)};
-        LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->i32, elem_align(b), 0),
+        LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->i32, cg_elem_align(b), 0),
                                 cg->mask ? cg->mask : all_true(cg, cg->lanes), LLVMConstNull(vt)};
-        v = intrinsic(cg, "llvm.masked.gather", over, 2, args, 4);
+        v = cg_intrinsic(cg, "llvm.masked.gather", over, 2, args, 4);
         break;
     }
     }
-    return from_mem(cg, v, b->elem);
+    return cg_from_mem(cg, v, b->elem);
 }
 
 static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValueRef v)
 {
     AccessKind kind = access_kind(li);
     if (kind == ACCESS_SCALAR) {
-        if (lanes_of(v)) {
+        if (cg_lanes_of(v)) {
             cg_error(cg, "a lane-dependent value stored to a lane-invariant index");
             return;
         }
@@ -995,49 +940,49 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValue
         LLVMBasicBlockRef done = NULL;
         if (cg->mask) {
             LLVMTypeRef over[1] = {LLVMTypeOf(cg->mask)};
-            LLVMValueRef any = intrinsic(cg, "llvm.vector.reduce.or", over, 1, &cg->mask, 1);
-            LLVMBasicBlockRef yes = new_block(cg, "st.any");
-            done = new_block(cg, "st.done");
+            LLVMValueRef any = cg_intrinsic(cg, "llvm.vector.reduce.or", over, 1, &cg->mask, 1);
+            LLVMBasicBlockRef yes = cg_new_block(cg, "st.any");
+            done = cg_new_block(cg, "st.done");
             LLVMBuildCondBr(cg->b, any, yes, done);
             LLVMPositionBuilderAtEnd(cg->b, yes);
         }
-        LLVMValueRef st = LLVMBuildStore(cg->b, to_mem(cg, v, b->elem),
-                                         elem_ptr(cg, b, emit_lin_scalar(cg, li)));
-        LLVMSetAlignment(st, elem_align(b));
+        LLVMValueRef st = LLVMBuildStore(cg->b, cg_to_mem(cg, v, b->elem),
+                                         cg_elem_ptr(cg, b, cg_lin_scalar(cg, li)));
+        LLVMSetAlignment(st, cg_elem_align(b));
         if (done) {
             LLVMBuildBr(cg->b, done);
             LLVMPositionBuilderAtEnd(cg->b, done);
         }
         return;
     }
-    v = to_mem(cg, splat(cg, v, cg->lanes), b->elem);
+    v = cg_to_mem(cg, cg_splat(cg, v, cg->lanes), b->elem);
     LLVMTypeRef vt = LLVMTypeOf(v);
     if (kind == ACCESS_VECTOR) {
-        LLVMValueRef p = elem_ptr(cg, b, emit_lin_scalar(cg, li));
-        if (cg->mask && !is_local(b)) {
-            LLVMTypeRef over[2] = {vt, cg->ptr};
-            LLVMValueRef args[4] = {v, p, LLVMConstInt(cg->i32, elem_align(b), 0), cg->mask};
-            intrinsic(cg, "llvm.masked.store", over, 2, args, 4);
+        LLVMValueRef p = cg_elem_ptr(cg, b, cg_lin_scalar(cg, li));
+        if (cg->mask && !cg_is_local(b)) {
+            LLVMTypeRef over[2] = {vt, LLVMTypeOf(p)};
+            LLVMValueRef args[4] = {v, p, LLVMConstInt(cg->i32, cg_elem_align(b), 0), cg->mask};
+            cg_intrinsic(cg, "llvm.masked.store", over, 2, args, 4);
             return;
         }
         if (cg->mask) {
             /* A cache: blend with what is there, so that it stays promotable. */
             LLVMValueRef old = LLVMBuildLoad2(cg->b, vt, p, "");
-            LLVMSetAlignment(old, elem_align(b));
+            LLVMSetAlignment(old, cg_elem_align(b));
             v = LLVMBuildSelect(cg->b, cg->mask, v, old, "");
         }
         LLVMValueRef st = LLVMBuildStore(cg->b, v, p);
-        LLVMSetAlignment(st, elem_align(b));
+        LLVMSetAlignment(st, cg_elem_align(b));
         return;
     }
-    LLVMValueRef ptrs = elem_ptr(cg, b, splat(cg, emit_lin(cg, li), cg->lanes));
+    LLVMValueRef ptrs = cg_elem_ptr(cg, b, cg_splat(cg, cg_lin(cg, li), cg->lanes));
     LLVMTypeRef over[2] = {vt, LLVMTypeOf(ptrs)};
-    LLVMValueRef args[4] = {v, ptrs, LLVMConstInt(cg->i32, elem_align(b), 0),
+    LLVMValueRef args[4] = {v, ptrs, LLVMConstInt(cg->i32, cg_elem_align(b), 0),
                             cg->mask ? cg->mask : all_true(cg, cg->lanes)};
-    intrinsic(cg, "llvm.masked.scatter", over, 2, args, 4);
+    cg_intrinsic(cg, "llvm.masked.scatter", over, 2, args, 4);
 }
 
-static LLVMValueRef emit_expr(Cg *cg, const IrExpr *e)
+LLVMValueRef cg_expr(Cg *cg, const IrExpr *e)
 {
     switch (e->kind) {
     case IR_INT:
@@ -1045,35 +990,35 @@ static LLVMValueRef emit_expr(Cg *cg, const IrExpr *e)
     case IR_VARREF:
         if (!cg->vars[e->var->id]) {
             cg_error(cg, "a variable used out of its scope");
-            return LLVMConstNull(reg_type(cg, e->type));
+            return LLVMConstNull(cg_reg_type(cg, e->type));
         }
         return cg->vars[e->var->id];
     case IR_LOAD: return emit_load(cg, e);
     case IR_UNARY: return emit_unary(cg, e);
     case IR_BINARY: return emit_binary(cg, e);
     case IR_SELECT: {
-        LLVMValueRef c = to_bool(cg, emit_expr(cg, e->args[0]), e->args[0]->type);
-        LLVMValueRef a = emit_expr(cg, e->args[1]), b = emit_expr(cg, e->args[2]);
+        LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, e->args[0]), e->args[0]->type);
+        LLVMValueRef a = cg_expr(cg, e->args[1]), b = cg_expr(cg, e->args[2]);
         unify(cg, &a, &b);
-        if (lanes_of(a) && !lanes_of(c))
-            c = splat(cg, c, lanes_of(a));
-        else if (lanes_of(c)) {
-            a = splat(cg, a, lanes_of(c));
-            b = splat(cg, b, lanes_of(c));
+        if (cg_lanes_of(a) && !cg_lanes_of(c))
+            c = cg_splat(cg, c, cg_lanes_of(a));
+        else if (cg_lanes_of(c)) {
+            a = cg_splat(cg, a, cg_lanes_of(c));
+            b = cg_splat(cg, b, cg_lanes_of(c));
         }
         return LLVMBuildSelect(cg->b, c, a, b, "");
     }
-    case IR_CAST: return emit_convert(cg, emit_expr(cg, e->args[0]), e->args[0]->type, e->type);
+    case IR_CAST: return cg_convert(cg, cg_expr(cg, e->args[0]), e->args[0]->type, e->type);
     case IR_CALL: return emit_call(cg, e);
     }
     return LLVMConstNull(cg->i64);
 }
 
 /* A lane-invariant i64 (loop bounds, sizes, origins). */
-static LLVMValueRef emit_scalar(Cg *cg, const IrExpr *e)
+LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e)
 {
-    LLVMValueRef v = emit_expr(cg, e);
-    if (lanes_of(v)) {
+    LLVMValueRef v = cg_expr(cg, e);
+    if (cg_lanes_of(v)) {
         cg_error(cg, "a lane-dependent loop bound or shape");
         return lane0(cg, v);
     }
@@ -1108,7 +1053,7 @@ static void emit_return(Cg *cg, LLVMValueRef code)
 /* if (p == NULL) return ACCL_ERR_OUT_OF_MEMORY; */
 static void check_alloc(Cg *cg, LLVMValueRef p)
 {
-    LLVMBasicBlockRef bad = new_block(cg, "oom"), ok = new_block(cg, "alloc.ok");
+    LLVMBasicBlockRef bad = cg_new_block(cg, "oom"), ok = cg_new_block(cg, "alloc.ok");
     LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), bad, ok);
     LLVMPositionBuilderAtEnd(cg->b, bad);
     emit_return(cg, LLVMConstInt(cg->i32, ACCL_ERR_OUT_OF_MEMORY, 0));
@@ -1133,7 +1078,7 @@ static LLVMValueRef buffer_count(Cg *cg, const IrBuffer *b, LLVMValueRef *dims)
     return n;
 }
 
-static bool const_dims(const IrBuffer *b, int64_t *out)
+bool cg_const_dims(const IrBuffer *b, int64_t *out)
 {
     for (int d = 0; d < b->ndims; d++)
         if (!ir_const_int(b->dims[d], &out[d]))
@@ -1141,13 +1086,13 @@ static bool const_dims(const IrBuffer *b, int64_t *out)
     return true;
 }
 
-static LLVMValueRef *eval_dims(Cg *cg, const IrBuffer *b)
+LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b)
 {
     LLVMValueRef *dims = calloc((size_t)b->ndims + 1, sizeof *dims);
     if (!dims)
         abort();
     for (int d = 0; d < b->ndims; d++)
-        dims[d] = emit_scalar(cg, b->dims[d]);
+        dims[d] = cg_scalar(cg, b->dims[d]);
     free(cg->bufdims[b->id]);
     cg->bufdims[b->id] = dims;
     return dims;
@@ -1156,9 +1101,11 @@ static LLVMValueRef *eval_dims(Cg *cg, const IrBuffer *b)
 /* alloc: see the header comment for where each kind of buffer lives. */
 static void emit_alloc(Cg *cg, const IrBuffer *b)
 {
-    LLVMValueRef *dims = eval_dims(cg, b);
+    LLVMValueRef *dims = cg_eval_dims(cg, b);
+    if (cg->hooks && cg->hooks->alloc(cg, b))
+        return;
     int64_t cd[64];
-    bool is_const = b->ndims <= 64 && const_dims(b, cd);
+    bool is_const = b->ndims <= 64 && cg_const_dims(b, cd);
     int64_t esize = elem_type_bytes(b->elem);
     if (b->mem != IR_MEM_GLOBAL && is_const) {
         int64_t count = 1;
@@ -1169,7 +1116,7 @@ static void emit_alloc(Cg *cg, const IrBuffer *b)
         if (count < 1)
             count = 1;
         if (count * esize <= CPU_STACK_LIMIT) {
-            LLVMTypeRef at = LLVMArrayType2(mem_type(cg, b->elem), (uint64_t)count);
+            LLVMTypeRef at = LLVMArrayType2(cg_mem_type(cg, b->elem), (uint64_t)count);
             LLVMValueRef a = LLVMBuildAlloca(cg->ab, at, b->name);
             LLVMSetAlignment(a, 64);
             cg->bufp[b->id] = a;
@@ -1182,7 +1129,7 @@ static void emit_alloc(Cg *cg, const IrBuffer *b)
         cg->fn.slots[cg->fn.nslots++] = slot;
         LLVMValueRef p = LLVMBuildLoad2(cg->b, cg->ptr, slot, "");
         LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-        LLVMBasicBlockRef mk = new_block(cg, "cache.alloc"), done = new_block(cg, "cache.ok");
+        LLVMBasicBlockRef mk = cg_new_block(cg, "cache.alloc"), done = cg_new_block(cg, "cache.ok");
         LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), mk, done);
         LLVMPositionBuilderAtEnd(cg->b, mk);
         LLVMValueRef q = fn_malloc(cg, LLVMConstInt(cg->i64, (unsigned long long)(count * esize), 0));
@@ -1203,7 +1150,7 @@ static void emit_alloc(Cg *cg, const IrBuffer *b)
     LLVMValueRef bytes = LLVMBuildMul(cg->b, buffer_count(cg, b, dims),
                                       LLVMConstInt(cg->i64, (unsigned long long)esize, 0), "");
     /* malloc(0) may be NULL: ask for at least one byte. */
-    bytes = int_minmax(cg, false, bytes, LLVMConstInt(cg->i64, 1, 0), ELEM_I64);
+    bytes = cg_int_minmax(cg, false, bytes, LLVMConstInt(cg->i64, 1, 0), ELEM_I64);
     LLVMValueRef p = fn_malloc(cg, bytes);
     check_alloc(cg, p);
     cg->heap = cg_grow(cg->heap, &cg->capheap, cg->nheap + 1, sizeof(LLVMValueRef));
@@ -1213,17 +1160,14 @@ static void emit_alloc(Cg *cg, const IrBuffer *b)
 
 /* ---- statements ---------------------------------------------------------- */
 
-static void emit_block(Cg *cg, const IrBlock *blk);
 
 /* A phi loop: for (k = 0; k < extent; k++) { var = lo + k; body(k) }. */
-typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
-
-static void emit_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body,
+void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body,
                               const void *arg)
 {
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
-    LLVMBasicBlockRef head = new_block(cg, "loop"), bodyb = new_block(cg, "body"),
-                      exit = new_block(cg, "loop.end");
+    LLVMBasicBlockRef head = cg_new_block(cg, "loop"), bodyb = cg_new_block(cg, "body"),
+                      exit = cg_new_block(cg, "loop.end");
     LLVMBuildBr(cg->b, head);
     LLVMPositionBuilderAtEnd(cg->b, head);
     LLVMValueRef k = LLVMBuildPhi(cg->b, cg->i64, "k");
@@ -1248,18 +1192,18 @@ typedef struct LoopArg {
 static void loop_body(Cg *cg, const void *arg, LLVMValueRef k)
 {
     const LoopArg *la = arg;
-    bind_loop_var(cg, la->s, &la->lo, k, 0, false);
-    emit_block(cg, &la->s->body);
-    unbind_var(cg, la->s->var);
+    cg_bind_loop_var(cg, la->s, &la->lo, k, 0, false);
+    cg_block(cg, &la->s->body);
+    cg_unbind_var(cg, la->s->var);
 }
 
 static void emit_unrolled(Cg *cg, const IrStmt *s, const Lin *lo, int64_t extent)
 {
     for (int64_t k = 0; k < extent; k++) {
-        bind_loop_var(cg, s, lo, NULL, k, false);
-        emit_block(cg, &s->body);
+        cg_bind_loop_var(cg, s, lo, NULL, k, false);
+        cg_block(cg, &s->body);
     }
-    unbind_var(cg, s->var);
+    cg_unbind_var(cg, s->var);
 }
 
 /* Whether a vectorized loop's body can be emitted as vector code (see the
@@ -1309,9 +1253,9 @@ static void emit_vectorized(Cg *cg, const IrStmt *s, const Lin *lo, int64_t exte
         return;
     }
     cg->lanes = (int)extent;
-    bind_loop_var(cg, s, lo, NULL, 0, true);
-    emit_block(cg, &s->body);
-    unbind_var(cg, s->var);
+    cg_bind_loop_var(cg, s, lo, NULL, 0, true);
+    cg_block(cg, &s->body);
+    cg_unbind_var(cg, s->var);
     cg->lanes = 0;
     cg->mask = NULL;
 }
@@ -1347,12 +1291,12 @@ static Range range_of(Cg *cg, Versioning *vs, const IrExpr *e)
     case IR_VARREF:
         if (vs->has_vr[e->var->id])
             return vs->vr[e->var->id];
-        if (!cg->vars[e->var->id] || lanes_of(cg->vars[e->var->id]))
+        if (!cg->vars[e->var->id] || cg_lanes_of(cg->vars[e->var->id]))
             return r;
         if (cg->has_lin[e->var->id])
             r.lo = cg->lin[e->var->id];
         else
-            lin_atom(&r.lo, cg->vars[e->var->id]);
+            cg_lin_atom(&r.lo, cg->vars[e->var->id]);
         r.hi = r.lo;
         r.ok = true;
         return r;
@@ -1370,15 +1314,15 @@ static Range range_of(Cg *cg, Versioning *vs, const IrExpr *e)
                 return r;
             const Range *x = k == &b ? &a : &b;
             int64_t c = k->lo.c;
-            r.ok = lin_add(&r.lo, c >= 0 ? &x->lo : &x->hi, c) &&
-                   lin_add(&r.hi, c >= 0 ? &x->hi : &x->lo, c);
+            r.ok = cg_lin_add(&r.lo, c >= 0 ? &x->lo : &x->hi, c) &&
+                   cg_lin_add(&r.hi, c >= 0 ? &x->hi : &x->lo, c);
             return r;
         }
         r.lo = a.lo;
         r.hi = a.hi;
         int sign = e->op == IR_ADD ? 1 : -1;
-        r.ok = lin_add(&r.lo, sign > 0 ? &b.lo : &b.hi, sign) &&
-               lin_add(&r.hi, sign > 0 ? &b.hi : &b.lo, sign);
+        r.ok = cg_lin_add(&r.lo, sign > 0 ? &b.lo : &b.hi, sign) &&
+               cg_lin_add(&r.hi, sign > 0 ? &b.hi : &b.lo, sign);
         return r;
     }
     default: return r;
@@ -1399,7 +1343,7 @@ static Range loop_range(Cg *cg, Versioning *vs, const IrStmt *s)
     r.lo = lo.lo;
     r.hi = lo.hi;
     r.hi.c -= 1;
-    r.ok = lin_add(&r.hi, &ext.lo, 1);
+    r.ok = cg_lin_add(&r.hi, &ext.lo, 1);
     return r;
 }
 
@@ -1421,14 +1365,14 @@ static LLVMValueRef always_true(Cg *cg, Versioning *vs, const IrExpr *cond)
         return NULL;
     /* d = a - b in [a.lo - b.hi, a.hi - b.lo] */
     Lin dlo = a.lo, dhi = a.hi;
-    if (!lin_add(&dlo, &b.hi, -1) || !lin_add(&dhi, &b.lo, -1))
+    if (!cg_lin_add(&dlo, &b.hi, -1) || !cg_lin_add(&dhi, &b.lo, -1))
         return NULL;
     LLVMValueRef zero = LLVMConstInt(cg->i64, 0, 0);
     switch (cond->op) {
-    case IR_LT: return LLVMBuildICmp(cg->b, LLVMIntSLT, emit_lin_scalar(cg, &dhi), zero, "");
-    case IR_LE: return LLVMBuildICmp(cg->b, LLVMIntSLE, emit_lin_scalar(cg, &dhi), zero, "");
-    case IR_GT: return LLVMBuildICmp(cg->b, LLVMIntSGT, emit_lin_scalar(cg, &dlo), zero, "");
-    default: return LLVMBuildICmp(cg->b, LLVMIntSGE, emit_lin_scalar(cg, &dlo), zero, "");
+    case IR_LT: return LLVMBuildICmp(cg->b, LLVMIntSLT, cg_lin_scalar(cg, &dhi), zero, "");
+    case IR_LE: return LLVMBuildICmp(cg->b, LLVMIntSLE, cg_lin_scalar(cg, &dhi), zero, "");
+    case IR_GT: return LLVMBuildICmp(cg->b, LLVMIntSGT, cg_lin_scalar(cg, &dlo), zero, "");
+    default: return LLVMBuildICmp(cg->b, LLVMIntSGE, cg_lin_scalar(cg, &dlo), zero, "");
     }
 }
 
@@ -1501,9 +1445,9 @@ static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef 
     r.lo = *lo;
     r.hi = *lo;
     Lin ext;
-    lin_atom(&ext, extent);
+    cg_lin_atom(&ext, extent);
     ext.c = -1;
-    r.ok = lin_add(&r.hi, &ext, 1);
+    r.ok = cg_lin_add(&r.hi, &ext, 1);
     vs.vr[s->var->id] = r;
     vs.has_vr[s->var->id] = r.ok;
     version_walk(cg, &vs, &s->body);
@@ -1513,8 +1457,8 @@ static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef 
         free(vs.guards);
         return false;
     }
-    LLVMBasicBlockRef fast = new_block(cg, "fast"), slow = new_block(cg, "guarded"),
-                      done = new_block(cg, "versions.end");
+    LLVMBasicBlockRef fast = cg_new_block(cg, "fast"), slow = cg_new_block(cg, "guarded"),
+                      done = cg_new_block(cg, "versions.end");
     LLVMBuildCondBr(cg->b, vs.check, fast, slow);
     LLVMPositionBuilderAtEnd(cg->b, fast);
     int known = cg->nknown;
@@ -1522,11 +1466,11 @@ static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef 
     for (int i = 0; i < vs.nguards; i++)
         cg->known[cg->nknown++] = vs.guards[i];
     LoopArg la = {s, *lo};
-    emit_counted_loop(cg, NULL, extent, loop_body, &la);
+    cg_counted_loop(cg, NULL, extent, loop_body, &la);
     cg->nknown = known;
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, slow);
-    emit_counted_loop(cg, NULL, extent, loop_body, &la);
+    cg_counted_loop(cg, NULL, extent, loop_body, &la);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
     free(vs.guards);
@@ -1538,12 +1482,17 @@ static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef e
 static void emit_loop(Cg *cg, const IrStmt *s)
 {
     Lin lo;
-    lin_of(cg, s->lo, &lo);
-    LLVMValueRef extent = emit_scalar(cg, s->extent);
+    cg_lin_of(cg, s->lo, &lo);
+    LLVMValueRef extent = cg_scalar(cg, s->extent);
     int64_t n;
     bool is_const = ir_const_int(s->extent, &n);
     switch (s->loop_kind) {
-    case IR_BOUND: cg_error(cg, "a loop bound to GPU hardware on the CPU"); return;
+    case IR_BOUND:
+        if (cg->hooks)
+            cg->hooks->bound_loop(cg, s, &lo);
+        else
+            cg_error(cg, "a loop bound to GPU hardware on the CPU");
+        return;
     case IR_UNROLLED:
         if (is_const) {
             emit_unrolled(cg, s, &lo, n);
@@ -1557,7 +1506,7 @@ static void emit_loop(Cg *cg, const IrStmt *s)
         }
         break;
     case IR_PARALLEL:
-        if (cg->lanes == 0) {
+        if (cg->lanes == 0 && !cg->hooks) {
             emit_parallel(cg, s, &lo, extent);
             return;
         }
@@ -1567,7 +1516,7 @@ static void emit_loop(Cg *cg, const IrStmt *s)
     if (emit_versioned(cg, s, &lo, extent))
         return;
     LoopArg la = {s, lo};
-    emit_counted_loop(cg, NULL, extent, loop_body, &la);
+    cg_counted_loop(cg, NULL, extent, loop_body, &la);
 }
 
 static void emit_store(Cg *cg, const IrStmt *s)
@@ -1577,40 +1526,40 @@ static void emit_store(Cg *cg, const IrStmt *s)
         return;
     }
     Lin li;
-    lin_of(cg, s->idx[0], &li);
-    LLVMValueRef v = emit_expr(cg, s->value);
-    v = emit_convert(cg, v, s->value->type, s->buf->elem);
+    cg_lin_of(cg, s->idx[0], &li);
+    LLVMValueRef v = cg_expr(cg, s->value);
+    v = cg_convert(cg, v, s->value->type, s->buf->elem);
     emit_store_value(cg, s->buf, &li, v);
 }
 
 static void emit_if(Cg *cg, const IrStmt *s)
 {
     if (is_known(cg, s)) {
-        emit_block(cg, &s->body);
+        cg_block(cg, &s->body);
         return;
     }
-    LLVMValueRef c = to_bool(cg, emit_expr(cg, s->cond), s->cond->type);
-    if (lanes_of(c)) {
+    LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, s->cond), s->cond->type);
+    if (cg_lanes_of(c)) {
         LLVMValueRef outer = cg->mask;
         LLVMValueRef then_m = outer ? LLVMBuildAnd(cg->b, outer, c, "") : c;
         cg->mask = then_m;
-        emit_block(cg, &s->body);
+        cg_block(cg, &s->body);
         if (s->else_body.len) {
             LLVMValueRef nc = LLVMBuildNot(cg->b, c, "");
             cg->mask = outer ? LLVMBuildAnd(cg->b, outer, nc, "") : nc;
-            emit_block(cg, &s->else_body);
+            cg_block(cg, &s->else_body);
         }
         cg->mask = outer;
         return;
     }
-    LLVMBasicBlockRef then_b = new_block(cg, "then"), else_b = new_block(cg, "else"),
-                      done = new_block(cg, "endif");
+    LLVMBasicBlockRef then_b = cg_new_block(cg, "then"), else_b = cg_new_block(cg, "else"),
+                      done = cg_new_block(cg, "endif");
     LLVMBuildCondBr(cg->b, c, then_b, else_b);
     LLVMPositionBuilderAtEnd(cg->b, then_b);
-    emit_block(cg, &s->body);
+    cg_block(cg, &s->body);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, else_b);
-    emit_block(cg, &s->else_body);
+    cg_block(cg, &s->else_body);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
 }
@@ -1625,7 +1574,7 @@ typedef struct CopyCtx {
 } CopyCtx;
 
 /* The element offset of coordinates x in b (flatten.h's layout). */
-static LLVMValueRef layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x)
+LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x)
 {
     int n = b->ndims;
     LLVMValueRef *dims = cg->bufdims[b->id];
@@ -1639,7 +1588,7 @@ static LLVMValueRef layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x)
         w = LLVMBuildAdd(cg->b, w, LLVMConstInt(cg->i64, (unsigned long long)b->pad, 0), "");
     LLVMValueRef col = x[n - 1];
     int64_t cd[64];
-    int64_t chunks = n <= 64 && const_dims(b, cd) ? flatten_swizzles(b, cd) : 0;
+    int64_t chunks = n <= 64 && cg_const_dims(b, cd) ? flatten_swizzles(b, cd) : 0;
     if (chunks) {
         LLVMValueRef k = LLVMConstInt(cg->i64, (unsigned long long)(16 / elem_type_bytes(b->elem)), 0);
         LLVMValueRef chunk = LLVMBuildSDiv(cg->b, col, k, "");
@@ -1651,7 +1600,7 @@ static LLVMValueRef layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x)
 }
 
 /* 0 <= x[d] < dims[d] for d in [0, n) (n: all dims, or all but the last). */
-static LLVMValueRef in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n)
+LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n)
 {
     LLVMValueRef ok = LLVMConstInt(cg->i1, 1, 0);
     for (int d = 0; d < n; d++) {
@@ -1703,11 +1652,11 @@ static void copy_element(Cg *cg, CopyCtx *cc)
     LLVMValueRef s[64], d[64];
     copy_coords(cg, cc, s, d);
     if (cc->inside) {
-        LLVMValueRef v = from_mem(cg, scalar_load(cg, c->src, layout_offset(cg, c->src, s)), c->src->elem);
-        v = emit_convert(cg, v, c->src->elem, c->dst->elem);
-        LLVMValueRef store = LLVMBuildStore(cg->b, to_mem(cg, v, c->dst->elem),
-                                            elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d)));
-        LLVMSetAlignment(store, elem_align(c->dst));
+        LLVMValueRef v = cg_from_mem(cg, cg_scalar_load(cg, c->src, cg_layout_offset(cg, c->src, s)), c->src->elem);
+        v = cg_convert(cg, v, c->src->elem, c->dst->elem);
+        LLVMValueRef store = LLVMBuildStore(cg->b, cg_to_mem(cg, v, c->dst->elem),
+                                            cg_elem_ptr(cg, c->dst, cg_layout_offset(cg, c->dst, d)));
+        LLVMSetAlignment(store, cg_elem_align(c->dst));
         return;
     }
     /* Without branches (small boxes unroll into many of these): an element
@@ -1716,42 +1665,42 @@ static void copy_element(Cg *cg, CopyCtx *cc)
      * interpreter reports that as a miscompile): its accesses stay direct,
      * at constant offsets when the copy is unrolled, so that a register
      * cache stays promotable. */
-    bool dst_cache = is_local(c->dst), src_cache = is_local(c->src);
-    LLVMValueRef go = dst_cache ? LLVMConstInt(cg->i1, 1, 0) : in_box(cg, c->dst, d, c->ndims);
+    bool dst_cache = cg_is_local(c->dst), src_cache = cg_is_local(c->src);
+    LLVMValueRef go = dst_cache ? LLVMConstInt(cg->i1, 1, 0) : cg_in_box(cg, c->dst, d, c->ndims);
     if (c->guard) {
         for (int k = 0; k < c->ndims; k++)
             cg->vars[c->index[k]->id] = cc->t[k];
-        go = LLVMBuildAnd(cg->b, go, to_bool(cg, emit_expr(cg, c->guard), c->guard->type), "");
+        go = LLVMBuildAnd(cg->b, go, cg_to_bool(cg, cg_expr(cg, c->guard), c->guard->type), "");
         for (int k = 0; k < c->ndims; k++)
             cg->vars[c->index[k]->id] = NULL;
     }
-    LLVMValueRef s_ok = src_cache ? LLVMConstInt(cg->i1, 1, 0) : in_box(cg, c->src, s, c->ndims);
+    LLVMValueRef s_ok = src_cache ? LLVMConstInt(cg->i1, 1, 0) : cg_in_box(cg, c->src, s, c->ndims);
     if (!c->zero_fill)
         go = LLVMBuildAnd(cg->b, go, s_ok, "");
-    LLVMValueRef sp = elem_ptr(cg, c->src, layout_offset(cg, c->src, s));
+    LLVMValueRef sp = cg_elem_ptr(cg, c->src, cg_layout_offset(cg, c->src, s));
     if (!src_cache)
         sp = LLVMBuildSelect(cg->b, s_ok, sp, zeros_global(cg), "");
-    LLVMValueRef ld = LLVMBuildLoad2(cg->b, mem_type(cg, c->src->elem), sp, "");
-    LLVMSetAlignment(ld, elem_align(c->src));
-    LLVMValueRef v = emit_convert(cg, from_mem(cg, ld, c->src->elem), c->src->elem, c->dst->elem);
-    v = to_mem(cg, v, c->dst->elem);
-    LLVMValueRef dp = elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d));
+    LLVMValueRef ld = LLVMBuildLoad2(cg->b, cg_mem_type(cg, c->src->elem), sp, "");
+    LLVMSetAlignment(ld, cg_elem_align(c->src));
+    LLVMValueRef v = cg_convert(cg, cg_from_mem(cg, ld, c->src->elem), c->src->elem, c->dst->elem);
+    v = cg_to_mem(cg, v, c->dst->elem);
+    LLVMValueRef dp = cg_elem_ptr(cg, c->dst, cg_layout_offset(cg, c->dst, d));
     if (dst_cache) {
         if (!LLVMIsConstant(go) || !LLVMConstIntGetZExtValue(go)) {
             LLVMValueRef old = LLVMBuildLoad2(cg->b, LLVMTypeOf(v), dp, "");
-            LLVMSetAlignment(old, elem_align(c->dst));
+            LLVMSetAlignment(old, cg_elem_align(c->dst));
             v = LLVMBuildSelect(cg->b, go, v, old, "");
         }
     } else {
         dp = LLVMBuildSelect(cg->b, go, dp, sink_ptr(cg), "");
     }
     LLVMValueRef store = LLVMBuildStore(cg->b, v, dp);
-    LLVMSetAlignment(store, elem_align(c->dst));
+    LLVMSetAlignment(store, cg_elem_align(c->dst));
 }
 
 static LLVMValueRef clamp(Cg *cg, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
 {
-    return int_minmax(cg, true, int_minmax(cg, false, x, lo, ELEM_I64), hi, ELEM_I64);
+    return cg_int_minmax(cg, true, cg_int_minmax(cg, false, x, lo, ELEM_I64), hi, ELEM_I64);
 }
 
 /* The part [*lo, *hi) of a row of extent e starting at o that lies in [0, dim),
@@ -1776,35 +1725,35 @@ static void copy_row_fast(Cg *cg, CopyCtx *cc)
     copy_coords(cg, cc, s, d);
     if (cc->inside) {
         /* the whole row: a memcpy of constant length (LLVM expands it) */
-        LLVMBuildMemCpy(cg->b, elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d)), elem_align(c->dst),
-                        elem_ptr(cg, c->src, layout_offset(cg, c->src, s)), elem_align(c->src),
+        LLVMBuildMemCpy(cg->b, cg_elem_ptr(cg, c->dst, cg_layout_offset(cg, c->dst, d)), cg_elem_align(c->dst),
+                        cg_elem_ptr(cg, c->src, cg_layout_offset(cg, c->src, s)), cg_elem_align(c->src),
                         LLVMConstInt(cg->i64, (unsigned long long)(c->extent[n - 1] *
                                                                    elem_type_bytes(c->dst->elem)), 0));
         return;
     }
     LLVMValueRef e = LLVMConstInt(cg->i64, (unsigned long long)c->extent[n - 1], 0);
     LLVMValueRef slo, shi, dlo, dhi;
-    row_range(cg, s[n - 1], e, cg->bufdims[c->src->id][n - 1], in_box(cg, c->src, s, n - 1), &slo, &shi);
-    row_range(cg, d[n - 1], e, cg->bufdims[c->dst->id][n - 1], in_box(cg, c->dst, d, n - 1), &dlo, &dhi);
-    LLVMValueRef lo = int_minmax(cg, false, slo, dlo, ELEM_I64);
-    LLVMValueRef hi = int_minmax(cg, true, shi, dhi, ELEM_I64);
-    hi = int_minmax(cg, false, hi, lo, ELEM_I64);
+    row_range(cg, s[n - 1], e, cg->bufdims[c->src->id][n - 1], cg_in_box(cg, c->src, s, n - 1), &slo, &shi);
+    row_range(cg, d[n - 1], e, cg->bufdims[c->dst->id][n - 1], cg_in_box(cg, c->dst, d, n - 1), &dlo, &dhi);
+    LLVMValueRef lo = cg_int_minmax(cg, false, slo, dlo, ELEM_I64);
+    LLVMValueRef hi = cg_int_minmax(cg, true, shi, dhi, ELEM_I64);
+    hi = cg_int_minmax(cg, false, hi, lo, ELEM_I64);
     LLVMValueRef esz = LLVMConstInt(cg->i64, (unsigned long long)elem_type_bytes(c->dst->elem), 0);
-    LLVMValueRef drow = elem_ptr(cg, c->dst, layout_offset(cg, c->dst, d));
-    LLVMValueRef srow = elem_ptr(cg, c->src, layout_offset(cg, c->src, s));
-    LLVMTypeRef mt = mem_type(cg, c->dst->elem);
+    LLVMValueRef drow = cg_elem_ptr(cg, c->dst, cg_layout_offset(cg, c->dst, d));
+    LLVMValueRef srow = cg_elem_ptr(cg, c->src, cg_layout_offset(cg, c->src, s));
+    LLVMTypeRef mt = cg_mem_type(cg, c->dst->elem);
     LLVMValueRef dst_lo = LLVMBuildGEP2(cg->b, mt, drow, &lo, 1, "");
     LLVMValueRef src_lo = LLVMBuildGEP2(cg->b, mt, srow, &lo, 1, "");
-    LLVMBuildMemCpy(cg->b, dst_lo, elem_align(c->dst), src_lo, elem_align(c->src),
+    LLVMBuildMemCpy(cg->b, dst_lo, cg_elem_align(c->dst), src_lo, cg_elem_align(c->src),
                     LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, hi, lo, ""), esz, ""));
     if (c->zero_fill) {
         /* [dlo, lo) and [hi, dhi), where lo/hi are clamped into [dlo, dhi]. */
         LLVMValueRef a = clamp(cg, lo, dlo, dhi), z = clamp(cg, hi, a, dhi);
         LLVMValueRef zero8 = LLVMConstInt(cg->i8, 0, 0);
         LLVMBuildMemSet(cg->b, LLVMBuildGEP2(cg->b, mt, drow, &dlo, 1, ""), zero8,
-                        LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, a, dlo, ""), esz, ""), elem_align(c->dst));
+                        LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, a, dlo, ""), esz, ""), cg_elem_align(c->dst));
         LLVMBuildMemSet(cg->b, LLVMBuildGEP2(cg->b, mt, drow, &z, 1, ""), zero8,
-                        LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, dhi, z, ""), esz, ""), elem_align(c->dst));
+                        LLVMBuildMul(cg->b, LLVMBuildSub(cg->b, dhi, z, ""), esz, ""), cg_elem_align(c->dst));
     }
 }
 
@@ -1836,7 +1785,7 @@ static void copy_dims(Cg *cg, CopyCtx *cc, int dim, bool fast)
         return;
     }
     CopyLevel cl = {cc, dim, fast};
-    emit_counted_loop(cg, NULL, LLVMConstInt(cg->i64, (unsigned long long)c->extent[dim], 0),
+    cg_counted_loop(cg, NULL, LLVMConstInt(cg->i64, (unsigned long long)c->extent[dim], 0),
                       copy_level_body, &cl);
 }
 
@@ -1876,7 +1825,7 @@ static bool swizzled(Cg *cg, const IrBuffer *b)
 {
     (void)cg;
     int64_t cd[64];
-    return b->ndims <= 64 && const_dims(b, cd) && flatten_swizzles(b, cd) != 0;
+    return b->ndims <= 64 && cg_const_dims(b, cd) && flatten_swizzles(b, cd) != 0;
 }
 
 static void emit_copy(Cg *cg, const IrStmt *s)
@@ -1890,8 +1839,8 @@ static void emit_copy(Cg *cg, const IrStmt *s)
     }
     int64_t total = 1;
     for (int k = 0; k < c->ndims; k++) {
-        cc.dorg[k] = emit_scalar(cg, c->dst_origin[k]);
-        cc.sorg[k] = emit_scalar(cg, c->src_origin[k]);
+        cc.dorg[k] = cg_scalar(cg, c->dst_origin[k]);
+        cc.sorg[k] = cg_scalar(cg, c->src_origin[k]);
         if (c->extent[k] <= 0)
             return;
         total = total > INT64_MAX / c->extent[k] ? INT64_MAX : total * c->extent[k];
@@ -1901,8 +1850,8 @@ static void emit_copy(Cg *cg, const IrStmt *s)
         /* Two versions: without any check where the box lies inside both
          * buffers (one test), element by element with the checks elsewhere. */
         if (!c->guard) {
-            LLVMBasicBlockRef fast = new_block(cg, "copy.inside"), slow = new_block(cg, "copy.edge"),
-                              done = new_block(cg, "copy.end");
+            LLVMBasicBlockRef fast = cg_new_block(cg, "copy.inside"), slow = cg_new_block(cg, "copy.edge"),
+                              done = cg_new_block(cg, "copy.end");
             LLVMBuildCondBr(cg->b, box_inside(cg, &cc), fast, slow);
             LLVMPositionBuilderAtEnd(cg->b, fast);
             cc.inside = true;
@@ -1922,8 +1871,8 @@ static void emit_copy(Cg *cg, const IrStmt *s)
                 !swizzled(cg, c->dst) && !swizzled(cg, c->src);
     if (fast) {
         /* Rows of constant length where the box is inside both buffers. */
-        LLVMBasicBlockRef in = new_block(cg, "copy.inside"), edge = new_block(cg, "copy.edge"),
-                          done = new_block(cg, "copy.end");
+        LLVMBasicBlockRef in = cg_new_block(cg, "copy.inside"), edge = cg_new_block(cg, "copy.edge"),
+                          done = cg_new_block(cg, "copy.end");
         LLVMBuildCondBr(cg->b, box_inside(cg, &cc), in, edge);
         LLVMPositionBuilderAtEnd(cg->b, in);
         cc.inside = true;
@@ -1939,7 +1888,7 @@ static void emit_copy(Cg *cg, const IrStmt *s)
     copy_dims(cg, &cc, 0, false);
 }
 
-static void emit_stmt(Cg *cg, const IrStmt *s)
+void cg_stmt(Cg *cg, const IrStmt *s)
 {
     switch (s->kind) {
     case IR_LOOP: emit_loop(cg, s); break;
@@ -1947,34 +1896,43 @@ static void emit_stmt(Cg *cg, const IrStmt *s)
     case IR_LET:
         if (s->value->type == ELEM_I64) {
             Lin l;
-            lin_of(cg, s->value, &l);
+            cg_lin_of(cg, s->value, &l);
             set_lin(cg, s->var, &l);
-            cg->vars[s->var->id] = emit_lin(cg, &l);
+            cg->vars[s->var->id] = cg_lin(cg, &l);
         } else {
-            cg->vars[s->var->id] = emit_expr(cg, s->value);
+            cg->vars[s->var->id] = cg_expr(cg, s->value);
         }
         break;
     case IR_IF: emit_if(cg, s); break;
     case IR_ALLOC: emit_alloc(cg, s->buf); break;
-    case IR_COPY: emit_copy(cg, s); break;
-    case IR_BARRIER: break;  /* one thread runs the whole block's work */
+    case IR_COPY:
+        if (cg->hooks)
+            cg->hooks->copy(cg, s);
+        else
+            emit_copy(cg, s);
+        break;
+    case IR_BARRIER:
+        /* CPU: one thread runs the whole block's work */
+        if (cg->hooks)
+            cg->hooks->barrier(cg, s);
+        break;
     }
 }
 
 /* A block: its `var`s are freed at its end, and its lets and buffers go out
  * of scope (so that nothing later, an outlined loop's context above all, can
  * use a value that does not dominate it). */
-static void emit_block(Cg *cg, const IrBlock *blk)
+void cg_block(Cg *cg, const IrBlock *blk)
 {
     int heap = cg->nheap;
     for (int i = 0; i < blk->len; i++)
-        emit_stmt(cg, blk->items[i]);
+        cg_stmt(cg, blk->items[i]);
     while (cg->nheap > heap)
         fn_free(cg, cg->heap[--cg->nheap]);
     for (int i = 0; i < blk->len; i++) {
         const IrStmt *s = blk->items[i];
         if (s->kind == IR_LET)
-            unbind_var(cg, s->var);
+            cg_unbind_var(cg, s->var);
         else if (s->kind == IR_ALLOC) {
             cg->bufp[s->buf->id] = NULL;
             free(cg->bufdims[s->buf->id]);
@@ -2005,7 +1963,7 @@ static void set_fn_attrs(Cg *cg, LLVMValueRef fn)
 }
 
 /* Starts emitting into fn: an alloca block, the code block, the exit block. */
-static void begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr)
+void cg_begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr)
 {
     memset(&cg->fn, 0, sizeof cg->fn);
     cg->fn.fn = fn;
@@ -2022,14 +1980,14 @@ static void begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr)
 
 /* Ends the function: the normal return (0), the exit block freeing the
  * lazily allocated caches, the branch from the alloca block. */
-static void end_function(Cg *cg)
+void cg_end_function(Cg *cg)
 {
     emit_return(cg, LLVMConstInt(cg->i32, ACCL_OK, 0));
     LLVMPositionBuilderAtEnd(cg->b, cg->fn.exit);
     for (int i = 0; i < cg->fn.nslots; i++)
         fn_free(cg, LLVMBuildLoad2(cg->b, cg->ptr, cg->fn.slots[i], ""));
     if (cg->fn.err_ptr) {
-        LLVMBasicBlockRef set = new_block(cg, "set.err"), done = new_block(cg, "ret");
+        LLVMBasicBlockRef set = cg_new_block(cg, "set.err"), done = cg_new_block(cg, "ret");
         LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, cg->fn.ret_phi,
                                              LLVMConstInt(cg->i32, 0, 0), ""), set, done);
         LLVMPositionBuilderAtEnd(cg->b, set);
@@ -2040,7 +1998,10 @@ static void end_function(Cg *cg)
         LLVMPositionBuilderAtEnd(cg->b, done);
         LLVMBuildRetVoid(cg->b);
     } else {
-        LLVMBuildRet(cg->b, cg->fn.ret_phi);
+        if (cg->fn.void_ret)
+            LLVMBuildRetVoid(cg->b);
+        else
+            LLVMBuildRet(cg->b, cg->fn.ret_phi);
     }
     LLVMPositionBuilderAtEnd(cg->ab, cg->fn.allocas);
     LLVMBuildBr(cg->ab, LLVMGetNextBasicBlock(cg->fn.allocas));
@@ -2066,7 +2027,7 @@ static void capture_add(Capture *k, LLVMValueRef v)
  * buffer ids (pointer, then dims). accl_parallel_for runs it on the pool. */
 static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueRef extent)
 {
-    LLVMValueRef lo = emit_lin_scalar(cg, lin_lo);
+    LLVMValueRef lo = cg_lin_scalar(cg, lin_lo);
     const IrFunc *f = cg->f;
     Capture k = {0};
     capture_add(&k, LLVMConstInt(cg->i32, 0, 0));
@@ -2105,7 +2066,7 @@ static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueR
     call_c(cg, "accl_parallel_for", LLVMVoidTypeInContext(cg->c), pf, 3, args);
     LLVMValueRef errp = LLVMBuildStructGEP2(cg->b, st, ctx, 0, "");
     LLVMValueRef err = LLVMBuildLoad2(cg->b, cg->i32, errp, "par.err");
-    LLVMBasicBlockRef bad = new_block(cg, "par.fail"), ok = new_block(cg, "par.ok");
+    LLVMBasicBlockRef bad = cg_new_block(cg, "par.fail"), ok = cg_new_block(cg, "par.ok");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, err, LLVMConstInt(cg->i32, 0, 0), ""), bad, ok);
     LLVMPositionBuilderAtEnd(cg->b, bad);
     emit_return(cg, err);
@@ -2123,7 +2084,7 @@ static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueR
     if (!cg->vars || !cg->bufp || !cg->bufdims || !cg->has_lin)
         abort();
     LLVMValueRef pctx = LLVMGetParam(fn, 0);
-    begin_function(cg, fn, NULL);
+    cg_begin_function(cg, fn, NULL);
     cg->fn.err_ptr = LLVMBuildStructGEP2(cg->b, st, pctx, 0, "");
     int at = 1;
 #define RELOAD() LLVMBuildLoad2(cg->b, LLVMTypeOf(k.vals[at]), \
@@ -2155,9 +2116,9 @@ static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueR
     free(k.vals);
     LLVMValueRef from = LLVMGetParam(fn, 1), to = LLVMGetParam(fn, 2);
     LoopArg la = {.s = s};
-    lin_atom(&la.lo, LLVMBuildAdd(cg->b, plo, from, ""));
-    emit_counted_loop(cg, NULL, LLVMBuildSub(cg->b, to, from, ""), loop_body, &la);
-    end_function(cg);
+    cg_lin_atom(&la.lo, LLVMBuildAdd(cg->b, plo, from, ""));
+    cg_counted_loop(cg, NULL, LLVMBuildSub(cg->b, to, from, ""), loop_body, &la);
+    cg_end_function(cg);
     for (int i = 0; i < f->nbuffers; i++)
         free(cg->bufdims[i]);
     free(cg->bufdims);
@@ -2190,7 +2151,7 @@ static LLVMValueRef declare_body(Cg *cg)
                 ti++;
             }
         } else if (si < f->nscalars) {
-            params[at++] = reg_type(cg, f->scalars[si++]->type);
+            params[at++] = cg_reg_type(cg, f->scalars[si++]->type);
         }
     }
     for (int i = 0; i < f->nsizes; i++)
@@ -2205,7 +2166,7 @@ static LLVMValueRef declare_body(Cg *cg)
 }
 
 /* Binds the parameters (in declare_body's order) and the tensors' dims. */
-static void bind_params(Cg *cg, LLVMValueRef fn)
+void cg_bind_params(Cg *cg, LLVMValueRef fn)
 {
     const IrFunc *f = cg->f;
     const Kernel *k = f->kernel;
@@ -2230,10 +2191,10 @@ static void bind_params(Cg *cg, LLVMValueRef fn)
         cg->vars[f->sizes[i]->id] = v;
     }
     for (int i = 0; i < f->ntensors; i++)
-        eval_dims(cg, f->tensors[i]);
+        cg_eval_dims(cg, f->tensors[i]);
 }
 
-static bool emit_one(Cg *cg, const IrFunc *f)
+bool cg_func_begin(Cg *cg, const IrFunc *f)
 {
     cg->f = f;
     cg->ok = true;
@@ -2250,12 +2211,12 @@ static bool emit_one(Cg *cg, const IrFunc *f)
     cg->bufdims = calloc((size_t)f->nbuffers + 1, sizeof *cg->bufdims);
     if (!cg->vars || !cg->stride || !cg->bufp || !cg->bufdims || !cg->lin || !cg->has_lin)
         abort();
-    LLVMValueRef fn = declare_body(cg);
-    begin_function(cg, fn, NULL);
-    bind_params(cg, fn);
-    emit_block(cg, &f->body);
-    end_function(cg);
-    for (int i = 0; i < f->nbuffers; i++)
+    return true;
+}
+
+void cg_func_end(Cg *cg)
+{
+    for (int i = 0; i < cg->f->nbuffers; i++)
         free(cg->bufdims[i]);
     free(cg->bufdims);
     free(cg->vars);
@@ -2269,27 +2230,53 @@ static bool emit_one(Cg *cg, const IrFunc *f)
     free(cg->heap);
     cg->heap = NULL;
     cg->nheap = cg->capheap = 0;
+}
+
+static bool emit_one(Cg *cg, const IrFunc *f)
+{
+    if (!cg_func_begin(cg, f))
+        return false;
+    LLVMValueRef fn = declare_body(cg);
+    cg_begin_function(cg, fn, NULL);
+    cg_bind_params(cg, fn);
+    cg_block(cg, &f->body);
+    cg_end_function(cg);
+    cg_func_end(cg);
     return cg->ok;
+}
+
+void cg_init(Cg *cg, LLVMModuleRef mod, Diag *d)
+{
+    memset(cg, 0, sizeof *cg);
+    cg->mod = mod;
+    cg->d = d;
+    cg->c = LLVMGetModuleContext(mod);
+    cg->b = LLVMCreateBuilderInContext(cg->c);
+    cg->ab = LLVMCreateBuilderInContext(cg->c);
+    cg->i1 = LLVMInt1TypeInContext(cg->c);
+    cg->i8 = LLVMInt8TypeInContext(cg->c);
+    cg->i16 = LLVMInt16TypeInContext(cg->c);
+    cg->i32 = LLVMInt32TypeInContext(cg->c);
+    cg->i64 = LLVMInt64TypeInContext(cg->c);
+    cg->f32 = LLVMFloatTypeInContext(cg->c);
+    cg->f64 = LLVMDoubleTypeInContext(cg->c);
+    cg->ptr = LLVMPointerTypeInContext(cg->c, 0);
+}
+
+void cg_dispose(Cg *cg)
+{
+    LLVMDisposeBuilder(cg->b);
+    LLVMDisposeBuilder(cg->ab);
 }
 
 bool emit_cpu_bodies(LLVMModuleRef mod, IrFunc *const *funcs, int n, const EmitMachine *m, Diag *d)
 {
-    Cg cg = {.mod = mod, .m = m, .d = d};
-    cg.c = LLVMGetModuleContext(mod);
-    cg.b = LLVMCreateBuilderInContext(cg.c);
-    cg.ab = LLVMCreateBuilderInContext(cg.c);
-    cg.i1 = LLVMInt1TypeInContext(cg.c);
-    cg.i8 = LLVMInt8TypeInContext(cg.c);
-    cg.i16 = LLVMInt16TypeInContext(cg.c);
-    cg.i32 = LLVMInt32TypeInContext(cg.c);
-    cg.i64 = LLVMInt64TypeInContext(cg.c);
-    cg.f32 = LLVMFloatTypeInContext(cg.c);
-    cg.f64 = LLVMDoubleTypeInContext(cg.c);
-    cg.ptr = LLVMPointerTypeInContext(cg.c, 0);
+    Cg cg;
+    cg_init(&cg, mod, d);
+    cg.m = m;
     bool ok = true;
     for (int i = 0; i < n; i++)
         ok = emit_one(&cg, funcs[i]) && ok;
-    LLVMDisposeBuilder(cg.b);
-    LLVMDisposeBuilder(cg.ab);
+    cg_dispose(&cg);
     return ok;
 }

@@ -1,0 +1,157 @@
+/* The statement and expression emitter shared by the CPU (cpu.c) and GPU
+ * (gpu.c) code generators; internal to src/emit.
+ *
+ * cpu.c turns the loop IR into LLVM IR (see its header comment for the
+ * semantics of values, memory, loops and copies). Where the device code
+ * differs, the emitter calls the hooks of Cg.hooks (NULL on the CPU):
+ *
+ *   bound_loop  a loop bound to a block or thread index (IR_BOUND)
+ *   barrier     IR_BARRIER (nothing on the CPU)
+ *   alloc       IR_ALLOC, after the dims are evaluated: shared memory, `alloc
+ *               global` buffers, register caches (no malloc on a device)
+ *   copy        IR_COPY (spread, vectorized and async copies)
+ *   math        float intrinsics that need a library function
+ *
+ * Without hooks the output is the CPU code generator's, unchanged. */
+#ifndef ACCL_EMIT_CG_H
+#define ACCL_EMIT_CG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <llvm-c/Core.h>
+
+#include "emit/emit.h"
+#include "lower/ir.h"
+#include "util/diag.h"
+
+/* An i64 value as sum(coef[k] * atom[k]) + c: index arithmetic is folded
+ * through lets and loop variables before LLVM sees it, so that cache
+ * offsets come out constant (SROA then keeps register caches in registers)
+ * and vector accesses find their scalar base. A NULL atom is the lane number
+ * of the vectorized loop (<0, 1, ..., V-1>). */
+enum { LIN_MAX = 12 };
+typedef struct Lin {
+    int n;
+    LLVMValueRef atom[LIN_MAX];
+    int64_t coef[LIN_MAX];
+    int64_t c;
+} Lin;
+
+/* The LLVM function being emitted: K.body, an outlined K.par<N>, or a device kernel. */
+typedef struct CgFunc {
+    LLVMValueRef fn;
+    LLVMBasicBlockRef allocas;     /* first block: allocas, then a branch to the code */
+    LLVMBasicBlockRef exit;        /* every return goes through here */
+    LLVMValueRef ret_phi;          /* i32: the code returned */
+    LLVMValueRef err_ptr;          /* K.par: where an error code goes; NULL for K.body */
+    LLVMValueRef *slots;           /* lazily malloc'd caches: ptr slots freed at exit */
+    int nslots, capslots;
+    int heap_base;                 /* Cg.heap entries below this belong to outer functions */
+    LLVMValueRef sink;             /* 16 bytes for the elements a copy does not write */
+    bool void_ret;                 /* a device kernel: returns nothing */
+} CgFunc;
+
+typedef struct Cg Cg;
+
+typedef struct CgHooks {
+    /* Emits the IR_BOUND loop s whole; lo is its lower bound. */
+    void (*bound_loop)(Cg *cg, const IrStmt *s, const Lin *lo);
+    void (*barrier)(Cg *cg, const IrStmt *s);
+    /* Places buffer b (its dims are in Cg.bufdims); false: the CPU's way. */
+    bool (*alloc)(Cg *cg, const IrBuffer *b);
+    void (*copy)(Cg *cg, const IrStmt *s);
+    /* Float intrinsic k of x[0..n) (float or double, scalars or vectors), or
+     * NULL for LLVM's own instruction or intrinsic. */
+    LLVMValueRef (*math)(Cg *cg, Intrinsic k, LLVMValueRef *x, int n);
+} CgHooks;
+
+struct Cg {
+    LLVMContextRef c;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMBuilderRef ab;             /* positioned in the current function's alloca block */
+    const IrFunc *f;
+    const EmitMachine *m;          /* CPU only */
+    Diag *d;
+    const CgHooks *hooks;          /* device code: see above; NULL on the CPU */
+    void *hook_arg;                /* the hooks' own state */
+    CgFunc fn;
+    LLVMValueRef *vars;            /* by IrVar.id: the value (NULL: not in scope) */
+    int64_t *stride;               /* by IrVar.id: stride in the vector loop variable */
+    Lin *lin;                      /* by IrVar.id: the i64 value as a Lin, when has_lin */
+    bool *has_lin;
+    const IrStmt **known;          /* ifs whose conditions hold (the versioned fast path) */
+    int nknown, capknown;
+    LLVMValueRef *bufp;            /* by IrBuffer.id: base pointer */
+    LLVMValueRef **bufdims;        /* by IrBuffer.id: i64 extents */
+    LLVMValueRef *heap;            /* malloc'd `var`s in scope, innermost last */
+    int nheap, capheap;
+    int lanes;                     /* in a vectorized loop: V; else 0 */
+    LLVMValueRef mask;             /* <V x i1> of the active lanes, NULL: all */
+    int npar;                      /* outlined functions so far */
+    bool ok;
+    /* types */
+    LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, vd;
+};
+
+/* Builders and types for module mod; cg_dispose releases them. */
+void cg_init(Cg *cg, LLVMModuleRef mod, Diag *d);
+void cg_dispose(Cg *cg);
+/* The per-function tables for f; false (after a diagnostic) if f is not flattened. */
+bool cg_func_begin(Cg *cg, const IrFunc *f);
+void cg_func_end(Cg *cg);
+
+/* An internal error at the kernel: the IR cannot be emitted. */
+void cg_error(Cg *cg, const char *what);
+
+LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
+LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
+int cg_lanes_of(LLVMValueRef v);
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes);
+LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover, LLVMValueRef *args,
+                          int nargs);
+LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name);
+LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t);
+
+LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to);
+LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from);
+LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
+LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
+
+void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out);
+LLVMValueRef cg_lin(Cg *cg, const Lin *l);
+LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l);
+void cg_lin_atom(Lin *l, LLVMValueRef v);
+bool cg_lin_add(Lin *a, const Lin *b, int64_t scale);
+/* Binds s's variable to lo + k (k a value), lo + kc, or lo + the lane. */
+void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
+void cg_unbind_var(Cg *cg, const IrVar *v);
+
+bool cg_is_local(const IrBuffer *b);
+unsigned cg_elem_align(const IrBuffer *b);
+bool cg_const_dims(const IrBuffer *b, int64_t *out);
+LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b);
+LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
+LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
+/* The element offset of coordinates x in b (flatten.h's layout). */
+LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
+/* 0 <= x[d] < dims[d] for d in [0, n). */
+LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
+
+/* for (k = 0; k < extent; k++) body(cg, arg, k) */
+typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
+void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
+
+void cg_stmt(Cg *cg, const IrStmt *s);
+void cg_block(Cg *cg, const IrBlock *blk);
+/* Starts and ends a function (an alloca block, the code, the exit block). */
+void cg_begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr);
+void cg_end_function(Cg *cg);
+/* Binds fn's leading parameters: tensors and scalars in declaration order,
+ * then sizes; evaluates the tensors' dims. */
+void cg_bind_params(Cg *cg, LLVMValueRef fn);
+
+#endif
