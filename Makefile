@@ -115,6 +115,7 @@ test: deps
 	    if [ -e $$b.ir ] || [ -e $$b.ok ] || [ -e $$b.sched ]; then echo $$f; fi; done) \
 	    || failed="$$failed correctness-golden"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
+	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \

@@ -17,7 +17,9 @@
     X(ERR_ASSUME, 2, "a schedule's `assume` does not hold")                             \
     X(ERR_NULL, 3, "a tensor pointer is NULL (with a nonzero element count)")           \
     X(ERR_OUT_OF_MEMORY, 4, "a `var` or a per-thread buffer could not be allocated")    \
-    X(ERR_NO_DEVICE, 5, "GPU targets: no driver or no device")                          \
-    X(ERR_LAUNCH, 6, "GPU targets: a launch limit or a launch failure")
+    X(ERR_NO_DEVICE, 5, "GPU targets: the driver found no device")                      \
+    X(ERR_LAUNCH, 6, "GPU targets: a grid beyond the launch limits or a failed launch")  \
+    X(ERR_NO_DRIVER, 7, "GPU targets: the driver library (libcuda, libamdhip64) is missing") \
+    X(ERR_DRIVER, 8, "GPU targets: the driver reported an error (accl_gpu_error_detail)")
 
 #endif
