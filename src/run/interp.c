@@ -53,14 +53,16 @@ typedef struct Buf {
     int64_t owned_count;
 } Buf;
 
-typedef struct Interp {
+struct Interp {
     const IrFunc *f;
     RunArgs *args;
     Arena *arena;
     Val *vars;
     Buf *bufs;
     const char *error;
-} Interp;
+    const InterpHooks *hooks;   /* NULL: serial execution (interp_run) */
+    int64_t *steps, max_steps;  /* the loop-iteration budget, when steps is set */
+};
 
 static void fail(Interp *in, const char *msg)
 {
@@ -452,6 +454,15 @@ static int64_t access_offset(Interp *in, const Buf *b, const int64_t *idx, int n
     return box_offset(b, idx);
 }
 
+/* Under the emulator's hooks: every access to memory other than a thread's
+ * registers is reported before it happens. */
+static bool hooked_access(Interp *in, const Buf *b, int64_t off, bool write)
+{
+    if (b->b->mem == IR_MEM_REGISTERS || !in->hooks->access)
+        return true;
+    return in->hooks->access(in->hooks->ctx, in, b->b, off, write);
+}
+
 /* ---- expressions ------------------------------------------------------- */
 
 /* i64 (index) arithmetic, the bulk of the work: the common operators inline. */
@@ -503,7 +514,9 @@ static Val eval_load(Interp *in, const IrExpr *e)
         idx[d] = eval(in, e->args[d]).i;
     const Buf *b = &in->bufs[e->buf->id];
     int64_t off = access_offset(in, b, idx, e->nargs, "load");
-    return off < 0 ? zero : mem_load(b->data, off, b->b->elem);
+    if (off < 0 || (in->hooks && !hooked_access(in, b, off, false)))
+        return zero;
+    return mem_load(b->data, off, b->b->elem);
 }
 
 static Val eval_call(Interp *in, const IrExpr *e)
@@ -619,8 +632,18 @@ static bool exec_alloc(Interp *in, const IrStmt *s)
     int64_t dims[INTERP_MAX_DIMS];
     for (int d = 0; d < ib->ndims && d < INTERP_MAX_DIMS; d++)
         dims[d] = eval(in, ib->dims[d]).i;
+    /* On the GPU (emulator), a pipelined shared cache holds all its stages,
+     * one after another: as if its outermost dimension were `stages` times
+     * longer. */
+    bool shared = in->hooks && in->hooks->alloc_shared && ib->mem == IR_MEM_SHARED;
+    if (shared && ib->stages > 1 && ib->ndims >= 1)
+        dims[0] *= ib->stages;
     if (in->error || !layout_buf(in, b, ib, dims))
         return false;
+    if (shared) {
+        b->data = in->hooks->alloc_shared(in->hooks->ctx, in, ib, b->count * elem_type_bytes(ib->elem));
+        return b->data != NULL;
+    }
     if (b->count > b->owned_count || !b->owned) {
         int64_t bytes = b->count * elem_type_bytes(ib->elem);
         char *p = bytes > (int64_t)1 << 40 ? NULL : realloc(b->owned, (size_t)(bytes ? bytes : 1));
@@ -651,19 +674,35 @@ static bool exec_store(Interp *in, const IrStmt *s)
         return false;
     const Buf *b = &in->bufs[s->buf->id];
     int64_t off = access_offset(in, b, idx, s->nidx, "store");
-    if (off < 0)
+    if (off < 0 || (in->hooks && !hooked_access(in, b, off, true)))
         return false;
     mem_store(b->data, off, s->buf->elem, cast_val(v, s->value->type, s->buf->elem));
     return true;
 }
 
+/* A loop runs its iterations in order; under the emulator, a loop bound to
+ * hardware runs only the iteration of the executing block or thread. */
 static bool exec_loop(Interp *in, const IrStmt *s)
 {
     int64_t lo = eval(in, s->lo).i, extent = eval(in, s->extent).i;
     if (in->error)
         return false;
     Val *slot = &in->vars[s->var->id];
+    if (s->loop_kind == IR_BOUND && in->hooks && in->hooks->bound_loop) {
+        int64_t k;
+        if (!in->hooks->bound_loop(in->hooks->ctx, in, s, extent, &k))
+            return false;
+        if (k < 0)
+            return true;
+        slot->i = (int64_t)((uint64_t)lo + (uint64_t)k);
+        return exec_block(in, &s->body);
+    }
     for (int64_t k = 0; k < extent; k++) {
+        if (in->steps && ++*in->steps > in->max_steps) {
+            fail(in, arena_printf(in->arena, "the run exceeded its budget of %lld loop iterations",
+                                  (long long)in->max_steps));
+            return false;
+        }
         slot->i = (int64_t)((uint64_t)lo + (uint64_t)k);
         if (!exec_block(in, &s->body))
             return false;
@@ -690,6 +729,16 @@ static bool copy_element(Interp *in, const IrCopy *c, const int64_t *t, const in
 {
     const Buf *dst = &in->bufs[c->dst->id], *src = &in->bufs[c->src->id];
     int64_t s[INTERP_MAX_DIMS], d[INTERP_MAX_DIMS];
+    /* A spread copy (GPU execution form): element e of the box, row-major
+     * over the extent, is the executing thread's when e % spread_threads is
+     * its spread_tid. */
+    if (c->spread_tid) {
+        int64_t e = 0;
+        for (int k = 0; k < c->ndims; k++)
+            e = e * c->extent[k] + t[k];
+        if (c->spread_threads <= 0 || e % c->spread_threads != in->vars[c->spread_tid->id].i)
+            return true;
+    }
     for (int k = 0; k < c->ndims; k++) {
         s[k] = sorg[k] + t[k];
         d[k] = dorg[k] + t[k];
@@ -712,11 +761,22 @@ static bool copy_element(Interp *in, const IrCopy *c, const int64_t *t, const in
     if (!d_ok)
         return true;
     Val v = {0};
-    if (s_ok)
-        v = mem_load(src->data, box_offset(src, s), src->b->elem);
-    else if (!c->zero_fill)
+    if (s_ok) {
+        int64_t off = box_offset(src, s);
+        if (in->hooks && !hooked_access(in, src, off, false))
+            return false;
+        v = mem_load(src->data, off, src->b->elem);
+    } else if (!c->zero_fill) {
         return true;
-    mem_store(dst->data, box_offset(dst, d), dst->b->elem, cast_val(v, src->b->elem, dst->b->elem));
+    }
+    Val x = cast_val(v, src->b->elem, dst->b->elem);
+    int64_t off = box_offset(dst, d);
+    if (in->hooks && in->hooks->copy_store && dst->b->mem != IR_MEM_REGISTERS) {
+        char elem[16];
+        mem_store(elem, 0, dst->b->elem, x);
+        return in->hooks->copy_store(in->hooks->ctx, in, c, dst->data, off, elem);
+    }
+    mem_store(dst->data, off, dst->b->elem, x);
     return true;
 }
 
@@ -807,7 +867,7 @@ static bool exec_copy(Interp *in, const IrStmt *s)
         return false;
     const Buf *dst = &in->bufs[c->dst->id], *src = &in->bufs[c->src->id];
     bool fast = n > 0 && !c->guard && !dst->swz_chunks && !src->swz_chunks &&
-                c->dst->elem == c->src->elem;
+                c->dst->elem == c->src->elem && !c->spread_tid && !in->hooks;
     for (;;) {
         /* One row (the innermost dimension) at a time, element by element
          * where the fast path does not apply or finds something to report. */
@@ -845,7 +905,11 @@ static bool exec_stmt(Interp *in, const IrStmt *s)
     }
     case IR_ALLOC: return exec_alloc(in, s);
     case IR_COPY: return exec_copy(in, s);
-    case IR_BARRIER: return true;  /* serial execution: every "thread" is already here */
+    case IR_BARRIER:
+        /* Serial execution: every "thread" is already here. */
+        if (in->hooks && in->hooks->barrier)
+            return in->hooks->barrier(in->hooks->ctx, in, s);
+        return true;
     }
     return true;
 }
@@ -1028,16 +1092,90 @@ static bool check_assumes(Interp *in)
 
 const char *interp_run(const IrFunc *f, RunArgs *args, Arena *a)
 {
-    Interp in = {.f = f, .args = args, .arena = a};
-    in.vars = calloc((size_t)f->nvars + 1, sizeof *in.vars);
-    in.bufs = calloc((size_t)f->nbuffers + 1, sizeof *in.bufs);
-    if (!in.vars || !in.bufs)
-        fail(&in, "out of memory");
-    else if (bind_scalars(&in) && check_assumes(&in) && bind_tensors(&in))
-        exec_block(&in, &f->body);
-    for (int i = 0; in.bufs && i < f->nbuffers; i++)
-        free(in.bufs[i].owned);
-    free(in.vars);
-    free(in.bufs);
-    return in.error;
+    Interp *in = interp_host_new(f, args, a, NULL);
+    if (!in)
+        return "out of memory";
+    if (!in->error)
+        exec_block(in, &f->body);
+    const char *err = in->error;
+    interp_free(in);
+    return err;
+}
+
+/* ---- for the GPU emulator ---------------------------------------------- */
+
+static Interp *interp_alloc(const IrFunc *f, RunArgs *args, Arena *a, const InterpHooks *hooks)
+{
+    Interp *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    *in = (Interp){.f = f, .args = args, .arena = a, .hooks = hooks};
+    in->vars = calloc((size_t)f->nvars + 1, sizeof *in->vars);
+    in->bufs = calloc((size_t)f->nbuffers + 1, sizeof *in->bufs);
+    if (!in->vars || !in->bufs) {
+        interp_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+Interp *interp_host_new(const IrFunc *f, RunArgs *args, Arena *a, const InterpHooks *hooks)
+{
+    Interp *in = interp_alloc(f, args, a, hooks);
+    if (in)
+        (void)(bind_scalars(in) && check_assumes(in) && bind_tensors(in));
+    return in;
+}
+
+Interp *interp_thread_new(const Interp *host)
+{
+    Interp *t = interp_alloc(host->f, host->args, host->arena, host->hooks);
+    if (t)
+        interp_thread_reset(t, host);
+    return t;
+}
+
+void interp_thread_reset(Interp *t, const Interp *host)
+{
+    const IrFunc *f = host->f;
+    memcpy(t->vars, host->vars, ((size_t)f->nvars + 1) * sizeof *t->vars);
+    for (int i = 0; i < f->nbuffers; i++) {
+        char *owned = t->bufs[i].owned;
+        int64_t n = t->bufs[i].owned_count;
+        t->bufs[i] = host->bufs[i];
+        t->bufs[i].owned = owned;
+        t->bufs[i].owned_count = n;
+        IrMem m = t->bufs[i].b ? t->bufs[i].b->mem : IR_MEM_PARAM;
+        if (m == IR_MEM_REGISTERS || m == IR_MEM_SHARED)
+            t->bufs[i].data = NULL;  /* allocated by the thread's own alloc */
+    }
+    t->steps = host->steps;
+    t->max_steps = host->max_steps;
+    t->error = NULL;
+}
+
+void interp_free(Interp *in)
+{
+    if (!in)
+        return;
+    for (int i = 0; in->bufs && i < in->f->nbuffers; i++)
+        free(in->bufs[i].owned);
+    free(in->vars);
+    free(in->bufs);
+    free(in);
+}
+
+bool interp_exec(Interp *in, const IrStmt *s) { return !in->error && exec_stmt(in, s); }
+const char *interp_error(const Interp *in) { return in->error; }
+void interp_fail(Interp *in, const char *msg) { fail(in, msg); }
+void interp_clear_error(Interp *in) { in->error = NULL; }
+Arena *interp_arena(const Interp *in) { return in->arena; }
+int64_t interp_var(const Interp *in, const IrVar *v) { return in->vars[v->id].i; }
+int64_t interp_eval_int(Interp *in, const IrExpr *e) { return eval(in, e).i; }
+int64_t interp_buffer_count(const Interp *in, const IrBuffer *b) { return in->bufs[b->id].count; }
+
+void interp_set_budget(Interp *in, int64_t *counter, int64_t limit)
+{
+    in->steps = counter;
+    in->max_steps = limit;
 }
