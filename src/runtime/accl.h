@@ -110,7 +110,8 @@ int accl_gpu_launch(AcclGpuModule *m, int32_t kernel, int64_t gx, int64_t gy, in
 /* Whether a grid is within the launch limits: x <= 2^31-1, y and z <= 65535. */
 bool accl_gpu_grid_ok(int64_t gx, int64_t gy, int64_t gz);
 /* Stream-ordered allocation for a launch's `var`s (plain allocation and a
- * synchronized free where the driver has no memory pools). */
+ * synchronized free where the driver has no memory pools). Zero bytes: NULL,
+ * and no device work. */
 int accl_gpu_stream_alloc(int vendor, void **ptr, size_t bytes, void *stream);
 int accl_gpu_stream_free(int vendor, void *ptr, void *stream);
 

@@ -569,13 +569,15 @@ int accl_gpu_synchronize(int vendor, void *stream)
 int accl_gpu_stream_alloc(int vendor, void **ptr, size_t bytes, void *stream)
 {
     int code;
-    RtDriver *d = rt_driver(vendor, &code);
     *ptr = NULL;
+    if (bytes == 0)   /* nothing to hold: no device work */
+        return ACCL_OK;
+    RtDriver *d = rt_driver(vendor, &code);
     if (!d)
         return code;
     if (!d->call.mem_alloc_async)
         return accl_gpu_malloc(vendor, ptr, bytes);
-    int r = d->call.mem_alloc_async(ptr, bytes ? bytes : 1, stream);
+    int r = d->call.mem_alloc_async(ptr, bytes, stream);
     if (r == RT_SUCCESS || r == RT_ERROR_OUT_OF_MEMORY)
         return rt_check(d, r, RT_NAME(d, "cuMemAllocAsync", "hipMallocAsync"), ACCL_ERR_DRIVER);
     /* No memory pools on this device: plain allocation. */

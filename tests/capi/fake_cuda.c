@@ -9,8 +9,9 @@
  *   ok         one device whose memory is the host's: allocations are
  *              malloc, copies memcpy; launches run nothing but are logged
  * ACCL_FAKE_CUDA_SM     the device's compute capability, e.g. 90 (default 80)
- * ACCL_FAKE_CUDA_PARAMS the kernels' parameters, one letter each (p pointer,
- *                       i int64, f float, w int32): logged at each launch
+ * ACCL_FAKE_CUDA_PARAMS each kernel's parameters, `NAME=KINDS,NAME=KINDS`, one
+ *                       letter per parameter (p pointer, i int64, f float,
+ *                       w int32, b bool byte): logged at each launch
  * The log (ok, badmodule) goes to the file ACCL_FAKE_CUDA_LOG, one line per
  * event: `module cubin|ptx`, `alloc N`, `free`, `launch NAME grid X Y Z block
  * T shared S params V...`, `opt-in S`. */
@@ -144,10 +145,26 @@ CUresult cuFuncSetAttribute(void *fn, int attr, int value)
     return OK;
 }
 
-/* The parameters as ACCL_FAKE_CUDA_PARAMS describes them. */
-static void fake_params(char *out, size_t size, void **params)
+/* Kernel name's parameter kinds in ACCL_FAKE_CUDA_PARAMS, or NULL. */
+static const char *fake_kinds(const char *name, char *buf, size_t size)
 {
-    const char *kinds = getenv("ACCL_FAKE_CUDA_PARAMS");
+    const char *spec = getenv("ACCL_FAKE_CUDA_PARAMS");
+    size_t n = strlen(name);
+    for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            size_t len = strcspn(p + n + 1, ",");
+            snprintf(buf, size, "%.*s", (int)len, p + n + 1);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The parameters of kernel name as ACCL_FAKE_CUDA_PARAMS describes them. */
+static void fake_params(char *out, size_t size, const char *name, void **params)
+{
+    char buf[256];
+    const char *kinds = fake_kinds(name, buf, sizeof buf);
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; kinds && kinds[i] && n < size; i++) {
@@ -156,6 +173,7 @@ static void fake_params(char *out, size_t size, void **params)
         case 'i': n += (size_t)snprintf(out + n, size - n, " %lld", (long long)*(int64_t *)params[i]); break;
         case 'w': n += (size_t)snprintf(out + n, size - n, " %d", *(int32_t *)params[i]); break;
         case 'f': n += (size_t)snprintf(out + n, size - n, " %g", (double)*(float *)params[i]); break;
+        case 'b': n += (size_t)snprintf(out + n, size - n, " %d", *(unsigned char *)params[i]); break;
         default: break;
         }
     }
@@ -166,7 +184,7 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
 {
     (void)stream, (void)extra, (void)by, (void)bz;
     char p[1024];
-    fake_params(p, sizeof p, params);
+    fake_params(p, sizeof p, (const char *)fn, params);
     fake_log("launch %s grid %u %u %u block %u shared %u params%s", (const char *)fn, gx, gy, gz, bx, shared, p);
     return OK;
 }
