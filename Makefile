@@ -118,6 +118,7 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
+	bash tests/emit/spmd-examples.sh $(BUILD)/accl || failed="$$failed spmd-examples"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
 	bash tests/fmt/run.sh $(BUILD)/accl || failed="$$failed fmt"; \
 	bash tests/man/run.sh $(BUILD)/accl || failed="$$failed man"; \

@@ -55,6 +55,10 @@ bool pipeline_has_pass(const char *name);
  * list, verifying after each pass; with dump->after, stops after that pass.
  * NULL after diagnostics. */
 IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump);
+/* The GPU execution form (IrLaunch in lower/ir.h) of f, which pipeline_lower
+ * returned for a GPU target: spmd, then simplify and dce, verified; prints it
+ * for --dump=after:spmd. False after diagnostics. */
+bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump);
 
 /* Output written to a temporary file beside the path and renamed on success. */
 typedef struct Output {

@@ -267,6 +267,8 @@ static int emit_ir(Frontend *fe, const Options *opt)
         IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);
         if (!f)
             ok = false;
+        else if (dump.after && strcmp(dump.after, "spmd") == 0 && target_is_gpu(fe->target))
+            ok = pipeline_gpu(fe, f, &dump);   /* the GPU execution form */
         else if (!dump.after)   /* --dump=after:PASS shows that pass's IR only */
             ir_print(out.f, f);
     }
@@ -330,9 +332,11 @@ int main(int argc, char **argv)
         /* No --emit, no -o or --header (or a GPU target): lower every kernel
          * for the target, which checks what needs the loop IR (cache regions,
          * resource limits), and write nothing. */
-        for (int i = 0; i < fe.prog->nkernels && rc == 0; i++)
-            if (!pipeline_lower(&fe, fe.prog->kernels[i], NULL))
+        for (int i = 0; i < fe.prog->nkernels && rc == 0; i++) {
+            IrFunc *f = pipeline_lower(&fe, fe.prog->kernels[i], NULL);
+            if (!f || (target_is_gpu(opt.target) && !pipeline_gpu(&fe, f, NULL)))
                 rc = EXIT_INPUT;
+        }
     }
     frontend_free(&fe);
     free_options(&opt);

@@ -6,7 +6,13 @@
  * Each pass is logged by name in dumps; a pass that changed nothing says so.
  * --dump=after:PASS stops the pipeline after PASS (its first run), so a golden
  * test of one pass does not change when a later pass does.
- * The verifier runs after every pass unless built with NDEBUG. */
+ * The verifier runs after every pass unless built with NDEBUG.
+ *
+ * GPU code generation and the emulator then take the GPU execution form:
+ *
+ *   pipeline_gpu: spmd -> simplify -> dce
+ *
+ * which --dump=after:spmd shows (GPU targets; it is not in --dump=after-all). */
 #include <string.h>
 
 #include "driver/driver.h"
@@ -29,7 +35,7 @@ enum { NPASSES = sizeof pass_list / sizeof pass_list[0] };
 
 bool pipeline_has_pass(const char *name)
 {
-    if (strcmp(name, "lower") == 0)
+    if (strcmp(name, "lower") == 0 || strcmp(name, "spmd") == 0)
         return true;
     for (int i = 0; i < NPASSES; i++)
         if (strcmp(pass_list[i].name, name) == 0)
@@ -94,4 +100,22 @@ IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump)
             return f;
     }
     return f;
+}
+
+bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump)
+{
+    PassCtx ctx = {.diag = &fe->diag, .checked = &fe->checked, .arena = &fe->arena};
+    int errors = fe->diag.nerrors;
+    spmd_lower(f, &ctx);
+    if (fe->diag.nerrors > errors || !verified(fe, f, "spmd"))
+        return false;
+    pass_simplify(f, &ctx);
+    pass_dce(f, &ctx);
+    if (fe->diag.nerrors > errors || !verified(fe, f, "spmd"))
+        return false;
+    if (dump && dump->out && dump->after && strcmp(dump->after, "spmd") == 0) {
+        fprintf(dump->out, "-- after spmd:\n");
+        ir_print(dump->out, f);
+    }
+    return true;
 }

@@ -408,9 +408,10 @@ static void indent(FILE *out, int depth)
         fputs("  ", out);
 }
 
-static void print_block(FILE *out, const IrBlock *b, int depth);
+static void print_block(FILE *out, const IrFunc *f, const IrBlock *b, int depth);
 
-static void print_buffer_decl(FILE *out, const IrBuffer *b)
+/* In the GPU execution form a shared buffer shows its offset (`at N`). */
+static void print_buffer_decl(FILE *out, const IrFunc *f, const IrBuffer *b)
 {
     fprintf(out, "%s %s %s[", ir_mem_name(b->mem), elem_type_name(b->elem), b->name);
     print_args(out, b->dims, b->ndims);
@@ -421,6 +422,8 @@ static void print_buffer_decl(FILE *out, const IrBuffer *b)
         fputs(" swizzle", out);
     if (b->stages)
         fprintf(out, " stages %lld", (long long)b->stages);
+    if (f->spmd && b->mem == IR_MEM_SHARED)
+        fprintf(out, " at %lld", (long long)b->smem_offset);
 }
 
 static void print_copy(FILE *out, const IrCopy *c)
@@ -442,9 +445,11 @@ static void print_copy(FILE *out, const IrCopy *c)
         fputs(") ", out);
         ir_print_expr(out, c->guard);
     }
+    if (c->spread_tid)
+        fprintf(out, " spread %s/%lld", c->spread_tid->name, (long long)c->spread_threads);
 }
 
-static void print_stmt(FILE *out, const IrStmt *s, int depth)
+static void print_stmt(FILE *out, const IrFunc *f, const IrStmt *s, int depth)
 {
     indent(out, depth);
     switch (s->kind) {
@@ -459,7 +464,7 @@ static void print_stmt(FILE *out, const IrStmt *s, int depth)
         if (s->stages)
             fprintf(out, " stages %lld", (long long)s->stages);
         fputs(" {\n", out);
-        print_block(out, &s->body, depth + 1);
+        print_block(out, f, &s->body, depth + 1);
         indent(out, depth);
         fputs("}\n", out);
         break;
@@ -479,32 +484,61 @@ static void print_stmt(FILE *out, const IrStmt *s, int depth)
         fputs("if ", out);
         ir_print_expr(out, s->cond);
         fputs(" {\n", out);
-        print_block(out, &s->body, depth + 1);
+        print_block(out, f, &s->body, depth + 1);
         indent(out, depth);
         if (s->else_body.len) {
             fputs("} else {\n", out);
-            print_block(out, &s->else_body, depth + 1);
+            print_block(out, f, &s->else_body, depth + 1);
             indent(out, depth);
         }
         fputs("}\n", out);
         break;
     case IR_ALLOC:
         fputs("alloc ", out);
-        print_buffer_decl(out, s->buf);
+        print_buffer_decl(out, f, s->buf);
         fputc('\n', out);
         break;
     case IR_COPY:
         print_copy(out, &s->copy);
         fputc('\n', out);
         break;
-    case IR_BARRIER: fputs("barrier\n", out); break;
+    case IR_BARRIER:
+        if (s->pending)
+            fprintf(out, "barrier pending %lld\n", (long long)s->pending);
+        else
+            fputs("barrier\n", out);
+        break;
     }
 }
 
-static void print_block(FILE *out, const IrBlock *b, int depth)
+/* The GPU execution form: a line before each launch's statement. */
+static void print_launch(FILE *out, const IrFunc *f, const IrStmt *s)
 {
-    for (int i = 0; i < b->len; i++)
-        print_stmt(out, b->items[i], depth);
+    for (int i = 0; i < f->nlaunches; i++) {
+        const IrLaunch *l = &f->launches[i];
+        if (l->root != s)
+            continue;
+        fprintf(out, "  launch %d grid [", i);
+        for (int a = 0; a < 3; a++) {
+            if (a)
+                fputs(", ", out);
+            if (l->grid[a])
+                ir_print_expr(out, l->grid[a]);
+            else
+                fputs("1", out);
+        }
+        fprintf(out, "] threads %lld shared %lld%s\n", (long long)l->threads,
+                (long long)l->shared_bytes, l->async_copies ? " async" : "");
+    }
+}
+
+static void print_block(FILE *out, const IrFunc *f, const IrBlock *b, int depth)
+{
+    for (int i = 0; i < b->len; i++) {
+        if (f->spmd && b == &f->body)
+            print_launch(out, f, b->items[i]);
+        print_stmt(out, f, b->items[i], depth);
+    }
 }
 
 void ir_print(FILE *out, const IrFunc *f)
@@ -515,7 +549,7 @@ void ir_print(FILE *out, const IrFunc *f)
     for (int i = 0; i < f->ntensors; i++) {
         static const char *const modes[] = {"in", "out", "inout"};
         fprintf(out, "  tensor %s ", modes[f->tensors[i]->mode]);
-        print_buffer_decl(out, f->tensors[i]);
+        print_buffer_decl(out, f, f->tensors[i]);
         fputc('\n', out);
     }
     for (int i = 0; i < f->nscalars; i++)
@@ -527,7 +561,7 @@ void ir_print(FILE *out, const IrFunc *f)
         fputc('\n', out);
     }
     fputs("{\n", out);
-    print_block(out, &f->body, 1);
+    print_block(out, f, &f->body, 1);
     fputs("}\n", out);
 }
 
@@ -726,6 +760,85 @@ static bool verify_block(Verifier *v, const IrBlock *b)
     return true;
 }
 
+/* ---- the GPU execution form (IrFunc.spmd) ---- */
+
+static bool spmd_no_bound(Verifier *v, const IrBlock *b, const IrLaunch *l)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *s = b->items[i];
+        if (s->kind == IR_LOOP && s->loop_kind == IR_BOUND)
+            return fail(v, "loop '%s' is bound inside a launch's thread loop", s->var->name);
+        if (s->kind == IR_COPY && s->copy.spread_tid &&
+            (s->copy.spread_tid != l->tid || s->copy.spread_threads != l->threads))
+            return fail(v, "copy into '%s' is spread over other threads than its launch's",
+                        s->copy.dst->name);
+        if (s->kind == IR_ALLOC && s->buf->mem == IR_MEM_SHARED) {
+            int64_t n = elem_type_bytes(s->buf->elem) * (s->buf->stages > 1 ? s->buf->stages : 1);
+            for (int d = 0; d < s->buf->ndims; d++) {
+                int64_t e = 0;
+                ir_const_int(s->buf->dims[d], &e);
+                n *= e + (d == s->buf->ndims - 1 ? s->buf->pad : 0);
+            }
+            if (s->buf->smem_offset % 16 != 0 || s->buf->smem_offset < 0 ||
+                s->buf->smem_offset + n > l->shared_bytes)
+                return fail(v, "shared buffer '%s' is not at a 16-byte aligned offset inside its "
+                               "launch's shared memory", s->buf->name);
+        }
+        if (!spmd_no_bound(v, &s->body, l) || !spmd_no_bound(v, &s->else_body, l))
+            return false;
+    }
+    return true;
+}
+
+static bool is_block_loop(const IrStmt *s)
+{
+    return s->kind == IR_LOOP && s->loop_kind == IR_BOUND &&
+           (s->hw == HW_BLOCK_X || s->hw == HW_BLOCK_Y || s->hw == HW_BLOCK_Z);
+}
+
+/* A launch: block loops (next to lets), then one thread loop over tid, then
+ * no bound loop. */
+static bool spmd_launch(Verifier *v, const IrStmt *s, const IrLaunch *l)
+{
+    while (is_block_loop(s)) {
+        const IrStmt *next = NULL;
+        for (int i = 0; i < s->body.len; i++) {
+            const IrStmt *t = s->body.items[i];
+            if (t->kind == IR_LOOP && !next)
+                next = t;
+            else if (t->kind != IR_LET)
+                return fail(v, "block loop '%s' holds more than lets and one loop", s->var->name);
+        }
+        if (!next)
+            return fail(v, "block loop '%s' holds no thread loop", s->var->name);
+        s = next;
+    }
+    int64_t t;
+    if (!(s->kind == IR_LOOP && s->loop_kind == IR_BOUND && s->hw == HW_THREAD_X &&
+          s->var == l->tid && ir_const_int(s->extent, &t) && t == l->threads))
+        return fail(v, "a launch has no thread loop over '%s' of its threads", l->tid ? l->tid->name : "tid");
+    return spmd_no_bound(v, &s->body, l);
+}
+
+static bool verify_spmd(Verifier *v)
+{
+    const IrFunc *f = v->f;
+    int n = 0;
+    for (int i = 0; i < f->body.len; i++) {
+        const IrStmt *s = f->body.items[i];
+        if (s->kind == IR_ALLOC && s->buf->mem == IR_MEM_GLOBAL)
+            continue;
+        if (n >= f->nlaunches || f->launches[n].root != s)
+            return fail(v, "a top-level statement is not the next launch%s", "");
+        if (!spmd_launch(v, s, &f->launches[n]))
+            return false;
+        n++;
+    }
+    if (n != f->nlaunches)
+        return fail(v, "%s launches without a top-level statement", "some");
+    return true;
+}
+
 const char *ir_verify(const IrFunc *f)
 {
     Verifier v = {.f = f};
@@ -742,6 +855,8 @@ const char *ir_verify(const IrFunc *f)
             verify_expr(&v, f->tensors[i]->dims[d]);
     if (!v.error)
         verify_block(&v, &f->body);
+    if (!v.error && f->spmd)
+        verify_spmd(&v);
     const char *err = v.error ? arena_strdup(f->arena, v.error) : NULL;
     free(v.var_state);
     free(v.buf_state);

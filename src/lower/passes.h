@@ -41,6 +41,12 @@ bool pass_strength_reduce(IrFunc *f, PassCtx *ctx);  /* strength.c: index arithm
 bool pass_dce(IrFunc *f, PassCtx *ctx);              /* dce.c: dead lets, empty loops and ifs */
 bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per access */
 
+/* spmd.c: the GPU execution form (IrLaunch in ir.h) of a GPU target's IR after
+ * the pass list; not in the pass list (pipeline_gpu runs it). Errors at the
+ * clause: barriers or spread copies not every thread reaches, shared memory
+ * over the target's limit. */
+bool spmd_lower(IrFunc *f, PassCtx *ctx);
+
 /* legality.c: the Legality section's dependence rules, checked on the AST and the
  * schedule record before lowering; errors point at the clause. */
 bool legality_check(const Checked *c, Diag *d);

@@ -1,0 +1,926 @@
+/* spmd: the GPU execution form (see IrLaunch in ir.h), from a GPU target's IR
+ * after the pass list. Not part of the pass list: GPU code generation and the
+ * emulator run it (driver: pipeline_gpu); the interpreter keeps the serial IR.
+ *
+ * For each top-level statement that is not `alloc global` (one launch):
+ *   grid      its leading block loops (each directly inside the previous one,
+ *             next to lets only) give grid x, y, z; the rest is the body
+ *   roles     X, Y, Z: the largest extent bound to thread.x, .y, .z; WX, WY
+ *             to warp.x, .y. Without warps T = X*Y*Z, thread.x = tid % X,
+ *             thread.y = (tid / X) % Y, thread.z = tid / (X*Y). With warps
+ *             T = wave*WX*WY, lane = tid % wave, warp.x = (tid / wave) % WX,
+ *             warp.y = tid / (wave*WX), and the thread indices decompose the
+ *             lane: thread.x = lane % X, .y = (lane / X) % Y, .z = lane / (X*Y)
+ *             (X*Y*Z <= wave)
+ *   shared    a registers buffer allocated outside every warp or thread loop
+ *             and written inside one is per block: it moves to shared memory
+ *   copies    a copy that reads or writes shared memory with a box that does
+ *             not depend on the thread indices is spread over the block's
+ *             threads; every thread must reach it. One whose box does depend
+ *             on them is an error (every thread would fill the same buffer)
+ *   once      a store or copy to shared, global or param memory where some
+ *             role (with more than one thread) does not enclose it runs only
+ *             where that role's index is 0 (tid == 0 outside every thread
+ *             loop); a statement holding only such writes is guarded whole
+ *   barriers  existing ones must be reached by every thread; new ones go
+ *             between the phases of a block every thread reaches where one
+ *             phase writes memory that another thread's phase reads or writes
+ *             since the last barrier, and at the end of a loop's body when its
+ *             end conflicts so with its start (see barrier_block)
+ *   threads   each warp or thread loop `for v in [lo, +E) bound H` becomes
+ *             `let v = lo + index(H)`, under `if (index(H) < E)` when the role
+ *             has more than E threads
+ *   launch    one `for tid in [0, +T) bound thread.x` directly inside the
+ *             block loops; shared buffers get 16-byte aligned offsets; the
+ *             total is checked against the target's opt-in shared limit. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower/passes.h"
+
+enum { SPMD_MAX_THREADS = 1024 };
+
+/* The five roles a loop may be bound to inside a block. */
+typedef enum Role { ROLE_TX, ROLE_TY, ROLE_TZ, ROLE_WX, ROLE_WY, ROLE_COUNT } Role;
+
+/* Who performs a memory access, for the barrier analysis. */
+enum {
+    ACC_R_T0 = 1,      /* thread 0 only (a once-guarded store) */
+    ACC_W_T0 = 2,
+    ACC_R_ALL = 4,     /* every thread, the same elements (uniform loads) */
+    ACC_R_SP = 8,      /* the block jointly (a spread copy) */
+    ACC_W_SP = 16,
+    ACC_R_TH = 32,     /* each thread its own elements (under thread loops) */
+    ACC_W_TH = 64,
+};
+
+typedef struct Spmd {
+    IrFunc *f;
+    PassCtx *pc;
+    int errors;               /* diag errors before this launch */
+    IrLaunch *launch;
+    IrVar *tid;
+    bool warps;
+    int64_t wave, threads;
+    int64_t extent[ROLE_COUNT];   /* largest loop extent bound to each role, 0: none */
+    int64_t count[ROLE_COUNT];    /* threads along each role (1: none) */
+    bool *tainted;                /* by var id: the value depends on the thread indices */
+    bool *written_in_thread;      /* by buffer id: stored or copied into under a thread loop */
+    int nvars;
+} Spmd;
+
+static bool spmd_failed(const Spmd *s) { return s->pc->diag->nerrors > s->errors; }
+
+static bool hw_is_block(HwIndex h) { return h == HW_BLOCK_X || h == HW_BLOCK_Y || h == HW_BLOCK_Z; }
+
+static int hw_role(HwIndex h)
+{
+    switch (h) {
+    case HW_THREAD_X: return ROLE_TX;
+    case HW_THREAD_Y: return ROLE_TY;
+    case HW_THREAD_Z: return ROLE_TZ;
+    case HW_WARP_X: return ROLE_WX;
+    case HW_WARP_Y: return ROLE_WY;
+    default: return -1;
+    }
+}
+
+/* A warp or thread loop of the launch body. */
+static int thread_role(const IrStmt *s)
+{
+    return s->kind == IR_LOOP && s->loop_kind == IR_BOUND ? hw_role(s->hw) : -1;
+}
+
+static bool mem_is_memory(IrMem m) { return m != IR_MEM_REGISTERS; }
+
+/* ---- grid: the leading block loops ---- */
+
+/* Whether e uses only sizes, scalars and constants (a grid extent). */
+static const IrVar *grid_free_var(const IrExpr *e)
+{
+    if (e->kind == IR_VARREF && e->var->kind != IR_VAR_SIZE && e->var->kind != IR_VAR_SCALAR)
+        return e->var;
+    if (e->kind == IR_LOAD)
+        return NULL;
+    for (int i = 0; i < e->nargs; i++) {
+        const IrVar *v = grid_free_var(e->args[i]);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+/* The block loop directly inside b (next to lets only), or NULL. */
+static IrStmt *inner_block_loop(IrBlock *b)
+{
+    IrStmt *loop = NULL;
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *s = b->items[i];
+        if (s->kind == IR_LOOP && s->loop_kind == IR_BOUND && hw_is_block(s->hw) && !loop)
+            loop = s;
+        else if (s->kind != IR_LET)
+            return NULL;
+    }
+    return loop;
+}
+
+/* Block loops: outermost first, each directly inside the previous one. Returns
+ * the innermost, or NULL when the statement has none. */
+static IrStmt *grid_loops(Spmd *s, IrStmt *top)
+{
+    IrStmt *inner = NULL;
+    for (IrStmt *cur = top; cur;) {
+        if (!(cur->kind == IR_LOOP && cur->loop_kind == IR_BOUND && hw_is_block(cur->hw)))
+            break;
+        int axis = cur->hw - HW_BLOCK_X;
+        int64_t lo;
+        const IrVar *v = grid_free_var(cur->extent);
+        /* sema and lowering keep block loops distinct, from 0, over sizes */
+        if (s->launch->grid[axis] || v || !ir_const_int(cur->lo, &lo) || lo != 0)
+            diag_error(s->pc->diag, cur->origin,
+                       "internal error: spmd: block loop '%s' is not a grid dimension", cur->var->name);
+        s->launch->grid[axis] = cur->extent;
+        inner = cur;
+        cur = inner_block_loop(&cur->body);
+    }
+    return inner;
+}
+
+/* ---- roles and thread indices ---- */
+
+/* Every warp or thread loop's extent; a block loop inside the body is an error. */
+static void collect_roles(Spmd *s, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (st->kind != IR_LOOP && st->kind != IR_IF)
+            continue;
+        if (st->kind == IR_LOOP && st->loop_kind == IR_BOUND) {
+            int r = hw_role(st->hw);
+            int64_t e;
+            if (r < 0)
+                diag_error(s->pc->diag, st->origin,
+                           "'%s' is bound to %s.%s but is not one of the launch's outer block loops",
+                           st->var->name, hw_unit(st->hw), hw_axis(st->hw));
+            else if (!ir_const_int(st->extent, &e) || e < 1)   /* sema: constant extents */
+                diag_error(s->pc->diag, st->origin,
+                           "internal error: spmd: thread loop '%s' has no constant extent", st->var->name);
+            else if (e > s->extent[r])
+                s->extent[r] = e;
+        }
+        collect_roles(s, &st->body);
+        collect_roles(s, &st->else_body);
+    }
+}
+
+static int64_t role_extent(const Spmd *s, Role r) { return s->extent[r] ? s->extent[r] : 1; }
+
+/* Threads per block and threads along each role. */
+static void block_shape(Spmd *s, Span at)
+{
+    int64_t x = role_extent(s, ROLE_TX), y = role_extent(s, ROLE_TY), z = role_extent(s, ROLE_TZ);
+    s->warps = s->extent[ROLE_WX] || s->extent[ROLE_WY];
+    s->wave = target_wave_size(s->f->target);
+    for (int r = 0; r < ROLE_COUNT; r++)
+        s->count[r] = role_extent(s, (Role)r);
+    if (!s->warps) {
+        s->threads = x * y * z;
+    } else {
+        if (x * y * z > s->wave)
+            diag_error(s->pc->diag, at,
+                       "the thread loops under warps cover %lld x %lld x %lld = %lld lanes, "
+                       "more than the wave of %lld on %s:%s",
+                       (long long)x, (long long)y, (long long)z, (long long)(x * y * z),
+                       (long long)s->wave, target_vendor(s->f->target), target_arch(s->f->target));
+        s->count[ROLE_TZ] = (s->wave + x * y - 1) / (x * y);
+        s->threads = s->wave * s->count[ROLE_WX] * s->count[ROLE_WY];
+    }
+    if (s->threads > SPMD_MAX_THREADS)
+        diag_error(s->pc->diag, at,
+                   "the launch needs %lld threads per block, over the limit of %d",
+                   (long long)s->threads, SPMD_MAX_THREADS);
+}
+
+/* (tid' / stride) % count, where tid' = tid % total (total divides T, or is T):
+ * the digit of one role in a mixed-radix decomposition of tid. */
+static IrExpr *digit(Spmd *s, int64_t stride, int64_t count, int64_t total)
+{
+    IrFunc *f = s->f;
+    if (count == 1)
+        return ir_index(f, 0);
+    IrExpr *e = ir_ref(f, s->tid);
+    /* (tid % total / stride) % count is (tid / stride) % count when
+     * stride*count divides total */
+    bool whole = total % (stride * count) == 0;
+    if (!whole)
+        e = ir_binary(f, IR_FLOORMOD, e, ir_index(f, total));
+    if (stride > 1)
+        e = ir_binary(f, IR_FLOORDIV, e, ir_index(f, stride));
+    if (stride * count < (whole ? s->threads : total))
+        e = ir_binary(f, IR_FLOORMOD, e, ir_index(f, count));
+    return e;
+}
+
+/* The index of role r for this thread (an i64 expression of tid). */
+static IrExpr *role_index(Spmd *s, Role r)
+{
+    int64_t x = s->count[ROLE_TX], y = s->count[ROLE_TY];
+    int64_t lanes = s->warps ? s->wave : s->threads;
+    switch (r) {
+    case ROLE_TX: return digit(s, 1, x, lanes);
+    case ROLE_TY: return digit(s, x, y, lanes);
+    case ROLE_TZ: return digit(s, x * y, s->count[ROLE_TZ], lanes);
+    case ROLE_WX: return digit(s, s->wave, s->count[ROLE_WX], s->threads);
+    case ROLE_WY: return digit(s, s->wave * s->count[ROLE_WX], s->count[ROLE_WY], s->threads);
+    case ROLE_COUNT: break;
+    }
+    return ir_index(s->f, 0);
+}
+
+/* Roles with more than one thread. */
+static unsigned active_roles(const Spmd *s)
+{
+    unsigned m = 0;
+    for (int r = 0; r < ROLE_COUNT; r++)
+        if (s->count[r] > 1)
+            m |= 1u << r;
+    return m;
+}
+
+/* The condition under which a write at a point enclosed by `roles` happens
+ * once: every active role not enclosing it at index 0 (tid == 0 when none
+ * encloses it). NULL when every active role encloses it. */
+static IrExpr *once_guard(Spmd *s, unsigned roles)
+{
+    IrFunc *f = s->f;
+    unsigned missing = active_roles(s) & ~roles;
+    if (!missing)
+        return NULL;
+    if (missing == active_roles(s))
+        return ir_binary(f, IR_EQ, ir_ref(f, s->tid), ir_index(f, 0));
+    IrExpr *g = NULL;
+    for (int r = 0; r < ROLE_COUNT; r++) {
+        if (!(missing & (1u << r)))
+            continue;
+        IrExpr *c = ir_binary(f, IR_EQ, role_index(s, (Role)r), ir_index(f, 0));
+        g = g ? ir_binary(f, IR_AND, g, c) : c;
+    }
+    return g;
+}
+
+/* ---- thread dependence ---- */
+
+static bool expr_tainted(const Spmd *s, const IrExpr *e)
+{
+    if (e->kind == IR_VARREF && e->var->id < s->nvars && s->tainted[e->var->id])
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (expr_tainted(s, e->args[i]))
+            return true;
+    return false;
+}
+
+/* The first thread-dependent variable in e, for messages. */
+static const IrVar *tainted_var(const Spmd *s, const IrExpr *e)
+{
+    if (e->kind == IR_VARREF && e->var->id < s->nvars && s->tainted[e->var->id])
+        return e->var;
+    for (int i = 0; i < e->nargs; i++) {
+        const IrVar *v = tainted_var(s, e->args[i]);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static bool copy_tainted(const Spmd *s, const IrCopy *c)
+{
+    for (int d = 0; d < c->ndims; d++)
+        if (expr_tainted(s, c->dst_origin[d]) || expr_tainted(s, c->src_origin[d]))
+            return true;
+    return c->guard && expr_tainted(s, c->guard);
+}
+
+/* Marks thread-dependent variables (thread loop indices, and lets and loops
+ * computed from them) and the buffers written under thread loops. */
+static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        switch (st->kind) {
+        case IR_LOOP: {
+            bool thread = thread_role(st) >= 0;
+            if (thread || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
+                s->tainted[st->var->id] = true;
+            taint_block(s, &st->body, in_thread || thread);
+            break;
+        }
+        case IR_LET:
+            if (expr_tainted(s, st->value))
+                s->tainted[st->var->id] = true;
+            break;
+        case IR_IF:
+            taint_block(s, &st->body, in_thread);
+            taint_block(s, &st->else_body, in_thread);
+            break;
+        case IR_STORE:
+            if (in_thread)
+                s->written_in_thread[st->buf->id] = true;
+            break;
+        case IR_COPY:
+            if (in_thread)
+                s->written_in_thread[st->copy.dst->id] = true;
+            break;
+        case IR_ALLOC:
+        case IR_BARRIER: break;
+        }
+    }
+}
+
+/* Registers allocated outside every thread loop and written inside one hold
+ * values of several threads (reduction partials): they are per block. */
+static void promote_block(Spmd *s, IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS &&
+            s->written_in_thread[st->buf->id])
+            st->buf->mem = IR_MEM_SHARED;
+        if ((st->kind == IR_LOOP && thread_role(st) < 0) || st->kind == IR_IF) {
+            promote_block(s, &st->body);
+            promote_block(s, &st->else_body);
+        }
+    }
+}
+
+/* ---- spread copies, once-guards, reachability ---- */
+
+/* Where a statement sits: the roles of the thread loops around it, and why
+ * not every thread of the block reaches it (NULL: every thread does). */
+typedef struct Place {
+    unsigned roles;
+    const char *divergent;
+} Place;
+
+/* Whether a statement may run whole under a once-guard: it writes memory
+ * (shared, global, param), holds no thread loop, barrier or shared copy, and
+ * writes no registers declared outside it. `local` marks buffers allocated
+ * inside (by id), set as the walk meets their allocs. */
+typedef struct OnceScan {
+    bool writes_memory, blocked;
+    bool *local;
+} OnceScan;
+
+static void once_scan_block(OnceScan *o, const IrBlock *b);
+
+static void once_scan_stmt(OnceScan *o, const IrStmt *st)
+{
+    switch (st->kind) {
+    case IR_LOOP:
+        if (st->loop_kind == IR_BOUND)
+            o->blocked = true;
+        once_scan_block(o, &st->body);
+        break;
+    case IR_IF:
+        once_scan_block(o, &st->body);
+        once_scan_block(o, &st->else_body);
+        break;
+    case IR_ALLOC: o->local[st->buf->id] = true; break;
+    case IR_BARRIER: o->blocked = true; break;
+    case IR_STORE:
+        if (mem_is_memory(st->buf->mem))
+            o->writes_memory = true;
+        else if (!o->local[st->buf->id])
+            o->blocked = true;
+        break;
+    case IR_COPY:
+        if (st->copy.dst->mem == IR_MEM_SHARED || st->copy.src->mem == IR_MEM_SHARED)
+            o->blocked = true;
+        else if (mem_is_memory(st->copy.dst->mem))
+            o->writes_memory = true;
+        else if (!o->local[st->copy.dst->id])
+            o->blocked = true;
+        break;
+    case IR_LET: break;
+    }
+}
+
+static void once_scan_block(OnceScan *o, const IrBlock *b)
+{
+    for (int i = 0; i < b->len && !o->blocked; i++)
+        once_scan_stmt(o, b->items[i]);
+}
+
+static bool runs_once_whole(Spmd *s, const IrStmt *st)
+{
+    OnceScan o = {.local = calloc((size_t)s->f->nbuffers + 1, 1)};
+    once_scan_stmt(&o, st);
+    free(o.local);
+    return o.writes_memory && !o.blocked;
+}
+
+/* Puts b->items[i] under `guard`, joining the guard just before it when that
+ * one has the same condition. Returns the index of the next statement. */
+static int guard_item(Spmd *s, IrBlock *b, int i, IrExpr *guard)
+{
+    IrStmt *st = b->items[i];
+    IrStmt *prev = i > 0 ? b->items[i - 1] : NULL;
+    if (prev && prev->kind == IR_IF && prev->else_body.len == 0 && ir_expr_uses(prev->cond, s->tid) &&
+        ir_expr_equal(prev->cond, guard)) {
+        ir_block_push(s->f, &prev->body, st);
+        memmove(b->items + i, b->items + i + 1, sizeof *b->items * (size_t)(b->len - i - 1));
+        b->len--;
+        return i;
+    }
+    IrStmt *g = ir_if(s->f, guard, st->origin);
+    ir_block_push(s->f, &g->body, st);
+    b->items[i] = g;
+    return i + 1;
+}
+
+static void place_block(Spmd *s, IrBlock *b, Place p);
+
+/* A copy touching shared memory: spread over the block, which every thread
+ * must reach; its box must not depend on the thread indices. */
+static void place_shared_copy(Spmd *s, IrStmt *st, Place p, bool *told)
+{
+    IrCopy *c = &st->copy;
+    const char *name = c->dst->mem == IR_MEM_SHARED ? c->dst->name : c->src->name;
+    if (copy_tainted(s, c)) {
+        const IrVar *v = NULL;
+        for (int d = 0; d < c->ndims && !v; d++) {
+            v = tainted_var(s, c->dst_origin[d]);
+            if (!v)
+                v = tainted_var(s, c->src_origin[d]);
+        }
+        if (!v && c->guard)
+            v = tainted_var(s, c->guard);
+        /* regions in shared are per block (region.c): thread loops vary */
+        diag_error(s->pc->diag, st->origin,
+                   "internal error: spmd: the box of the copy of shared '%s' depends on '%s'",
+                   name, v ? v->name : "?");
+        return;
+    }
+    if (p.divergent) {
+        if (*told)
+            return;
+        *told = true;
+        diag_error(s->pc->diag, st->origin,
+                   "the copy of shared '%s' is spread over the threads of the block, but not "
+                   "every thread reaches it: it is under %s",
+                   name, p.divergent);
+        return;
+    }
+    c->spread_tid = s->tid;
+    c->spread_threads = s->threads;
+}
+
+/* A thread loop's body; its guard (more threads in the role than iterations)
+ * makes it divergent. */
+static void place_thread_loop(Spmd *s, IrStmt *st, Place p, int role)
+{
+    int64_t e = 0;
+    ir_const_int(st->extent, &e);
+    Place inner = {.roles = p.roles | (1u << role), .divergent = p.divergent};
+    if (!inner.divergent && s->count[role] > e)
+        inner.divergent = arena_printf(s->f->arena, "the guard of '%s' (%lld of %lld threads along %s.%s)",
+                                       st->var->name, (long long)e, (long long)s->count[role],
+                                       hw_unit(st->hw), hw_axis(st->hw));
+    place_block(s, &st->body, inner);
+}
+
+static const char *divergence(Spmd *s, const IrExpr *cond, Place p)
+{
+    if (p.divergent)
+        return p.divergent;
+    const IrVar *v = tainted_var(s, cond);
+    return v ? arena_printf(s->f->arena, "a condition on '%s', which depends on the thread index", v->name)
+             : NULL;
+}
+
+/* One error per block for copies, one for barriers, not every thread reaches
+ * (a fill, its barrier and the write-back share the cause). */
+static void place_block(Spmd *s, IrBlock *b, Place p)
+{
+    bool told_copy = false, told_barrier = false;
+    for (int i = 0; i < b->len;) {
+        IrStmt *st = b->items[i];
+        IrExpr *guard = once_guard(s, p.roles);
+        if (guard && st->kind != IR_LET && st->kind != IR_ALLOC && runs_once_whole(s, st)) {
+            i = guard_item(s, b, i, guard);
+            continue;
+        }
+        switch (st->kind) {
+        case IR_LOOP: {
+            int role = thread_role(st);
+            if (role >= 0) {
+                place_thread_loop(s, st, p, role);
+            } else {
+                Place q = p;
+                if (!q.divergent && (expr_tainted(s, st->lo) || expr_tainted(s, st->extent)))
+                    q.divergent = arena_printf(s->f->arena,
+                                               "loop '%s', whose bounds depend on the thread index",
+                                               st->var->name);
+                place_block(s, &st->body, q);
+            }
+            break;
+        }
+        case IR_IF: {
+            Place q = {.roles = p.roles, .divergent = divergence(s, st->cond, p)};
+            place_block(s, &st->body, q);
+            place_block(s, &st->else_body, q);
+            break;
+        }
+        case IR_BARRIER:
+            if (p.divergent && !told_barrier)
+                diag_error(s->pc->diag, st->origin,
+                           "not every thread of the block reaches this barrier: it is under %s",
+                           p.divergent);
+            told_barrier = told_barrier || p.divergent;
+            break;
+        case IR_COPY:
+            if (st->copy.dst->mem == IR_MEM_SHARED || st->copy.src->mem == IR_MEM_SHARED)
+                place_shared_copy(s, st, p, &told_copy);
+            break;
+        case IR_STORE:
+        case IR_LET:
+        case IR_ALLOC: break;
+        }
+        i++;
+    }
+}
+
+/* ---- barriers ---- */
+
+/* Accesses by buffer id (ACC_* bits) of a statement or of a run of them. */
+typedef struct Access {
+    unsigned char *bits;
+} Access;
+
+typedef struct Barriers {
+    Spmd *s;
+    int nbuf;
+} Barriers;
+
+static Access access_new(const Barriers *bs) { return (Access){calloc((size_t)bs->nbuf + 1, 1)}; }
+
+static void access_clear(const Barriers *bs, Access *a) { memset(a->bits, 0, (size_t)bs->nbuf + 1); }
+
+static void access_join(const Barriers *bs, Access *into, const Access *a)
+{
+    for (int i = 0; i < bs->nbuf; i++)
+        into->bits[i] |= a->bits[i];
+}
+
+/* Who is executing while accesses are collected. */
+typedef enum Who { WHO_ALL, WHO_T0, WHO_THREAD } Who;
+
+static void note(const Barriers *bs, Access *a, const IrBuffer *b, bool write, Who who)
+{
+    if (!mem_is_memory(b->mem) || b->id >= bs->nbuf)
+        return;
+    static const unsigned char rd[] = {ACC_R_ALL, ACC_R_T0, ACC_R_TH};
+    static const unsigned char wr[] = {ACC_W_T0, ACC_W_T0, ACC_W_TH};
+    a->bits[b->id] |= write ? wr[who] : rd[who];
+}
+
+static void note_expr(const Barriers *bs, Access *a, const IrExpr *e, Who who)
+{
+    if (e->kind == IR_LOAD)
+        note(bs, a, e->buf, false, who);
+    for (int i = 0; i < e->nargs; i++)
+        note_expr(bs, a, e->args[i], who);
+}
+
+static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who who);
+
+/* The accesses of one statement executed by `who` (thread loops switch to
+ * WHO_THREAD; a once-guard to WHO_T0; spread copies are the block's). */
+static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who who)
+{
+    switch (st->kind) {
+    case IR_LOOP:
+        note_expr(bs, a, st->lo, who);
+        note_expr(bs, a, st->extent, who);
+        collect_block(bs, a, &st->body, thread_role(st) >= 0 ? WHO_THREAD : who);
+        break;
+    case IR_IF: {
+        Who inner = who == WHO_ALL && ir_expr_uses(st->cond, bs->s->tid) ? WHO_T0 : who;
+        note_expr(bs, a, st->cond, who);
+        collect_block(bs, a, &st->body, inner);
+        collect_block(bs, a, &st->else_body, inner);
+        break;
+    }
+    case IR_STORE:
+        for (int i = 0; i < st->nidx; i++)
+            note_expr(bs, a, st->idx[i], who);
+        note_expr(bs, a, st->value, who);
+        note(bs, a, st->buf, true, who);
+        break;
+    case IR_LET: note_expr(bs, a, st->value, who); break;
+    case IR_COPY:
+        if (st->copy.spread_tid) {
+            a->bits[st->copy.dst->id] |= mem_is_memory(st->copy.dst->mem) ? ACC_W_SP : 0;
+            a->bits[st->copy.src->id] |= mem_is_memory(st->copy.src->mem) ? ACC_R_SP : 0;
+        } else {
+            note(bs, a, st->copy.dst, true, who);
+            note(bs, a, st->copy.src, false, who);
+        }
+        break;
+    case IR_ALLOC:
+    case IR_BARRIER: break;
+    }
+}
+
+static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who who)
+{
+    for (int i = 0; i < b->len; i++)
+        collect_stmt(bs, a, b->items[i], who);
+}
+
+/* Whether an access `x` since the last barrier and a later access `y` of one
+ * buffer may touch an element from two threads, one of them writing. Two
+ * accesses of thread 0 never race; nor, inside one thread's code (in_thread),
+ * two accesses of that thread. */
+static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
+{
+    static const unsigned reads = ACC_R_T0 | ACC_R_ALL | ACC_R_SP | ACC_R_TH;
+    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH;
+    for (unsigned p = 1; p <= ACC_W_TH; p <<= 1) {
+        if (!(x & p))
+            continue;
+        for (unsigned q = 1; q <= ACC_W_TH; q <<= 1) {
+            if (!(y & q) || !((p | q) & writes))
+                continue;
+            if (((p | q) & ~(ACC_R_T0 | ACC_W_T0)) == 0)
+                continue;                       /* thread 0 and thread 0 */
+            if (in_thread && ((p | q) & ~(ACC_R_TH | ACC_W_TH)) == 0)
+                continue;                       /* one thread's own accesses */
+            (void)reads;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool conflicts(const Barriers *bs, const Access *before, const Access *after, bool in_thread)
+{
+    for (int i = 0; i < bs->nbuf; i++)
+        if (before->bits[i] && after->bits[i] && bits_conflict(before->bits[i], after->bits[i], in_thread))
+            return true;
+    return false;
+}
+
+static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+                          bool is_loop_body);
+
+/* Recurses into the blocks a statement holds (barriers go only where every
+ * thread arrives: not under a thread-dependent condition). */
+static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool divergent)
+{
+    Spmd *s = bs->s;
+    if (st->kind == IR_LOOP) {
+        int role = thread_role(st);
+        int64_t e = 0;
+        ir_const_int(st->extent, &e);
+        bool div = divergent || expr_tainted(s, st->lo) || expr_tainted(s, st->extent) ||
+                   (role >= 0 && s->count[role] > e);
+        /* each thread runs a thread loop's body once: nothing carried */
+        barrier_block(bs, &st->body, in_thread || role >= 0, div, st->origin, role < 0);
+    } else if (st->kind == IR_IF) {
+        bool div = divergent || expr_tainted(s, st->cond) || ir_expr_uses(st->cond, s->tid);
+        barrier_block(bs, &st->body, in_thread, div, st->origin, false);
+        barrier_block(bs, &st->else_body, in_thread, div, st->origin, false);
+    }
+}
+
+/* The barriers of one block that every thread reaches: before each statement
+ * whose accesses conflict with those since the last barrier, and at the end
+ * of a loop's body when its end conflicts with its start (is_loop_body). */
+static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, bool is_loop_body)
+{
+    IrFunc *f = bs->s->f;
+    Who who = in_thread ? WHO_THREAD : WHO_ALL;
+    Access acc = access_new(bs), item = access_new(bs);
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_BARRIER) {
+            access_clear(bs, &acc);
+            continue;
+        }
+        access_clear(bs, &item);
+        collect_stmt(bs, &item, st, who);
+        if (conflicts(bs, &acc, &item, in_thread)) {
+            if (i > 0 && b->items[i - 1]->kind != IR_BARRIER) {
+                ir_block_insert(f, b, i, ir_barrier(f, st->origin));
+                i++;
+            }
+            access_clear(bs, &acc);
+        }
+        access_join(bs, &acc, &item);
+    }
+    /* Loop-carried: the accesses since the last barrier against those of the
+     * next iteration up to its first barrier. */
+    if (is_loop_body && b->len && b->items[b->len - 1]->kind != IR_BARRIER) {
+        bool carried = false;
+        for (int i = 0; i < b->len && !carried && b->items[i]->kind != IR_BARRIER; i++) {
+            access_clear(bs, &item);
+            collect_stmt(bs, &item, b->items[i], who);
+            carried = conflicts(bs, &acc, &item, in_thread);
+        }
+        if (carried)
+            ir_block_push(f, b, ir_barrier(f, at));
+    }
+    free(acc.bits);
+    free(item.bits);
+}
+
+static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+                          bool is_loop_body)
+{
+    for (int i = 0; i < b->len; i++)
+        barrier_inside(bs, b->items[i], in_thread, divergent);
+    if (!divergent)
+        barrier_scan(bs, b, in_thread, at, is_loop_body);
+}
+
+/* ---- thread loops to indices ---- */
+
+/* `for v in [lo, +E) bound H { body }` -> `let v = lo + index(H)` and body,
+ * under `if (index(H) < E)` when H has more threads than E. */
+static void convert_block(Spmd *s, IrBlock *b)
+{
+    IrFunc *f = s->f;
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_LOOP || st->kind == IR_IF) {
+            convert_block(s, &st->body);
+            convert_block(s, &st->else_body);
+        }
+        int role = thread_role(st);
+        if (role < 0)
+            continue;
+        int64_t e = 0;
+        ir_const_int(st->extent, &e);
+        IrExpr *idx = role_index(s, (Role)role);
+        IrBlock body = {0};
+        ir_block_push(f, &body, ir_let(f, st->var, ir_binary(f, IR_ADD, st->lo, idx), st->origin));
+        for (int k = 0; k < st->body.len; k++)
+            ir_block_push(f, &body, st->body.items[k]);
+        st->var->kind = IR_VAR_LET;
+        if (s->count[role] > e) {
+            IrStmt *g = ir_if(f, ir_binary(f, IR_LT, ir_expr_copy(f, idx), ir_index(f, e)), st->origin);
+            g->body = body;
+            b->items[i] = g;
+            continue;
+        }
+        /* Splice: the body's declarations now reach the end of b, which is
+         * harmless as every variable and buffer is declared once. */
+        b->items[i] = body.items[0];
+        for (int k = 1; k < body.len; k++)
+            ir_block_insert(f, b, i + k, body.items[k]);
+        i += body.len - 1;
+    }
+}
+
+/* ---- shared memory ---- */
+
+static int64_t shared_limit(Target t)
+{
+    static const int64_t optin[] = {
+#define X(e, vendor, arch, wave, smem, smem_optin) smem_optin,
+        ACC_TARGETS(X)
+#undef X
+    };
+    return t >= 0 && t < TARGET_COUNT ? optin[t] : 0;
+}
+
+static int64_t shared_size(const IrBuffer *b)
+{
+    int64_t n = elem_type_bytes(b->elem) * (b->stages > 1 ? b->stages : 1);
+    for (int d = 0; d < b->ndims; d++) {
+        int64_t e = 0;
+        ir_const_int(b->dims[d], &e);
+        n *= e + (d == b->ndims - 1 ? b->pad : 0);
+    }
+    return n;
+}
+
+typedef struct SharedLayout {
+    Spmd *s;
+    int nbufs;
+    bool reported;
+} SharedLayout;
+
+/* Offsets in allocation order, each 16-byte aligned. */
+static void layout_block(SharedLayout *l, const IrBlock *b)
+{
+    IrLaunch *launch = l->s->launch;
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_SHARED) {
+            int64_t off = (launch->shared_bytes + 15) / 16 * 16;
+            st->buf->smem_offset = off;
+            launch->shared_bytes = off + shared_size(st->buf);
+            l->nbufs++;
+            int64_t limit = shared_limit(l->s->f->target);
+            if (launch->shared_bytes > limit && !l->reported) {
+                diag_error(l->s->pc->diag, st->origin,
+                           "shared memory of the launch is %lld bytes with '%s' (%d buffers, "
+                           "each 16-byte aligned), over the limit of %lld bytes on %s:%s",
+                           (long long)launch->shared_bytes, st->buf->name, l->nbufs,
+                           (long long)limit, target_vendor(l->s->f->target),
+                           target_arch(l->s->f->target));
+                l->reported = true;
+            }
+        }
+        if (st->kind == IR_COPY && st->copy.async)
+            launch->async_copies = true;
+        layout_block(l, &st->body);
+        layout_block(l, &st->else_body);
+    }
+}
+
+/* ---- one launch ---- */
+
+static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
+{
+    IrFunc *f = s->f;
+    IrStmt *inner = grid_loops(s, top);
+    IrBlock *body;
+    IrBlock wrapper = {0};
+    if (inner) {
+        body = &inner->body;
+    } else {
+        ir_block_push(f, &wrapper, top);
+        body = &wrapper;
+    }
+    memset(s->extent, 0, sizeof s->extent);
+    collect_roles(s, body);
+    if (spmd_failed(s))
+        return top;
+    block_shape(s, top->origin);
+    if (spmd_failed(s))
+        return top;
+    s->tid = ir_var_new(f, "tid", ELEM_I64, IR_VAR_LOOP);
+    s->nvars = f->nvars;
+    s->tainted = calloc((size_t)s->nvars + 1, 1);
+    s->written_in_thread = calloc((size_t)f->nbuffers + 1, 1);
+    taint_block(s, body, false);
+    promote_block(s, body);
+    place_block(s, body, (Place){0});
+    if (!spmd_failed(s)) {
+        Barriers bs = {.s = s, .nbuf = f->nbuffers};
+        barrier_block(&bs, body, false, false, top->origin, false);
+        convert_block(s, body);
+    }
+    free(s->tainted);
+    free(s->written_in_thread);
+    s->tainted = NULL;
+    s->written_in_thread = NULL;
+
+    IrStmt *tl = ir_loop(f, s->tid, ir_index(f, 0), ir_index(f, s->threads), IR_BOUND, top->origin);
+    tl->hw = HW_THREAD_X;
+    tl->body = *body;
+    IrStmt *root = top;
+    if (inner) {
+        inner->body = (IrBlock){0};
+        ir_block_push(f, &inner->body, tl);
+    } else {
+        root = tl;
+    }
+    s->launch->root = root;
+    s->launch->tid = s->tid;
+    s->launch->threads = s->threads;
+    SharedLayout l = {.s = s};
+    layout_block(&l, &tl->body);
+    return root;
+}
+
+/* The GPU execution form of f (a GPU target's IR after the pass list). */
+bool spmd_lower(IrFunc *f, PassCtx *ctx)
+{
+    if (f->spmd || !target_is_gpu(f->target))
+        return false;
+    int n = 0;
+    for (int i = 0; i < f->body.len; i++) {
+        const IrStmt *st = f->body.items[i];
+        if (!(st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL))
+            n++;
+    }
+    f->launches = ARENA_ARRAY(f->arena, IrLaunch, n > 0 ? n : 1);
+    memset(f->launches, 0, sizeof *f->launches * (size_t)(n > 0 ? n : 1));
+    f->nlaunches = 0;
+    Spmd s = {.f = f, .pc = ctx, .errors = ctx->diag->nerrors};
+    for (int i = 0; i < f->body.len; i++) {
+        IrStmt *st = f->body.items[i];
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL)
+            continue;
+        s.launch = &f->launches[f->nlaunches++];
+        f->body.items[i] = spmd_launch(&s, st);
+        if (spmd_failed(&s))
+            return true;
+    }
+    f->spmd = true;
+    return true;
+}
