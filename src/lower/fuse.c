@@ -11,6 +11,9 @@
  *                                   if v >= lo && v < lo + ext { body } }
  *   - A store whose index is not such a loop gets a guard: its index is in
  *     the box (min <= idx < min + stride * extent, on the stride).
+ * The region narrows by the guards of splits that do not divide (region_compute_exact):
+ * with a nest fused before an R that updates what it writes, it must be exact,
+ * or an element of another iteration would be reset (an error at the clause).
  * A nest written before R goes at the start of L's body (in kernel order),
  * one written after R at its end (an epilogue). P's root leaves the function
  * body (IrNest.root = NULL). Run before the caches pass: a fused nest uses R's
@@ -186,6 +189,123 @@ static void restrict_loops(FuseCtx *c, IrStmt *s)
             restrict_loops(c, bs[k]->items[i]);
 }
 
+/* ---- nests that accumulate ----
+ *
+ * P runs once per iteration of L and of the loops around it. A P whose
+ * stores read what they write (`+=`, `x = x / n`) must get a part of W of its
+ * own in each: every loop from R's root down to L whose extent is not 1 moves
+ * the region's min in some dimension, affinely, by at least the region's
+ * width there, and the loops moving one dimension nest like a split's (each
+ * coefficient at least the previous one times that loop's constant extent;
+ * a loop of unknown extent only with the largest). */
+
+static bool reads_buffer(const IrExpr *e, const IrBuffer *b)
+{
+    if (e->kind == IR_LOAD && e->buf == b)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (reads_buffer(e->args[i], b))
+            return true;
+    return false;
+}
+
+/* Whether a store in the tree under s writes b with a value that reads b. */
+static bool accumulates(const IrStmt *s, const IrBuffer *b)
+{
+    if (s->kind == IR_STORE && s->buf == b && reads_buffer(s->value, b))
+        return true;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (accumulates(bs[k]->items[i], b))
+                return true;
+    return false;
+}
+
+/* The coefficient of v in e when e is affine in v (false when v sits in a
+ * non-affine part). */
+static bool coef_of(const IrExpr *e, const IrVar *v, int64_t *k)
+{
+    int64_t a, b, c;
+    *k = 0;
+    if (!ir_expr_uses(e, v))
+        return true;
+    if (e->kind == IR_VARREF)
+        return *k = 1, true;
+    if (e->kind == IR_UNARY && e->op == IR_NEG && coef_of(e->args[0], v, &a))
+        return *k = -a, true;
+    if (e->kind != IR_BINARY || !coef_of(e->args[0], v, &a) || !coef_of(e->args[1], v, &b))
+        return false;
+    if (e->op == IR_ADD || e->op == IR_SUB)
+        return *k = e->op == IR_ADD ? a + b : a - b, true;
+    if (e->op == IR_MUL && ir_const_int(e->args[1], &c) && b == 0)
+        return *k = a * c, true;
+    if (e->op == IR_MUL && ir_const_int(e->args[0], &c) && a == 0)
+        return *k = b * c, true;
+    return false;
+}
+
+/* The loops from s down to target, target included; false when it is not under s. */
+static bool loops_to(IrStmt *s, const IrStmt *target, IrStmt **out, int *n, int max)
+{
+    bool is_loop = s->kind == IR_LOOP && *n < max;
+    if (is_loop)
+        out[(*n)++] = s;
+    if (s == target)
+        return true;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (loops_to(bs[k]->items[i], target, out, n, max))
+                return true;
+    if (is_loop)
+        (*n)--;
+    return false;
+}
+
+/* The first loop around or at L that does not give P a part of reg of its own, or NULL. */
+static const IrStmt *repeating_loop(IrNest *r, IrStmt *loop, const Region *reg)
+{
+    enum { MAX_LOOPS = 64 };
+    IrStmt *ls[MAX_LOOPS];
+    int n = 0;
+    if (!loops_to(r->root, loop, ls, &n, MAX_LOOPS))
+        return loop;
+    for (int d = 0; d < reg->ndims; d++) {
+        /* the loops moving dimension d, innermost first by coefficient */
+        int64_t need = reg->dims[d].stride * reg->dims[d].extent;
+        bool unbounded = false;
+        for (;;) {
+            int best = -1;
+            int64_t bk = 0;
+            for (int i = 0; i < n; i++) {
+                int64_t k;
+                if (!ls[i] || !coef_of(reg->dims[d].min, ls[i]->var, &k) || k == 0)
+                    continue;
+                k = k < 0 ? -k : k;
+                if (best < 0 || k < bk)
+                    best = i, bk = k;
+            }
+            if (best < 0)
+                break;
+            int64_t ext;
+            if (unbounded || bk < need)
+                return ls[best];
+            if (ir_const_int(ls[best]->extent, &ext) && ext >= 1)
+                need = bk * ext;
+            else
+                unbounded = true;
+            ls[best] = NULL;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int64_t ext;
+        if (ls[i] && !(ir_const_int(ls[i]->extent, &ext) && ext == 1))
+            return ls[i];
+    }
+    return NULL;
+}
+
 /* P restricted to what R needs under L; false after an error. */
 static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
 {
@@ -208,7 +328,9 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
     for (int i = 0; i < nw; i++) {
         Region reg;
         RegionError err;
-        if (!region_compute(f, &c->lets, r->root, loop, ws[i], false, &reg, &err)) {
+        bool exact;
+        if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], r->nest->span, &reg, &err,
+                                  &exact)) {
             Span at = p->sched->fuse->at.span;
             if (err.var)
                 diag_error(c->pc->diag, at,
@@ -220,6 +342,30 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                            "the region of '%s' at '%s' is not of constant shape: index %d of '%s' "
                            "is not affine",
                            ws[i]->name, loop->var->name, err.dim + 1, ws[i]->name);
+            return false;
+        }
+        /* P before R writes what R then updates: P's `=` at an element outside
+         * what R reaches in this iteration would undo what R did there in an
+         * earlier one. An epilogue or a producer R only reads rewrites its own
+         * values (the same, or final in the iteration that finishes them). */
+        if (!epilogue && reg.written && !exact) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': the elements of '%s' that '%s' "
+                       "updates there are not an exact box, so '%s' would overwrite elements "
+                       "updated in other iterations",
+                       pl, r->nest->label.name, loop->var->name, ws[i]->name,
+                       r->nest->label.name, pl);
+            return false;
+        }
+        const IrStmt *again = epilogue || !accumulates(p->root, ws[i]) ? NULL
+                                                                      : repeating_loop(r, loop, &reg);
+        if (again) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': it accumulates into '%s', and "
+                       "each iteration of '%s' would run it again over the same elements",
+                       pl, r->nest->label.name, loop->var->name, ws[i]->name, again->var->name);
             return false;
         }
         if (reg.read || reg.written)

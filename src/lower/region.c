@@ -24,6 +24,15 @@ typedef struct Ival {
     int64_t stride;        /* 0 for a single value */
 } Ival;
 
+/* A clause's guard on the path from L to an access (region_compute_exact):
+ * var <= hi, with var the guard's varying part (loop references only). */
+typedef struct RGuard {
+    Aff var;
+    int64_t hi;
+    bool usable;           /* false: not affine, or the bound is not a constant */
+    Aff uses;              /* the varying loops the condition uses (coefficients 1) */
+} RGuard;
+
 typedef struct RegionCtx {
     IrFunc *f;
     const RegionLets *lets;
@@ -33,6 +42,13 @@ typedef struct RegionCtx {
     bool inexact;          /* a bound was widened (fdiv, fmod) */
     const char *bad_var;   /* the variable a non-constant extent depends on */
     int depth;             /* let chains looked through */
+    /* region_compute_exact: the clauses' guards in scope, innermost last */
+    bool use_guards;
+    Span nest_span;        /* guards from inside it are the kernel's own */
+    RGuard *guards;
+    int nguards, capguards;
+    bool guard_missed;     /* a guard on an index's loops could not narrow it */
+    bool joined_apart;     /* accesses with different boxes were joined */
 } RegionCtx;
 
 /* ---- affine forms ---- */
@@ -281,6 +297,14 @@ static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t
         cx->failed = true;
         return *a;
     }
+    /* region_compute_exact: x over every value of [k*q, k*q + w] gives exactly
+     * q + [0, w fdiv k] */
+    if (cx->use_guards && aff_divisible(&a->lo, k) && a->stride == 1) {
+        Ival r = {.lo = aff_div_exact(&a->lo, k), .hi = aff_div_exact(&a->lo, k), .stride = 1};
+        r.hi.c += w / k;
+        r.stride = w / k ? 1 : 0;
+        return r;
+    }
     cx->inexact = true;
     Ival r;
     if (aff_is_const(&a->lo)) {
@@ -309,7 +333,10 @@ static Ival eval_floormod(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t
         Ival r = {.lo = aff_const(0), .hi = aff_const(w), .stride = a->stride};
         return r;
     }
-    cx->inexact = true;
+    /* region_compute_exact: every value of [k*q, k*q + w], w >= k - 1, gives every residue */
+    if (!(cx->use_guards && aff_divisible(&a->lo, k) && a->stride == 1 && ival_width(cx, a, &w) &&
+          w >= k - 1))
+        cx->inexact = true;
     Ival r = {.lo = aff_const(0), .hi = aff_const(k - 1), .stride = 1};
     return r;
 }
@@ -368,6 +395,245 @@ static Ival eval(RegionCtx *cx, const IrExpr *e)
         return eval_atom(cx, e);
     cx->failed = true;
     return ival_point(aff_const(0));
+}
+
+/* ---- clauses' guards (region_compute_exact) ----
+ *
+ * A split whose factor does not divide leaves `if (value < F)` around what
+ * follows (schedule-loops): the inner loop runs over [0, F) only through that
+ * guard. An index whose affine form over the varying loops holds the guard's
+ * varying part m times, index = rest + m * var, lies in
+ * rest + m * [lo(var), min(hi(var), bound)] rather than in the box over the
+ * loops' full ranges. Guards from the kernel's own `if`s (their origin lies
+ * in the nest) are data, not iteration space: they stay ignored. */
+
+static bool is_varying_ref(const RegionCtx *cx, const IrExpr *a)
+{
+    return a->kind == IR_VARREF && cx->varies[a->var->id] && cx->loop_of[a->var->id];
+}
+
+static bool unit_loop(const RegionCtx *cx, const IrVar *v)
+{
+    int64_t ext;
+    return cx->loop_of[v->id] && ir_const_int(cx->loop_of[v->id]->extent, &ext) && ext == 1;
+}
+
+/* The varying loops e uses, lets looked through, as atoms with coefficient 1. */
+static void collect_varying(RegionCtx *cx, const IrExpr *e, Aff *set)
+{
+    if (e->kind == IR_VARREF) {
+        int id = e->var->id;
+        if (id < cx->lets->n && cx->lets->def[id] && cx->depth < 1000) {
+            cx->depth++;
+            collect_varying(cx, cx->lets->def[id], set);
+            cx->depth--;
+            return;
+        }
+        if (is_varying_ref(cx, e)) {
+            for (int i = 0; i < set->n; i++)
+                if (set->atom[i]->var == e->var)
+                    return;
+            aff_add_term(cx, set, e, 1);
+        }
+        return;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        collect_varying(cx, e->args[i], set);
+}
+
+static bool sets_meet(const Aff *a, const Aff *b)
+{
+    for (int i = 0; i < a->n; i++)
+        for (int k = 0; k < b->n; k++)
+            if (a->atom[i]->var == b->atom[k]->var)
+                return true;
+    return false;
+}
+
+/* e as an affine form whose atoms are varying loops (their references) and
+ * fixed expressions (resolved); false when e is not affine in the loops. */
+static bool lin_of(RegionCtx *cx, const IrExpr *e, Aff *out)
+{
+    Aff a, b;
+    *out = aff_const(0);
+    switch (e->kind) {
+    case IR_INT: *out = aff_const(e->ival); return true;
+    case IR_VARREF: {
+        int id = e->var->id;
+        if (id < cx->lets->n && cx->lets->def[id] && cx->depth < 1000) {
+            cx->depth++;
+            bool ok = lin_of(cx, cx->lets->def[id], out);
+            cx->depth--;
+            return ok;
+        }
+        if (is_varying_ref(cx, e) && unit_loop(cx, e->var) && cx->depth < 1000) {
+            cx->depth++;
+            bool ok = lin_of(cx, cx->loop_of[id]->lo, out);
+            cx->depth--;
+            return ok;
+        }
+        if (is_varying_ref(cx, e)) {
+            aff_add_term(cx, out, e, 1);
+            return true;
+        }
+        break;
+    }
+    case IR_UNARY:
+        if (e->op == IR_NEG && lin_of(cx, e->args[0], &a)) {
+            *out = aff_scale(cx, &a, -1);
+            return true;
+        }
+        break;
+    case IR_BINARY:
+        if (e->op != IR_ADD && e->op != IR_SUB && e->op != IR_MUL)
+            break;
+        if (!lin_of(cx, e->args[0], &a) || !lin_of(cx, e->args[1], &b))
+            break;
+        if (e->op != IR_MUL) {
+            *out = aff_axpy(cx, &a, e->op == IR_ADD ? 1 : -1, &b);
+            return true;
+        }
+        if (aff_is_const(&b) || aff_is_const(&a)) {
+            *out = aff_is_const(&b) ? aff_scale(cx, &a, b.c) : aff_scale(cx, &b, a.c);
+            return true;
+        }
+        break;
+    default: break;
+    }
+    Aff used = aff_const(0);
+    collect_varying(cx, e, &used);
+    if (used.n)
+        return false;
+    *out = aff_const(0);
+    aff_add_term(cx, out, resolve(cx, e), 1);
+    return true;
+}
+
+/* The interval of an affine form from lin_of. */
+static Ival lin_ival(RegionCtx *cx, const Aff *a)
+{
+    Aff fixed = aff_const(a->c);
+    for (int i = 0; i < a->n; i++)
+        if (!is_varying_ref(cx, a->atom[i]))
+            aff_add_term(cx, &fixed, a->atom[i], a->coef[i]);
+    Ival r = ival_point(fixed);
+    for (int i = 0; i < a->n; i++) {
+        if (!is_varying_ref(cx, a->atom[i]))
+            continue;
+        Ival v = eval_loop_var(cx, cx->loop_of[a->atom[i]->var->id]);
+        Ival t = eval_scale(cx, &v, a->coef[i]);
+        r = eval_add(cx, &r, &t, 1);
+    }
+    return r;
+}
+
+static void guard_push(RegionCtx *cx, const RGuard *g)
+{
+    if (cx->nguards == cx->capguards) {
+        int cap = cx->capguards ? 2 * cx->capguards : 8;
+        RGuard *gs = ARENA_ARRAY(cx->f->arena, RGuard, cap);
+        if (cx->nguards)
+            memcpy(gs, cx->guards, sizeof *gs * (size_t)cx->nguards);
+        cx->guards = gs;
+        cx->capguards = cap;
+    }
+    cx->guards[cx->nguards++] = *g;
+}
+
+/* The guards of cond (a conjunction of comparisons) that constrain varying loops. */
+static void guards_of(RegionCtx *cx, const IrExpr *cond)
+{
+    if (cond->kind == IR_BINARY && cond->op == IR_AND) {
+        guards_of(cx, cond->args[0]);
+        guards_of(cx, cond->args[1]);
+        return;
+    }
+    RGuard g;
+    memset(&g, 0, sizeof g);
+    collect_varying(cx, cond, &g.uses);
+    if (!g.uses.n)
+        return;
+    Aff a, b;
+    bool saved = cx->failed;
+    if (cond->kind == IR_BINARY && cond->op >= IR_LT && cond->op <= IR_GE &&
+        lin_of(cx, cond->args[0], &a) && lin_of(cx, cond->args[1], &b)) {
+        /* normalized to d <= k */
+        bool less = cond->op == IR_LT || cond->op == IR_LE;
+        Aff d = less ? aff_axpy(cx, &a, -1, &b) : aff_axpy(cx, &b, -1, &a);
+        int64_t k = cond->op == IR_LT || cond->op == IR_GT ? -1 : 0;
+        Aff var = aff_const(0), fixed = aff_const(d.c);
+        for (int i = 0; i < d.n; i++)
+            aff_add_term(cx, is_varying_ref(cx, d.atom[i]) ? &var : &fixed, d.atom[i], d.coef[i]);
+        if (aff_is_const(&fixed) && var.n) {
+            g.var = var;
+            g.hi = k - fixed.c;
+            g.usable = true;
+        }
+    }
+    cx->failed = saved;
+    guard_push(cx, &g);
+}
+
+/* m with a's terms over g's loops exactly m times g's; false when they are not. */
+static bool guard_multiple(const Aff *a, const Aff *g, int64_t *m)
+{
+    *m = 0;
+    for (int i = 0; i < g->n; i++) {
+        int64_t c = 0;
+        for (int k = 0; k < a->n; k++)
+            if (a->atom[k]->kind == IR_VARREF && a->atom[k]->var == g->atom[i]->var)
+                c = a->coef[k];
+        if (c == 0 || c % g->coef[i] || (*m && c / g->coef[i] != *m))
+            return false;
+        *m = c / g->coef[i];
+    }
+    return *m != 0;
+}
+
+/* The values of g's varying part that pass it: [lo, min(hi, bound)] on its stride. */
+static bool guard_range(RegionCtx *cx, const RGuard *g, Ival *out)
+{
+    Ival v = lin_ival(cx, &g->var);
+    if (cx->failed || !aff_is_const(&v.lo) || !aff_is_const(&v.hi))
+        return false;
+    int64_t s = v.stride > 0 ? v.stride : 1, hi = v.hi.c < g->hi ? v.hi.c : g->hi;
+    if (hi < v.lo.c)
+        return false;
+    hi = v.lo.c + (hi - v.lo.c) / s * s;
+    *out = v;
+    out->hi = aff_const(hi);
+    out->stride = hi == v.lo.c ? 0 : s;
+    return true;
+}
+
+/* An access's index with the guards in scope applied. */
+static Ival eval_index(RegionCtx *cx, const IrExpr *idx)
+{
+    if (!cx->use_guards || !cx->nguards)
+        return eval(cx, idx);
+    Aff used = aff_const(0), I;
+    collect_varying(cx, idx, &used);
+    bool lin = lin_of(cx, idx, &I), applied = false;
+    Ival acc = ival_point(aff_const(0));
+    for (int i = cx->nguards - 1; i >= 0; i--) {
+        const RGuard *g = &cx->guards[i];
+        if (!sets_meet(&g->uses, &used))
+            continue;
+        int64_t m;
+        Ival r;
+        if (!lin || !g->usable || !guard_multiple(&I, &g->var, &m) || !guard_range(cx, g, &r)) {
+            cx->guard_missed = true;
+            continue;
+        }
+        I = aff_axpy(cx, &I, -m, &g->var);
+        Ival t = eval_scale(cx, &r, m);
+        acc = eval_add(cx, &acc, &t, 1);
+        applied = true;
+    }
+    if (!applied)
+        return eval(cx, idx);
+    Ival rest = lin_ival(cx, &I);
+    return eval_add(cx, &acc, &rest, 1);
 }
 
 /* ---- lets and loops ---- */
@@ -481,6 +747,8 @@ static void acc_join(Acc *ac, int d, const Ival *v)
         return;
     }
     int64_t stride = gcd64(gcd64(b->stride, v->stride), dlo.c);
+    if (dlo.c || dhi.c || stride != b->stride || stride != v->stride)
+        cx->joined_apart = true;
     if (dlo.c < 0)
         b->lo = v->lo;
     if (dhi.c > 0)
@@ -495,7 +763,7 @@ static void acc_index(Acc *ac, IrExpr **idx, int n)
         return;
     Ival *vs = ARENA_ARRAY(cx->f->arena, Ival, n + 1);
     for (int d = 0; d < n; d++) {
-        vs[d] = eval(cx, idx[d]);
+        vs[d] = eval_index(cx, idx[d]);
         if (cx->failed) {
             ac->bad_dim = d;
             return;
@@ -552,7 +820,17 @@ static void acc_stmt(Acc *ac, const IrStmt *s)
         }
         break;
     case IR_LET: acc_expr(ac, s->value); break;
-    case IR_IF: acc_expr(ac, s->cond); break;
+    case IR_IF: {
+        acc_expr(ac, s->cond);
+        RegionCtx *cx = ac->cx;
+        int mark = cx->nguards;
+        if (cx->use_guards && !(s->origin.lo >= cx->nest_span.lo && s->origin.hi <= cx->nest_span.hi))
+            guards_of(cx, s->cond);
+        acc_block(ac, &s->body);
+        cx->nguards = mark;
+        acc_block(ac, &s->else_body);
+        return;
+    }
     case IR_COPY:
         if (s->copy.src == ac->buf) {
             ac->read = true;
@@ -576,11 +854,35 @@ static void acc_block(Acc *ac, const IrBlock *b)
         acc_stmt(ac, b->items[i]);
 }
 
+static bool compute(RegionCtx *cx_, IrStmt *root, IrStmt *loop, const IrBuffer *buf, bool per_block,
+                    Region *out, RegionError *err);
+
 bool region_compute(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
                     const IrBuffer *buf, bool per_block, Region *out, RegionError *err)
 {
     RegionCtx cx;
     ctx_init(&cx, f, lets);
+    return compute(&cx, root, loop, buf, per_block, out, err);
+}
+
+bool region_compute_exact(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
+                          const IrBuffer *buf, Span nest_span, Region *out, RegionError *err,
+                          bool *exact)
+{
+    RegionCtx cx;
+    ctx_init(&cx, f, lets);
+    cx.use_guards = true;
+    cx.nest_span = nest_span;
+    bool ok = compute(&cx, root, loop, buf, false, out, err);
+    *exact = ok && !cx.inexact && !cx.guard_missed && !cx.joined_apart;
+    return ok;
+}
+
+static bool compute(RegionCtx *cx_, IrStmt *root, IrStmt *loop, const IrBuffer *buf, bool per_block,
+                    Region *out, RegionError *err)
+{
+    RegionCtx cx = *cx_;
+    IrFunc *f = cx.f;
     mark_loops(&cx, root, loop, false, per_block);
     Acc ac = {.cx = &cx, .buf = buf, .ndims = buf->ndims, .bad_dim = 0};
     ac.box = ARENA_ARRAY(f->arena, Ival, buf->ndims + 1);
@@ -609,6 +911,7 @@ bool region_compute(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loo
         rd->extent = w / rd->stride + 1;
         rd->min = aff_to_expr(f, &ac.box[d].lo);
     }
+    *cx_ = cx;
     if (cx.failed) {
         err->var = cx.bad_var;
         return false;

@@ -61,6 +61,19 @@ bool region_contains(const IrStmt *outer, const IrStmt *inner);
 bool region_compute(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
                     const IrBuffer *buf, bool per_block, Region *out, RegionError *err);
 
+/* region_compute for the fusing pass (per_block false), narrowed by the
+ * guards that schedule clauses left between L and the accesses: a split that
+ * does not divide runs its inner loop over [0, F) through `if (value < F)`,
+ * and the region holds only the values that pass (the guards of the kernel's
+ * own `if`s, whose origin lies inside nest_span, stay ignored). *exact is
+ * false when the box may still hold elements that no access under L reaches:
+ * a bound was widened (fdiv, fmod by a constant), a clause's guard on an
+ * index's loops could not narrow it (not affine in them, or a bound that is
+ * not a constant), or accesses with different boxes were joined. */
+bool region_compute_exact(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
+                          const IrBuffer *buf, Span nest_span, Region *out, RegionError *err,
+                          bool *exact);
+
 /* The position of `idx` (an index into dimension d of the region's buffer)
  * inside the region: (idx - min) / stride, as a new expression. */
 IrExpr *region_offset(IrFunc *f, const Region *r, int d, IrExpr *idx);
