@@ -362,13 +362,14 @@ static int rt_load(const RtDriver *d, const AcclGpuModule *m, RtLoaded *l)
     const char *what = "module";
     if (d->vendor == ACCL_GPU_NVIDIA) {
         what = "cuModuleLoadData";
-        if (m->image && rt_cubin_runs(d, m->arch))
-            r = c->module_load(&l->module, m->image);
-        if (r != RT_SUCCESS && m->ptx)
-            r = c->module_load(&l->module, m->ptx);
-        if (r != RT_SUCCESS && !m->ptx && !(m->image && rt_cubin_runs(d, m->arch)))
+        bool cubin = m->image && rt_cubin_runs(d, m->arch);
+        if (!cubin && !m->ptx)
             return rt_fail(ACCL_ERR_DRIVER, "the object holds no PTX and no cubin this device runs (%s)",
                            m->arch ? m->arch : "?");
+        if (cubin)
+            r = c->module_load(&l->module, m->image);
+        if (r != RT_SUCCESS && m->ptx)   /* no cubin for this device, or the driver refused it */
+            r = c->module_load(&l->module, m->ptx);
     } else {
         what = "hipModuleLoadData";
         if (!m->image)
