@@ -6,6 +6,12 @@
 
 enum { IV_MAX_TERMS = 24, IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
 
+/* Linearization steps one query (iv_prove*, iv_rewrite) may take, the proofs
+ * it starts included. A proof of a range inside a rewrite linearizes again,
+ * so nested fdiv and fmod (a chain of splits) would cost exponentially many
+ * steps without it; once spent, linearizing fails: no proof, no rewrite. */
+#define IV_STEPS 200000L
+
 typedef struct IvTerm {
     const IrExpr *atom;
     int64_t k;
@@ -25,6 +31,7 @@ typedef struct IvLin {
     bool interval;     /* substitute lets, count multiples of m in units of m */
     bool fired;        /* a fdiv/fmod rule applied (rewrite mode) */
     int budget;
+    long *steps;       /* the query's, shared by the proofs it starts */
 } IvLin;
 
 /* ---- the scope ---- */
@@ -255,7 +262,7 @@ static int64_t atom_multiple(const IvLin *l, const IrExpr *atom)
     return iv_multiple(l->ctx, atom->var);
 }
 
-static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off);
+static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off, long *steps);
 
 /* 0 <= r < c. In interval mode r counts sizes in units of their multiples, so
  * it is proved as it is; otherwise as an expression, with the facts in scope. */
@@ -264,7 +271,8 @@ static bool aff_in_range(IvLin *l, const IvAff *r, int64_t c)
     if (!l->interval) {
         IrFunc *f = l->ctx->f;
         IrExpr *e = aff_expr(f, r);
-        return prove_goal(l->ctx, e, ir_index(f, 0), 0) && prove_goal(l->ctx, ir_index(f, c - 1), e, 0);
+        return prove_goal(l->ctx, e, ir_index(f, 0), 0, l->steps) &&
+               prove_goal(l->ctx, ir_index(f, c - 1), e, 0, l->steps);
     }
     IvAff hi = aff_const(c - 1);
     add_scaled(&hi, r, -1);
@@ -321,6 +329,10 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
 {
     if (!a->ok)
         return;
+    if (--*l->steps < 0) {
+        a->ok = false;
+        return;
+    }
     if (e->type != ELEM_I64) {
         a->ok = false;
         return;
@@ -571,9 +583,9 @@ static bool prove_nonneg(IvLin *l, IvAff g, int depth)
 }
 
 /* g >= 0 directly, or g - f >= 0 for a fact f >= 0 in scope. */
-static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off)
+static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off, long *steps)
 {
-    IvLin l = {.ctx = c, .interval = true, .budget = IV_BUDGET};
+    IvLin l = {.ctx = c, .interval = true, .budget = IV_BUDGET, .steps = steps};
     IvAff g = linearize(&l, hi);
     IvAff gl = linearize(&l, lo);
     add_scaled(&g, &gl, -1);
@@ -597,57 +609,67 @@ static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64
 
 bool iv_prove_ge(const IvCtx *c, const IrExpr *e, int64_t k)
 {
-    return e->type == ELEM_I64 && prove_goal(c, e, ir_index(c->f, k), 0);
+    long steps = IV_STEPS;
+    return e->type == ELEM_I64 && prove_goal(c, e, ir_index(c->f, k), 0, &steps);
 }
 
 bool iv_prove_le(const IvCtx *c, const IrExpr *e, int64_t k)
 {
-    return e->type == ELEM_I64 && prove_goal(c, ir_index(c->f, k), e, 0);
+    long steps = IV_STEPS;
+    return e->type == ELEM_I64 && prove_goal(c, ir_index(c->f, k), e, 0, &steps);
 }
 
 /* a op b for i64 a and b. */
-static IvTruth prove_cmp(const IvCtx *c, IrOp op, const IrExpr *a, const IrExpr *b)
+static IvTruth prove_cmp(const IvCtx *c, IrOp op, const IrExpr *a, const IrExpr *b, long *n)
 {
     switch (op) {
-    case IR_LT: return prove_goal(c, b, a, 1) ? IV_TRUE : prove_goal(c, a, b, 0) ? IV_FALSE : IV_UNKNOWN;
-    case IR_LE: return prove_goal(c, b, a, 0) ? IV_TRUE : prove_goal(c, a, b, 1) ? IV_FALSE : IV_UNKNOWN;
-    case IR_GT: return prove_cmp(c, IR_LT, b, a);
-    case IR_GE: return prove_cmp(c, IR_LE, b, a);
+    case IR_LT: return prove_goal(c, b, a, 1, n) ? IV_TRUE : prove_goal(c, a, b, 0, n) ? IV_FALSE : IV_UNKNOWN;
+    case IR_LE: return prove_goal(c, b, a, 0, n) ? IV_TRUE : prove_goal(c, a, b, 1, n) ? IV_FALSE : IV_UNKNOWN;
+    case IR_GT: return prove_cmp(c, IR_LT, b, a, n);
+    case IR_GE: return prove_cmp(c, IR_LE, b, a, n);
     case IR_EQ:
-        if (prove_goal(c, a, b, 0) && prove_goal(c, b, a, 0))
+        if (prove_goal(c, a, b, 0, n) && prove_goal(c, b, a, 0, n))
             return IV_TRUE;
-        return prove_goal(c, a, b, 1) || prove_goal(c, b, a, 1) ? IV_FALSE : IV_UNKNOWN;
+        return prove_goal(c, a, b, 1, n) || prove_goal(c, b, a, 1, n) ? IV_FALSE : IV_UNKNOWN;
     case IR_NE: {
-        IvTruth t = prove_cmp(c, IR_EQ, a, b);
+        IvTruth t = prove_cmp(c, IR_EQ, a, b, n);
         return t == IV_TRUE ? IV_FALSE : t == IV_FALSE ? IV_TRUE : IV_UNKNOWN;
     }
     default: return IV_UNKNOWN;
     }
 }
 
+static IvTruth prove(const IvCtx *c, const IrExpr *cond, long *steps);
+
 IvTruth iv_prove(const IvCtx *c, const IrExpr *cond)
+{
+    long steps = IV_STEPS;
+    return prove(c, cond, &steps);
+}
+
+static IvTruth prove(const IvCtx *c, const IrExpr *cond, long *steps)
 {
     int64_t v;
     if (ir_const_int(cond, &v))
         return v ? IV_TRUE : IV_FALSE;
     if (cond->kind == IR_UNARY && cond->op == IR_NOT) {
-        IvTruth t = iv_prove(c, cond->args[0]);
+        IvTruth t = prove(c, cond->args[0], steps);
         return t == IV_TRUE ? IV_FALSE : t == IV_FALSE ? IV_TRUE : IV_UNKNOWN;
     }
     if (cond->kind != IR_BINARY)
         return IV_UNKNOWN;
     if (cond->op == IR_AND || cond->op == IR_OR) {
-        IvTruth x = iv_prove(c, cond->args[0]);
+        IvTruth x = prove(c, cond->args[0], steps);
         IvTruth short_circuit = cond->op == IR_AND ? IV_FALSE : IV_TRUE;
         if (x == short_circuit)
             return x;
-        IvTruth y = iv_prove(c, cond->args[1]);
+        IvTruth y = prove(c, cond->args[1], steps);
         if (y == short_circuit)
             return y;
         return x == y ? x : IV_UNKNOWN;
     }
     if (is_cmp(cond->op) && cond->args[0]->type == ELEM_I64)
-        return prove_cmp(c, cond->op, cond->args[0], cond->args[1]);
+        return prove_cmp(c, cond->op, cond->args[0], cond->args[1], steps);
     return IV_UNKNOWN;
 }
 
@@ -665,12 +687,19 @@ IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller)
 {
     if (e->type != ELEM_I64)
         return NULL;
-    IvLin l = {.ctx = c, .interval = false, .budget = IV_BUDGET};
+    long steps = IV_STEPS;
+    IvLin l = {.ctx = c, .interval = false, .budget = IV_BUDGET, .steps = &steps};
     IvAff a = linearize(&l, e);
     if (!a.ok)
         return NULL;
     IrExpr *r = aff_expr(c->f, &a);
     if (only_if_smaller && !l.fired && iv_expr_nodes(r) >= iv_expr_nodes(e))
+        return NULL;
+    /* A rule that fired inside an atom may give back e itself ((N fdiv 8) with
+     * N a multiple of 8): that is no rewrite. Saying so ends the callers'
+     * rewrite-until-unchanged loops, which otherwise re-simplify each operand
+     * at every level (a chain of splits: exponential time and memory). */
+    if (ir_expr_equal(r, e))
         return NULL;
     return r;
 }

@@ -79,8 +79,9 @@ int64_t iv_multiple(const IvCtx *c, const IrVar *v);
  *   (a*c + b) fmod c = b fmod c,        b fmod c = b when 0 <= b < c
  *   (a fdiv b) fdiv c = a fdiv (b*c),   (a fdiv c)*c + (a fmod c) = a
  *   N fdiv c, N fmod c with N a known multiple of c
- * Lets are not substituted. Returns NULL when e is not i64, or when
- * `only_if_smaller` and the result has no fewer nodes and no rule fired. */
+ * Lets are not substituted. Returns NULL when e is not i64, when the result
+ * equals e, or when `only_if_smaller` and the result has no fewer nodes and
+ * no rule fired. */
 IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller);
 /* Number of nodes of e. */
 int iv_expr_nodes(const IrExpr *e);
