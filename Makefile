@@ -82,9 +82,11 @@ $(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
 	    -Wl,--no-whole-archive $(BUILD)/libaccl.a $(LDLIBS)
 
-# The unit tests JIT kernels too: the runtime whole and its symbols exported.
-$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
+# The unit tests JIT kernels too: the runtime whole and its symbols exported; and
+# load files and run the pass list as the driver does (test_twice.c).
+UNIT_DRIVER_OBJS := $(BUILD)/src/driver/frontend.o $(BUILD)/src/driver/pipeline.o
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(UNIT_DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(UNIT_OBJS) $(UNIT_DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
 	    -Wl,--no-whole-archive $(BUILD)/libaccl.a -lcriterion $(LDLIBS)
 
 run: deps
