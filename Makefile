@@ -10,6 +10,8 @@ OPT     ?= -O2 -g
 SAN     ?=
 # The bad-input tests must each end within this many milliseconds.
 TIME_LIMIT_MS ?= 1000
+# tests/run/emulate.sh: the largest product of sizes of a run in the GPU emulator.
+EMULATE_BUDGET ?= 300000
 LLVM_DIR := /usr/lib/llvm-19
 CFLAGS  := -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -D_POSIX_C_SOURCE=200809L -Isrc -I$(BUILD) -I$(LLVM_DIR)/include $(SAN)
@@ -119,6 +121,7 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
+	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	bash tests/emit/spmd-examples.sh $(BUILD)/accl || failed="$$failed spmd-examples"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
@@ -141,7 +144,7 @@ difftest: $(BUILD)/accl
 	python3 tests/difftest/gen.py --accl $(BUILD)/accl -n $(N) --seed $(SEED)
 
 asan: deps
-	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 \
+	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 EMULATE_BUDGET=20000 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="frontend pipeline"]: the libFuzzer targets

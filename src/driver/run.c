@@ -15,6 +15,7 @@
 #include "driver/driver.h"
 #include "emit/jit.h"
 #include "run/data.h"
+#include "run/emulate.h"
 #include "run/interp.h"
 #include "run/numbers.h"
 #include "run/reference.h"
@@ -35,6 +36,10 @@ static const char run_usage_text[] =
     "  --print                 print every output element of the reference and the executor\n"
     "  --interpret             execute the lowered loop IR with the interpreter instead of\n"
     "                          the compiled kernel (LLVM's ORC JIT; CPU targets only)\n"
+    "  --emulate               run the GPU execution form of a GPU target's kernel on the\n"
+    "                          CPU in the GPU emulator (blocks, threads, shared memory,\n"
+    "                          barriers); races, deadlocks and reads of unwritten shared\n"
+    "                          memory are errors; --seed also orders blocks and threads\n"
     "  --target=TARGET         the target whose schedule is applied (default cpu)\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  --color=auto|always|never\n"
@@ -80,6 +85,7 @@ typedef struct RunOptions {
     int64_t threads, runs;  /* bench: 0 when not given */
     double start;           /* bench: when loading the source began (seconds) */
     bool interpret;
+    bool emulate;           /* the GPU emulator (GPU targets) */
     bool print;
     uint64_t seed;
     Color color;
@@ -173,11 +179,14 @@ static int parse_one(int argc, char **argv, int *i, RunOptions *o)
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
         fputs(o->bench ? bench_usage_text : run_usage_text, stdout);
         return -1;
-    } else if (o->bench && (strcmp(a, "--interpret") == 0 || strcmp(a, "--print") == 0)) {
+    } else if (o->bench && (strcmp(a, "--interpret") == 0 || strcmp(a, "--print") == 0 ||
+                            strcmp(a, "--emulate") == 0)) {
         fprintf(stderr, "accl: error: %s is not an option of accl bench\n", a);
         return usage_hint(o);
     } else if (strcmp(a, "--interpret") == 0) {
         o->interpret = true;
+    } else if (strcmp(a, "--emulate") == 0) {
+        o->emulate = true;
     } else if (strcmp(a, "--print") == 0) {
         o->print = true;
     } else if (o->bench && (is_option(a, "--threads") || is_option(a, "--runs"))) {
@@ -283,8 +292,17 @@ static int parse_options(int argc, char **argv, bool bench, RunOptions *o)
         fprintf(stderr, "accl: error: no input file\n");
         return usage_hint(o);
     }
+    /* The emulator runs a GPU target's execution form; it is an executor of its own. */
+    if (o->emulate && o->interpret) {
+        fprintf(stderr, "accl: error: --emulate and --interpret exclude each other\n");
+        return usage_hint(o);
+    }
+    if (o->emulate && !target_is_gpu(o->target)) {
+        fprintf(stderr, "accl: error: --emulate needs a GPU target (--target=nvidia:... or amd:...)\n");
+        return usage_hint(o);
+    }
     /* The compiled kernel runs on the CPU only; GPU targets have the interpreter. */
-    if (!o->interpret && o->target != TARGET_CPU) {
+    if (!o->interpret && !o->emulate && o->target != TARGET_CPU) {
         if (o->bench)
             fprintf(stderr, "accl: error: benchmarking on %s needs a GPU backend (issue 6)\n",
                     o->target_text);
@@ -588,6 +606,18 @@ static JitPackedFn compile_kernel(Frontend *fe, IrFunc *f, Jit **jit)
  * returned an error code, or the interpreter failed. */
 static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *got, Arena *a)
 {
+    if (o->emulate) {
+        /* ACCL_EMULATE_STEPS: the emulator's budget (lang/SPEC.md, Emulator). */
+        EmulateOptions eo = {.seed = o->seed, .src = &fe->src};
+        const char *steps = getenv("ACCL_EMULATE_STEPS");
+        int64_t n;
+        if (steps && driver_parse_int64(steps, &n) && n > 0)
+            eo.max_steps = n;
+        const char *err = emulate_run(f, got, &eo, a);
+        if (err)
+            fprintf(stderr, "accl: error: the emulator failed: %s\n", err);
+        return !err;
+    }
     if (o->interpret) {
         const char *err = interp_run(f, got, a);
         if (err)
@@ -607,7 +637,7 @@ static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
     IrFunc *f = pipeline_lower(fe, k, NULL);
-    if (!f)
+    if (!f || (o->emulate && !pipeline_gpu(fe, f, NULL)))
         return EXIT_INPUT;
     RefTensor *ref = ARENA_ARRAY(a, RefTensor, k->nparams + 1);
     const char *err = ref_run(args, ref, a);
@@ -631,9 +661,9 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
         print_report(p->name.name, &got.tensors[i], &r);
         pass = pass && r.failed == 0;
     }
-    /* The interpreter's failures are errors (exit 1, no verdict); the
-     * compiled kernel's are a verdict on the code generator. */
-    if (ran || !o->interpret)
+    /* The interpreter's and the emulator's failures are errors (exit 1, no
+     * verdict); the compiled kernel's are a verdict on the code generator. */
+    if (ran || !(o->interpret || o->emulate))
         puts(pass ? "PASS" : "FAIL");
     return pass ? 0 : EXIT_INPUT;
 }

@@ -399,7 +399,8 @@ static bool emu_land_prefix(Emu *e, EmuThread *t, int64_t n)
         int64_t size = elem_type_bytes(x->buf->elem);
         memcpy(x->data + x->off * size, x->bytes, (size_t)size);
     }
-    memmove(t->flight, t->flight + n, (size_t)(t->nflight - n) * sizeof *t->flight);
+    if (n > 0 && n < t->nflight)
+        memmove(t->flight, t->flight + n, (size_t)(t->nflight - n) * sizeof *t->flight);
     t->nflight -= n;
     return true;
 }

@@ -16,7 +16,7 @@
 
 /* Loop iterations and thread starts of a whole run, all threads together,
  * when EmulateOptions.max_steps is 0. */
-#define EMULATE_DEFAULT_STEPS ((int64_t)2000000000)
+#define EMULATE_DEFAULT_STEPS ((int64_t)500000000)
 
 typedef struct EmulateOptions {
     uint64_t seed;          /* the order of blocks, of threads, where async copies land */

@@ -4,8 +4,11 @@
 # through the IR interpreter against the reference evaluator by `accl run`.
 # With --jit, the compiled kernel (LLVM's ORC JIT) runs instead of the
 # interpreter, for the cpu target only (GPU targets need the GPU backend).
+# With --emulate, the GPU emulator runs the GPU execution form instead, for
+# each GPU target the file has a schedule for plus nvidia:sm_80 and
+# amd:gfx942 (the default mappings where there is none).
 #
-#   usage: bash tests/run/correctness.sh [--table] [--jit] ACCL [FILE.acc...]
+#   usage: bash tests/run/correctness.sh [--table] [--jit|--emulate] ACCL [FILE.acc...]
 #
 # Kernels, their size names and scalar params are read from `ACCL --emit=ast`.
 # Each kernel runs at several size sets: all 1, all 17 (a prime), all 129 and
@@ -30,16 +33,18 @@ set -u
 
 table=0
 executor=(--interpret)
-while [ "${1:-}" = "--table" ] || [ "${1:-}" = "--jit" ]; do
+while [ "${1:-}" = "--table" ] || [ "${1:-}" = "--jit" ] || [ "${1:-}" = "--emulate" ]; do
     if [ "$1" = "--table" ]; then
         table=1
+    elif [ "$1" = "--emulate" ]; then
+        executor=(--emulate)
     else
         executor=()
     fi
     shift
 done
 if [ $# -lt 1 ]; then
-    echo "usage: $0 [--table] [--jit] ACCL [FILE.acc...]" >&2
+    echo "usage: $0 [--table] [--jit|--emulate] ACCL [FILE.acc...]" >&2
     exit 2
 fi
 accl=$1
@@ -259,6 +264,10 @@ for f in "${files[@]}"; do
     ast=$(cat "$tmp")
     targets=$(printf '%s\n' "$ast" | targets_of)
     [ ${#executor[@]} -eq 0 ] && targets=cpu
+    if [ "${executor[*]}" = --emulate ]; then
+        targets=$({ printf '%s\n' "$targets" | grep -v '^cpu$'; echo nvidia:sm_80; echo amd:gfx942; } |
+            awk '!seen[$0]++')
+    fi
     while IFS='|' read -r kernel sizes args; do
         [ -n "$kernel" ] || continue
         shapes=$(printf '%s\n' "$ast" | shapes_of "$kernel")

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The GPU emulator suite (lang/SPEC.md, Emulator):
+#   1. every example and every file of tests/run/emulate/ (kernels whose GPU
+#      execution form is correct: shared fills and barriers, reductions across
+#      threads, a 3-D grid, two launches through a var), for each GPU target
+#      the file has a schedule for plus nvidia:sm_80 and amd:gfx942 (their
+#      default mappings where there is none), at sizes that do not divide the
+#      tiles: tests/run/correctness.sh --emulate (sizes 1, 17, 129, 65 and a
+#      mix, shrunk to ACCL_RUN_BUDGET, default 300000 here); every run must PASS
+#   2. the command line: --emulate needs a GPU target and excludes
+#      --interpret; a seed gives the same output every time; the budget
+#      (ACCL_EMULATE_STEPS) stops a huge grid at once with exit 1.
+#
+#   usage: bash tests/run/emulate.sh ACCL
+# Ends with `N passed, N failed`; exits 1 when any failed.
+set -u
+[ $# -eq 1 ] || { echo "usage: $0 ACCL" >&2; exit 2; }
+accl=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
+
+# 1. Every example and hand-written kernel at awkward sizes.
+ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET:-300000} bash "$root/tests/run/correctness.sh" --emulate "$accl" \
+    "$root"/examples/*.acc "$root"/tests/run/emulate/*.acc >"$tmp/sweep" 2>&1
+sweep_rc=$?
+grep -v '^PASS' "$tmp/sweep"
+read -r sp _ sf _ < <(tail -n 1 "$tmp/sweep" | tr -d ',')
+passed=$((passed + ${sp:-0}))
+failed=$((failed + ${sf:-0}))
+[ "$sweep_rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the sweep failed: $(tail -n 1 "$tmp/sweep")"
+
+# 2. The command line. expect RC PATTERN CMD ARGS...: `accl CMD ARGS` exits
+# with RC and a line of its stdout or stderr matches PATTERN.
+expect() {
+    local want=$1 pattern=$2
+    shift 2
+    "$accl" "$@" >"$tmp/out" 2>&1
+    local rc=$?
+    if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
+        fail "accl $* (exit $rc, want $want and /$pattern/):"
+        sed 's/^/    /' "$tmp/out" | tail -n 5
+    else
+        pass
+    fi
+}
+mm=("$root/examples/matmul.acc" --kernel matmul --size M=9,N=10,K=11)
+expect 2 'error: --emulate needs a GPU target \(--target=nvidia:\.\.\. or amd:\.\.\.\)' run "${mm[@]}" --emulate
+expect 2 'error: --emulate and --interpret exclude each other' run "${mm[@]}" --emulate --interpret \
+    --target=nvidia:sm_80
+expect 0 '^PASS$' run "${mm[@]}" --emulate --target=amd:gfx942 --seed 7
+expect 2 'error: --emulate is not an option of accl bench' bench "${mm[@]}" --emulate \
+    --target=nvidia:sm_80
+# A seed gives the same output every time, and another seed passes too.
+"$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/a" 2>/dev/null
+"$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/b" 2>/dev/null
+if cmp -s "$tmp/a" "$tmp/b" && grep -q '^PASS$' "$tmp/a"; then pass; else fail "--seed 5 twice: outputs differ or FAIL"; fi
+# The budget: a grid too large for it fails before it starts, with the numbers.
+ACCL_EMULATE_STEPS=100000 expect 1 \
+    "the emulator failed: a launch of .* blocks of 256 threads exceeds what is left of the emulation's budget of 100000 steps" \
+    run "$root/examples/gelu.acc" --kernel gelu --size N=4000000 --emulate --target=nvidia:sm_80
+ACCL_EMULATE_STEPS=100000 expect 1 'the emulator failed: .*budget of 100000 ' \
+    run "$root/examples/matmul.acc" --kernel matmul --size M=64,N=64,K=200 --emulate --target=nvidia:sm_80
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
