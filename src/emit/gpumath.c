@@ -3,7 +3,7 @@
  * Every algorithm is written once, in f64, as straight-line IR (selects, no
  * branches) except where a rare slow path would cost every lane: sin and cos
  * branch to Payne-Hanek reduction for |x| >= 2^20, erf to a continued fraction
- * for |x| >= 2.5. Polynomials are Taylor series carried far enough that their
+ * for |x| >= 1.5. Polynomials are Taylor series carried far enough that their
  * truncation error is below 2^-57 relative on the reduced range; the reductions
  * are exact or double-double where the result needs it. The f32 functions
  * evaluate the f64 ones and round once. */
@@ -452,13 +452,16 @@ static LLVMValueRef gm_tanh(Gm *g, LLVMValueRef x)
 }
 
 /* erf(x), odd; NaN stays NaN.
- *   |x| < 2.5:  erf = 2/sqrt(pi) e^(-u) x sum_n (2u)^n / (2n+1)!!  (positive terms,
- *               38 of them), u = x*x rounded: the same u in both factors makes
+ *   |x| < 1.5:  erf = 2/sqrt(pi) e^(-u) x sum_n (2u)^n / (2n+1)!!  (positive terms,
+ *               26 of them), u = x*x rounded: the same u in both factors makes
  *               their product insensitive to u's rounding
- *   |x| >= 2.5: erf = 1 - e^(-u)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
- *               (32 levels; x clamped to 6, where erf is 1 in f64) */
-#define GM_ERF_SERIES 38
-#define GM_ERF_CF 32
+ *   |x| >= 1.5: erf = 1 - e^(-u)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
+ *               (90 levels, as one quotient of convergents by the forward
+ *               recurrence: positive terms, below 1e100; x clamped to 6, where
+ *               erf is 1 in f64) */
+#define GM_ERF_SPLIT 1.5
+#define GM_ERF_SERIES 26
+#define GM_ERF_CF 90
 static LLVMValueRef gm_erf(Gm *g, LLVMValueRef x)
 {
     LLVMBuilderRef b = g->b;
@@ -466,7 +469,7 @@ static LLVMValueRef gm_erf(Gm *g, LLVMValueRef x)
     LLVMBasicBlockRef ser = LLVMAppendBasicBlockInContext(g->c, g->fn, "series");
     LLVMBasicBlockRef cf = LLVMAppendBasicBlockInContext(g->c, g->fn, "fraction");
     LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->c, g->fn, "join");
-    LLVMBuildCondBr(b, gm_fcmp(g, LLVMRealOLT, ax, gm_d(g, 2.5)), ser, cf);
+    LLVMBuildCondBr(b, gm_fcmp(g, LLVMRealOLT, ax, gm_d(g, GM_ERF_SPLIT)), ser, cf);
 
     LLVMPositionBuilderAtEnd(b, ser);
     double c[GM_ERF_SERIES];
@@ -481,9 +484,14 @@ static LLVMValueRef gm_erf(Gm *g, LLVMValueRef x)
 
     LLVMPositionBuilderAtEnd(b, cf);
     LLVMValueRef xc = gm_sel(g, gm_fcmp(g, LLVMRealOLT, ax, gm_d(g, 6)), ax, gm_d(g, 6));
-    LLVMValueRef t = xc;
-    for (int k = GM_ERF_CF; k >= 1; k--)
-        t = gm_add(g, xc, gm_div(g, gm_d(g, k * 0.5), t));
+    /* the fraction's convergent P/Q by the forward recurrence (positive terms) */
+    LLVMValueRef p0 = gm_d(g, 1), p1 = xc, q0 = gm_d(g, 0), q1 = gm_d(g, 1);
+    for (int k = 1; k <= GM_ERF_CF; k++) {
+        LLVMValueRef a = gm_d(g, k * 0.5);
+        LLVMValueRef p2 = gm_fma(g, xc, p1, gm_mul(g, a, p0)), q2 = gm_fma(g, xc, q1, gm_mul(g, a, q0));
+        p0 = p1, p1 = p2, q0 = q1, q1 = q2;
+    }
+    LLVMValueRef t = gm_div(g, p1, q1);
     LLVMValueRef ec = gm_exp_core(g, gm_neg(g, gm_mul(g, xc, xc)), NULL);
     LLVMValueRef erfc = gm_div(g, gm_mul(g, ec, gm_d(g, GM_ONE_OVER_SQRTPI)), t);
     LLVMValueRef rcf = gm_sub(g, gm_d(g, 1), erfc);
