@@ -36,6 +36,7 @@ typedef struct FuseCtx {
     RegionLets lets;
     Restrict *rs;
     int nrs, caprs;
+    int replaced_dim;      /* a dimension of W that P's clauses left no loop for, or -1 */
 } FuseCtx;
 
 /* ---- the tensors P writes ---- */
@@ -106,12 +107,16 @@ static IrExpr *in_box(IrFunc *f, const RegionDim *rd, const IrExpr *idx)
 }
 
 /* One access to r's buffer with indices idx: its dimensions restrict their
- * loops; the others join *guard. */
+ * loops; the others join *guard. An index that is a nest index its clauses
+ * replaced (a let: i = o * F + i_in, f fdiv E, ...) is noted in replaced_dim:
+ * guarding it would run all of P's iterations in every iteration of L. */
 static void restrict_access(FuseCtx *c, const Region *r, IrExpr **idx, int n, IrExpr **guard)
 {
     for (int d = 0; d < n; d++) {
         if (restrict_dim(c, r, d, idx[d]))
             continue;
+        if (idx[d]->kind == IR_VARREF && idx[d]->var->kind == IR_VAR_LET && c->replaced_dim < 0)
+            c->replaced_dim = d;
         IrExpr *in = in_box(c->f, &r->dims[d], idx[d]);
         *guard = *guard ? ir_binary(c->f, IR_AND, *guard, in) : in;
     }
@@ -368,8 +373,19 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        pl, r->nest->label.name, loop->var->name, ws[i]->name, again->var->name);
             return false;
         }
+        c->replaced_dim = -1;
         if (reg.read || reg.written)
             restrict_stores(c, &one, &reg, epilogue);
+        if (!epilogue && c->replaced_dim >= 0) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': its own clauses replace the loop "
+                       "that indexes dimension %d of '%s', so it would run all of its iterations "
+                       "in each iteration of '%s'",
+                       pl, r->nest->label.name, loop->var->name, c->replaced_dim + 1, ws[i]->name,
+                       loop->var->name);
+            return false;
+        }
     }
     p->root = one.items[0];
     restrict_loops(c, p->root);

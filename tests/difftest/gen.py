@@ -8,8 +8,10 @@ appends each as the kernel's only schedule to a copy of the kernel and checks it
 
   legal mode    `accl --target=T FILE` (every check, the loop IR's too) must accept (exit 0) or reject (exit 1 with `error:`);
                 an accepted schedule must PASS `accl run` against the reference at two
-                random sizes of at most 64 (CPU through the JIT, GPU targets through
-                --interpret), each run within a time limit. Two accepted schedules of one
+                random sizes of at most 64 (CPU through the JIT, GPU targets through the
+                GPU emulator, `--emulate`: blocks, threads, shared memory, barriers,
+                races; --gpu-exec=interpret for the IR interpreter), each run within a
+                time limit. Two accepted schedules of one
                 kernel therefore agree with each other through the reference (printed
                 outputs are not compared bit for bit: reordered reductions round apart).
   illegal mode  schedules illegal by construction (duplicate binds, over 1024 threads,
@@ -20,9 +22,11 @@ appends each as the kernel's only schedule to a copy of the kernel and checks it
 
 A failure is shrunk (clauses dropped one at a time, then sizes halved, while it still
 fails) and printed as the whole .acc file and the command that reproduces it. The run
-ends with the acceptance rate per clause kind and `N passed, N failed`.
+ends with the acceptance rate per clause kind (CPU and GPU targets apart), the slowest
+cases, and `N passed, N failed`.
 
 usage: gen.py --accl build/accl [-n 200] [--seed 1] [--jobs J] [--mode legal|illegal|both]
+              [--gpu-exec emulate|interpret]
 DIFFTEST_WHY=1 also prints each rejection's message (to see what keeps schedules shallow).
 Standard library only.
 """
@@ -35,6 +39,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGETS = ["cpu", "nvidia:sm_80", "amd:gfx942"]
@@ -327,6 +332,9 @@ def accl_run(cmd):
         return 124, f"timed out after {TIME_LIMIT} s"
 
 
+GPU_EXEC = ["--emulate"]   # how accepted GPU schedules run (--gpu-exec)
+
+
 def run_cmd(accl, path, kernel, target, sizes, seed):
     cmd = [accl, "run", path, "--kernel", kernel.name,
            "--size", ",".join(f"{k}={v}" for k, v in sizes.items()),
@@ -334,7 +342,7 @@ def run_cmd(accl, path, kernel, target, sizes, seed):
     for name, ty in kernel.scalars.items():
         cmd += ["--arg", f"{name}=" + ("true" if ty == "bool" else "0.01" if ty[0] in "fb" else "3")]
     if target != "cpu":
-        cmd.append("--interpret")
+        cmd += GPU_EXEC
     return cmd
 
 
@@ -424,11 +432,15 @@ def legal_case(args, kernels, i, tmpdir):
     target = rng.choice(TARGETS)
     items = gen_schedule(rng, kernel, target)
     runs = [(gen_sizes(rng, kernel), rng.randint(1, 1000)) for _ in range(2)]
+    t0 = time.monotonic()
     status, why = try_case(args.accl, kernel, target, items, runs, tmpdir, f"case{i}")
+    took = time.monotonic() - t0
     text = None
     if status == "fail":
         text = report_failure(args.accl, kernel, target, items, runs, tmpdir, f"case{i}", why)
-    return status, [k for (_, k, _) in items], text
+    what = f"case{i} {kernel.name} for {target} at {[r[0] for r in runs]} ({status}): " + \
+        " ".join(c for (_, _, c) in items)
+    return status, target, [k for (_, k, _) in items], text, (took, what)
 
 
 # ---------------------------------------------------------------- illegal by construction
@@ -525,7 +537,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--mode", choices=["legal", "illegal", "both"], default="both")
+    ap.add_argument("--gpu-exec", choices=["emulate", "interpret"], default="emulate",
+                    help="how accepted GPU schedules run: the GPU emulator or the IR interpreter")
     args = ap.parse_args()
+    GPU_EXEC[:] = ["--" + args.gpu_exec]
     args.accl = os.path.abspath(args.accl)
 
     kernels = [read_kernel(args.accl, p) for p in sorted(glob.glob(os.path.join(ROOT, "examples", "*.acc")))]
@@ -536,13 +551,22 @@ def main():
     with tempfile.TemporaryDirectory(prefix="difftest.") as tmpdir, \
             concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         if args.mode in ("legal", "both"):
-            tried = {k: 0 for k in KINDS}
-            kept = {k: 0 for k in KINDS}
+            groups = ["cpu", "gpu"]
+            tried = {g: {k: 0 for k in KINDS} for g in groups}
+            kept = {g: {k: 0 for k in KINDS} for g in groups}
+            count = {g: [0, 0, 0] for g in groups}       # schedules, accepted, rejected
             accepted = rejected = 0
-            for status, kinds, text in pool.map(lambda i: legal_case(args, kernels, i, tmpdir), range(args.n)):
+            times = []
+            for status, target, kinds, text, took in pool.map(lambda i: legal_case(args, kernels, i, tmpdir),
+                                                              range(args.n)):
+                g = "cpu" if target == "cpu" else "gpu"
+                times.append(took)
+                count[g][0] += 1
+                count[g][1] += status == "accepted"
+                count[g][2] += status == "rejected"
                 for k in kinds:
-                    tried[k] += 1
-                    kept[k] += status == "accepted"
+                    tried[g][k] += 1
+                    kept[g][k] += status == "accepted"
                 if status == "fail":
                     failed += 1
                     failures.append(text)
@@ -550,13 +574,26 @@ def main():
                     passed += 1
                     accepted += status == "accepted"
                     rejected += status == "rejected"
+            gpu_how = "the emulator" if GPU_EXEC == ["--emulate"] else "the interpreter"
             print(f"legal mode (seed {args.seed}): {args.n} schedules, {accepted} accepted and PASS "
-                  f"at 2 sizes each, {rejected} rejected with an error, "
-                  f"{args.n - accepted - rejected} failed")
+                  f"at 2 sizes each (CPU through the JIT, GPU through {gpu_how}), {rejected} rejected "
+                  f"with an error, {args.n - accepted - rejected} failed")
+            for g in groups:
+                n, a, r = count[g]
+                print(f"{g} targets: {n} schedules, {a} accepted, {r} rejected, {n - a - r} failed")
             print("clauses generated / in accepted schedules, per kind:")
+            print(f"  {'':10} {'cpu':>21}   {'gpu (sm_80, gfx942)':>21}")
             for k in KINDS:
-                if tried[k]:
-                    print(f"  {k:10} {kept[k]:5} / {tried[k]:5}  {100.0 * kept[k] / tried[k]:5.1f}%")
+                cols = []
+                for g in groups:
+                    t, a = tried[g][k], kept[g][k]
+                    cols.append(f"{a:5} / {t:5} {100.0 * a / t:5.1f}%" if t else f"{'-':>21}")
+                if tried["cpu"][k] or tried["gpu"][k]:
+                    print(f"  {k:10} {cols[0]:>21}   {cols[1]:>21}")
+            times.sort(reverse=True)
+            print(f"time: {sum(t for t, _ in times):.1f} s over the cases; the slowest:")
+            for t, what in times[:3]:
+                print(f"  {t:5.1f} s  {what}")
         if args.mode in ("illegal", "both"):
             m = max(16, args.n // 4)
             per = {}
