@@ -143,7 +143,9 @@ SEED ?= 1
 difftest: $(BUILD)/accl
 	python3 tests/difftest/gen.py --accl $(BUILD)/accl -n $(N) --seed $(SEED)
 
+# Leak detection on (LeakSanitizer), with tests/unit/lsan.supp for Criterion's own leak.
 asan: deps
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp \
 	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 EMULATE_BUDGET=20000 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
