@@ -64,6 +64,8 @@
 enum {
     CPU_STACK_LIMIT = 64 * 1024,   /* caches up to this many bytes are allocas */
     CPU_UNROLL_COPY = 256,         /* copies of at most this many elements unroll */
+    GPU_UNROLL_REGISTER_LOOPS = 64,   /* device code: loops over register caches unroll, */
+    GPU_UNROLL_REGISTER_WEIGHT = 4096,   /* up to this many statements unrolled */
 };
 
 #define STRIDE_UNKNOWN INT64_MIN
@@ -463,7 +465,10 @@ static LLVMValueRef int_binary(Cg *cg, IrOp op, LLVMValueRef a, LLVMValueRef b, 
 
 static LLVMValueRef emit_binary(Cg *cg, const IrExpr *e)
 {
-    if (e->type == ELEM_I64 && (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
+    int64_t dv;
+    if (e->type == ELEM_I64 && (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL ||
+                                ((e->op == IR_FLOORDIV || e->op == IR_FLOORMOD) &&
+                                 ir_const_int(e->args[1], &dv) && dv > 0))) {
         Lin l;
         cg_lin_of(cg, e, &l);
         return cg_lin(cg, &l);
@@ -698,6 +703,35 @@ void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
         cg_lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
                       : e->op == IR_ADD ? LLVMBuildAdd(cg->b, x, y, "")
                                         : LLVMBuildSub(cg->b, x, y, ""));
+        return;
+    }
+    /* floor((sum k_i x_i + c) / d), d a positive constant and every k_i a
+     * multiple of d, is sum (k_i / d) x_i + floor(c / d), and the remainder
+     * is c mod d: tile indices such as (bi*128 + mi*16) fdiv 16 stay linear
+     * (and cache offsets constant). */
+    int64_t dv;
+    if (e->type == ELEM_I64 && e->kind == IR_BINARY && (e->op == IR_FLOORDIV || e->op == IR_FLOORMOD) &&
+        ir_const_int(e->args[1], &dv) && dv > 0) {
+        Lin a;
+        cg_lin_of(cg, e->args[0], &a);
+        bool whole = true;
+        for (int i = 0; i < a.n; i++)
+            if (a.coef[i] % dv != 0)
+                whole = false;
+        if (whole) {
+            int64_t q = a.c / dv - (a.c % dv < 0), r = a.c - q * dv;
+            if (e->op == IR_FLOORMOD) {
+                out->c = r;
+                return;
+            }
+            *out = a;
+            for (int i = 0; i < out->n; i++)
+                out->coef[i] /= dv;
+            out->c = q;
+            return;
+        }
+        LLVMValueRef x = cg_lin(cg, &a);
+        cg_lin_atom(out, floor_divmod(cg, e->op == IR_FLOORDIV, x, cst_int(cg, cg->i64, dv, x)));
         return;
     }
     cg_lin_atom(out, cg_expr(cg, e));
@@ -1432,7 +1466,9 @@ static bool is_known(const Cg *cg, const IrStmt *s)
  * has no such guard and was not emitted. */
 static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent)
 {
-    if (cg->lanes || s->loop_kind != IR_SERIAL || has_serial_loop(&s->body))
+    /* (not in device code: a guard costs a predicate there, and the copy
+     * would double the code) */
+    if (cg->lanes || cg->hooks || s->loop_kind != IR_SERIAL || has_serial_loop(&s->body))
         return false;
     const IrFunc *f = cg->f;
     Versioning vs = {0};
@@ -1479,6 +1515,55 @@ static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef 
 
 static void emit_parallel(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent);
 
+static bool expr_uses_registers(const IrExpr *e)
+{
+    if (e->kind == IR_LOAD && e->buf->mem == IR_MEM_REGISTERS)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (expr_uses_registers(e->args[i]))
+            return true;
+    return false;
+}
+
+/* Whether blk accesses a register cache (at any depth). */
+static bool block_uses_registers(const IrBlock *blk)
+{
+    for (int i = 0; i < blk->len; i++) {
+        const IrStmt *s = blk->items[i];
+        bool uses = false;
+        switch (s->kind) {
+        case IR_STORE:
+            uses = s->buf->mem == IR_MEM_REGISTERS || expr_uses_registers(s->value);
+            for (int k = 0; k < s->nidx; k++)
+                uses = uses || expr_uses_registers(s->idx[k]);
+            break;
+        case IR_LET: uses = expr_uses_registers(s->value); break;
+        case IR_IF: uses = expr_uses_registers(s->cond); break;
+        case IR_COPY: uses = s->copy.dst->mem == IR_MEM_REGISTERS || s->copy.src->mem == IR_MEM_REGISTERS; break;
+        default: break;
+        }
+        if (uses || block_uses_registers(&s->body) || block_uses_registers(&s->else_body))
+            return true;
+    }
+    return false;
+}
+
+/* Statements of blk once unrolled: loops count extent times their body (a
+ * non-constant extent as `limit`); stops counting past limit. */
+static int64_t block_weight(const IrBlock *blk, int64_t limit)
+{
+    int64_t w = 0;
+    for (int i = 0; i < blk->len && w <= limit; i++) {
+        const IrStmt *s = blk->items[i];
+        int64_t n = 1;
+        if (s->kind == IR_LOOP && (!ir_const_int(s->extent, &n) || n > limit))
+            n = limit + 1;
+        int64_t inner = block_weight(&s->body, limit) + block_weight(&s->else_body, limit);
+        w += 1 + (n > 0 && inner > limit / n ? limit + 1 : n * inner);
+    }
+    return w;
+}
+
 static void emit_loop(Cg *cg, const IrStmt *s)
 {
     Lin lo;
@@ -1512,6 +1597,15 @@ static void emit_loop(Cg *cg, const IrStmt *s)
         }
         break;
     default: break;
+    }
+    /* Device code: register caches live in registers only at constant
+     * offsets, so short loops over them unroll here (LLVM's unroller may
+     * find the body too large). */
+    if (cg->hooks && cg->lanes == 0 && is_const && n <= GPU_UNROLL_REGISTER_LOOPS &&
+        n * block_weight(&s->body, GPU_UNROLL_REGISTER_WEIGHT) <= GPU_UNROLL_REGISTER_WEIGHT &&
+        block_uses_registers(&s->body)) {
+        emit_unrolled(cg, s, &lo, n);
+        return;
     }
     if (emit_versioned(cg, s, &lo, extent))
         return;

@@ -39,7 +39,8 @@ typedef struct GpuImage {
 
 typedef struct GpuOptions {
     bool want_cubin;              /* run ptxas (Nvidia; an error if it is missing) */
-    bool want_resources;          /* run ptxas -v (Nvidia) */
+    bool want_resources;          /* run ptxas -v (Nvidia; an error if it is missing) */
+    bool try_cubin;               /* run ptxas where it is present (Nvidia; no error if not) */
 } GpuOptions;
 
 /* Compiles funcs (each in the GPU execution form, for target t) into *img.
@@ -74,7 +75,8 @@ typedef struct GpuVendor {
     LLVMValueRef (*math)(LLVMModuleRef m, Intrinsic k, ElemType t);
     /* Marks fn as a kernel launched with `threads` threads per block. */
     void (*mark_kernel)(LLVMModuleRef m, LLVMValueRef fn, int64_t threads);
-    /* Links libraries, optimises and produces the image's vendor fields. */
+    /* Links libraries, optimises and produces the image's vendor fields;
+     * false with a malloc'd message in *err (printed after "accl: error: "). */
     bool (*finish)(LLVMModuleRef m, const struct GpuVendor *v, const GpuOptions *o, GpuImage *img,
                    char **err);
 } GpuVendor;
