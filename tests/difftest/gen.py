@@ -48,6 +48,7 @@ KINDS = ["split", "tile", "reorder", "fuse", "unroll", "vectorize", "parallel", 
          "bind", "pipeline", "fuse-into"]
 TIME_LIMIT = 10          # seconds per accl invocation
 WORK_CAP = 200000        # the product of a kernel's sizes stays at most this
+WORK_CAP_GPU = 50000     # in the GPU emulator (a thread per context switch: slower)
 
 
 # ---------------------------------------------------------------- reading kernels
@@ -133,6 +134,7 @@ class NestState:
         for name, lo, hi in loops:
             a, b = const(lo), const(hi)
             self.loops.append([name, b - a if a is not None and b is not None else None])
+        self.origin = {name: frozenset([name]) for name, _, _ in loops}   # the nest indices a loop runs over
         self.marked = set()
         self.blocks = []
         self.threads = 1
@@ -172,6 +174,7 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
         f = factor(rng, ext)
         o, i = fresh(), fresh()
         loops[idx:idx + 1] = [[o, -(-ext // f) if ext else None], [i, f]]
+        st.origin[o] = st.origin[i] = st.origin.get(name, frozenset())
         return kind, f"split {name} by {f} -> {o}, {i};"
     if kind == "tile":
         if idx + 1 >= len(loops):
@@ -181,6 +184,8 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
         ao, bo, ai, bi = fresh(), fresh(), fresh(), fresh()
         loops[idx:idx + 2] = [[ao, -(-ea // fa) if ea else None], [bo, -(-eb // fb) if eb else None],
                               [ai, fa], [bi, fb]]
+        st.origin[ao] = st.origin[ai] = st.origin.get(a, frozenset())
+        st.origin[bo] = st.origin[bi] = st.origin.get(b, frozenset())
         return kind, f"tile {a}, {b} by {fa}, {fb} -> {ao}, {bo}, {ai}, {bi};"
     if kind == "reorder":
         if len(loops) < 2:
@@ -199,6 +204,7 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
         (a, ea), (b, eb) = loops[idx], loops[idx + 1]
         f = fresh()
         loops[idx:idx + 2] = [[f, ea * eb if ea and eb else None]]
+        st.origin[f] = st.origin.get(a, frozenset()) | st.origin.get(b, frozenset())
         return kind, f"fuse {a}, {b} -> {f};"
     if kind in ("unroll", "vectorize"):
         consts = [l for l in loops if l[1] is not None and l[1] <= 64 and l[0] not in marked]
@@ -279,7 +285,21 @@ def gen_schedule(rng, kernel, target):
     if len(labels) > 1 and rng.random() < 0.4:
         r = rng.randrange(1, len(labels))
         ps = sorted(rng.sample(range(r), rng.randint(1, r)))
-        at = rng.choice(states[r].loops)[0]
+        # Mostly a loop L where the fused nests' region can be legal and of constant shape:
+        # every loop around L runs over indices the fused nests share with R (not a
+        # reduction loop), and those under L that do have constant extents.
+        rl = states[r].loops
+        shared = set().union(*({l[0] for l in kernel.nests[p][1]} for p in ps)) & \
+            {l[0] for l in kernel.nests[r][1]}
+        org = [states[r].origin.get(l[0], frozenset()) for l in rl]
+        good = [p for p in range(len(rl)) if all(o <= shared for o in org[:p + 1]) and
+                all(l[1] is not None for l, o in zip(rl[p + 1:], org[p + 1:]) if o <= shared)]
+        at = rl[rng.choice(good)][0] if good and rng.random() < 0.75 else rng.choice(rl)[0]
+        # A fused nest's own clauses on the loops indexing what it writes are an error
+        # (nothing left to restrict): mostly it has none.
+        if rng.random() < 0.7:
+            fused = {kernel.nests[p][0] for p in ps}
+            items = [it for it in items if it[0] not in fused]
         items.append((None, "fuse-into", "fuse " + ", ".join(labels[p] for p in ps)
                       + f" into {labels[r]} at {at};"))
     return items
@@ -302,14 +322,14 @@ def render(kernel, target, items):
     return kernel.text + "\n" + "\n".join(lines) + "\n"
 
 
-def gen_sizes(rng, kernel):
+def gen_sizes(rng, kernel, cap=WORK_CAP):
     for _ in range(100):
         s = {n: rng.randint(1, 64) for n in kernel.sizes}
         while True:
             prod = 1
             for v in s.values():
                 prod *= v
-            if prod <= WORK_CAP:
+            if prod <= cap:
                 break
             big = max(s, key=s.get)
             s[big] = max(1, s[big] // 2)
@@ -431,7 +451,8 @@ def legal_case(args, kernels, i, tmpdir):
     kernel = rng.choice(kernels)
     target = rng.choice(TARGETS)
     items = gen_schedule(rng, kernel, target)
-    runs = [(gen_sizes(rng, kernel), rng.randint(1, 1000)) for _ in range(2)]
+    cap = WORK_CAP if target == "cpu" else WORK_CAP_GPU
+    runs = [(gen_sizes(rng, kernel, cap), rng.randint(1, 1000)) for _ in range(2)]
     t0 = time.monotonic()
     status, why = try_case(args.accl, kernel, target, items, runs, tmpdir, f"case{i}")
     took = time.monotonic() - t0
