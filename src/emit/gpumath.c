@@ -6,7 +6,8 @@
  * for |x| >= 1.5. Polynomials are Taylor series carried far enough that their
  * truncation error is below 2^-57 relative on the reduced range; the reductions
  * are exact or double-double where the result needs it. The f32 functions
- * evaluate the f64 ones and round once. */
+ * evaluate the f64 ones and round once, but tanh and erf, which are common in
+ * f32 kernels (GELU), have their own f32 algorithms below. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -578,6 +579,106 @@ static LLVMValueRef gm_pow32(Gm *g, LLVMValueRef x, LLVMValueRef y)
     return gm_pow_special(g, x, y, LLVMBuildFPTrunc(g->b, mag, g->f32, ""));
 }
 
+/* ---- f32 natively: tanh, erf ------------------------------------------------------ */
+/* These two in f32 arithmetic (f64 is 1/32 of the f32 rate on gfx1100); the
+ * polynomials are Chebyshev fits (mpmath's chebyfit) whose error is far below
+ * an f32 ulp, so what is left is the rounding of the evaluation. */
+
+static LLVMValueRef gm_c(LLVMValueRef like, double v) { return LLVMConstReal(LLVMTypeOf(like), v); }
+
+/* gm_horner in x's type. */
+static LLVMValueRef gm_horner_t(Gm *g, LLVMValueRef x, const double *c, int n)
+{
+    LLVMValueRef r = gm_c(x, c[n - 1]);
+    for (int i = n - 2; i >= 0; i--)
+        r = gm_fma(g, r, x, gm_c(x, c[i]));
+    return r;
+}
+
+/* 2^n in f32 for an i32 n in [-126, 127]. */
+static LLVMValueRef gm_pow2i32(Gm *g, LLVMValueRef n)
+{
+    LLVMTypeRef i32 = LLVMTypeOf(n);
+    LLVMValueRef e = LLVMBuildShl(g->b, LLVMBuildAdd(g->b, n, LLVMConstInt(i32, 127, 0), ""),
+                                  LLVMConstInt(i32, 23, 0), "");
+    return LLVMBuildBitCast(g->b, e, g->f32, "");
+}
+
+/* 1/2!, ..., 1/7!: e^r = 1 + r + r^2 P(r), |r| <= ln2/2, truncation < 2^-27. */
+static const double gm_exp32_coef[] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040};
+
+/* e^x in f32 for x in [-104, 89] (clamped; NaN gives inf): as gm_exp_core, with
+ * ln 2 = 0x1.62e4p-1 (k ln2_hi exact for |k| < 2^8) + its rest. */
+static LLVMValueRef gm_exp32(Gm *g, LLVMValueRef x)
+{
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(g->c);
+    LLVMValueRef xc = gm_sel(g, gm_fcmp(g, LLVMRealOLT, x, gm_c(x, 89)), x, gm_c(x, 89));
+    xc = gm_sel(g, gm_fcmp(g, LLVMRealOGT, xc, gm_c(x, -104)), xc, gm_c(x, -104));
+    LLVMValueRef kf = gm_intr1(g, "llvm.rint", gm_mul(g, xc, gm_c(x, GM_LOG2E)));
+    LLVMValueRef r = gm_fma(g, gm_neg(g, kf), gm_c(x, 0x1.62e4p-1), xc);
+    r = gm_fma(g, gm_neg(g, kf), gm_c(x, 1.4286068203094173e-06), r);
+    LLVMValueRef p = gm_fma(g, gm_mul(g, r, r), gm_horner_t(g, r, gm_exp32_coef, 6), r);
+    p = gm_add(g, gm_c(x, 1), p);
+    LLVMValueRef k = LLVMBuildFPToSI(g->b, kf, i32, "");
+    LLVMValueRef k1 = LLVMBuildAShr(g->b, k, LLVMConstInt(i32, 1, 0), "");
+    LLVMValueRef k2 = LLVMBuildSub(g->b, k, k1, "");
+    return gm_mul(g, gm_mul(g, p, gm_pow2i32(g, k1)), gm_pow2i32(g, k2));
+}
+
+/* tanh(t) = t + t u Q(u), u = t^2, on |t| < 0.55 */
+static const double gm_tanh32_coef[] = {
+    -0.33333333332226117, 0.13333332974182369,  -0.053968062785873377, 0.021865647876724795,
+    -0.0088261353930683597, 0.0034047594268392586, -0.00096557370708411766,
+};
+
+/* tanh in f32: the polynomial below 0.55, else 1 - 2/(e^(2|x|) + 1) (|x| clamped
+ * to 10, where tanh is 1 in f32); the sign of x; NaN stays NaN. */
+static LLVMValueRef gm_tanh32(Gm *g, LLVMValueRef x)
+{
+    LLVMValueRef ax = gm_intr1(g, "llvm.fabs", x);
+    LLVMValueRef u = gm_mul(g, x, x);
+    LLVMValueRef small = gm_fma(g, gm_mul(g, x, u), gm_horner_t(g, u, gm_tanh32_coef, 7), x);
+    ax = gm_sel(g, gm_fcmp(g, LLVMRealOLT, ax, gm_c(x, 10)), ax, gm_c(x, 10));
+    LLVMValueRef e = gm_exp32(g, gm_mul(g, ax, gm_c(x, 2)));
+    LLVMValueRef big = gm_sub(g, gm_c(x, 1), gm_div(g, gm_c(x, 2), gm_add(g, e, gm_c(x, 1))));
+    LLVMValueRef r = gm_copysign(g, gm_sel(g, gm_fcmp(g, LLVMRealOLT, gm_intr1(g, "llvm.fabs", x), gm_c(x, 0.55)),
+                                           small, big), x);
+    return gm_sel(g, gm_isnan(g, x), x, r);
+}
+
+/* erf(t) = t P(u), u = t^2, on |t| < 1 */
+static const double gm_erf32_coef[] = {
+    1.1283791670946768,  -0.37612638889635308,  0.11283791308604582,   -0.026866133235095593,
+    0.0052237834771892483, -0.00085426379970872292, 0.0001195656256820733, -1.3909340021874599e-05,
+    1.058938064107502e-06,
+};
+/* erfc(x) e^(x^2) on [1, 4] in s = (x - 2.5) / 1.5 */
+static const double gm_erfc32_coef[] = {
+    0.21080636406114359,    -0.11152102073476088,  0.05611049362976063,    -0.027005276189744354,
+    0.01248936700079338,    -0.0055709256936074614, 0.0024037214510805008,  -0.0010047997001988746,
+    0.00040873798595246475, -0.00016447866403796163, 6.340933229062602e-05,  -2.0504708403019309e-05,
+    7.6653008175495304e-06, -5.0535334089026873e-06, 1.7581148051902643e-06,
+};
+
+/* erf in f32: x P(x^2) below 1; else 1 - e^(-x^2) R(x) with x^2 = h + l exact
+ * (e^(-x^2) = e^(-h) (1 - l)) and |x| clamped to 4, where erf is 1 in f32; the
+ * sign of x; NaN stays NaN. */
+static LLVMValueRef gm_erf32(Gm *g, LLVMValueRef x)
+{
+    LLVMValueRef ax = gm_intr1(g, "llvm.fabs", x);
+    LLVMValueRef u = gm_mul(g, x, x);
+    LLVMValueRef small = gm_mul(g, x, gm_horner_t(g, u, gm_erf32_coef, 9));
+    LLVMValueRef xc = gm_sel(g, gm_fcmp(g, LLVMRealOLT, ax, gm_c(x, 4)), ax, gm_c(x, 4));
+    xc = gm_sel(g, gm_fcmp(g, LLVMRealOGT, xc, gm_c(x, 1)), xc, gm_c(x, 1));
+    LLVMValueRef s = gm_fma(g, xc, gm_c(x, 1.0 / 1.5), gm_c(x, -2.5 / 1.5));
+    LLVMValueRef r = gm_horner_t(g, s, gm_erfc32_coef, 15);
+    LLVMValueRef h = gm_mul(g, xc, xc), l = gm_fma(g, xc, xc, gm_neg(g, h));
+    LLVMValueRef e = gm_mul(g, gm_exp32(g, gm_neg(g, h)), gm_sub(g, gm_c(x, 1), l));
+    LLVMValueRef big = gm_copysign(g, gm_fma(g, gm_neg(g, e), r, gm_c(x, 1)), x);
+    LLVMValueRef res = gm_sel(g, gm_fcmp(g, LLVMRealOLT, ax, gm_c(x, 1)), small, big);
+    return gm_sel(g, gm_isnan(g, x), x, res);
+}
+
 /* ---- the functions ---------------------------------------------------------------------- */
 
 bool gpumath_has(Intrinsic k)
@@ -617,6 +718,10 @@ static void gm_define(Gm *g, Intrinsic k, ElemType t)
         r = t == ELEM_F64 ? gm_pow64(g, x, y) : gm_pow32(g, x, y);
     } else if (t == ELEM_F64) {
         r = gm_body64(g, k, x);
+    } else if (k == INTR_TANH) {
+        r = gm_tanh32(g, x);
+    } else if (k == INTR_ERF) {
+        r = gm_erf32(g, x);
     } else {
         LLVMValueRef xd = LLVMBuildFPExt(g->b, x, g->f64, "");
         r = LLVMBuildFPTrunc(g->b, gm_body64(g, k, xd), g->f32, "");
