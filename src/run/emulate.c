@@ -20,10 +20,12 @@
  *             a block's barrier releases its threads: two accesses in one
  *             epoch are not ordered
  *   shadows   per byte of shared memory and per element of every tensor and
- *             `var`: the epoch and thread of the last write, the epoch and up
- *             to two threads of the reads since. In one epoch, a write and
+ *             `var`: the epoch, thread and block of the last write, the epoch,
+ *             block and up to two threads of the reads since. In one epoch, a write and
  *             another thread's read or write of the same element is a race;
- *             a shared read with no write since the block began reads poison
+ *             a shared read with no write since the block began reads poison;
+ *             an element of a tensor or var that one block writes and another
+ *             block of the same launch reads or writes is a race too
  *   copies    a spread copy's elements are split among the threads by the
  *             interpreter. An async copy's stores are held per thread, in
  *             issue order, as in flight: a barrier commits them as a group and
@@ -59,10 +61,12 @@ enum {
     EMU_NO_THREAD = -1,
 };
 
-/* The last write and the reads since, of one element (shared: one byte). */
+/* The last write and the reads since, of one element (shared: one byte):
+ * epochs, threads, and blocks (the linear index in the launch's grid). */
 typedef struct Shadow {
     uint32_t w_epoch, r_epoch;
     int32_t writer, r1, r2;
+    int64_t w_block, r_block;
 } Shadow;
 
 /* One element of an async copy, stored but not yet landed. */
@@ -97,7 +101,8 @@ typedef struct Emu {
     InterpHooks hooks;
     Interp *host;
     const IrLaunch *launch;
-    int64_t block[3];
+    int64_t block[3], grid[3];
+    int64_t block_index;   /* linear, x fastest */
     EmuThread *th;
     int64_t nth;           /* threads made (stacks mapped) */
     EmuThread *cur;        /* the running thread; NULL: the scheduler or the host */
@@ -111,7 +116,7 @@ typedef struct Emu {
     int64_t *smem_base;    /* per buffer id: its byte offset in smem */
     Shadow **shadow;       /* per buffer id: per element (tensors and vars) */
     int64_t *shadow_count;
-    uint32_t epoch, block_epoch;
+    uint32_t epoch, block_epoch, launch_epoch;
     const IrStmt *last_barrier;  /* the barrier that began the epoch; NULL: the block did */
     int64_t steps, max_steps;
     const char *error;
@@ -338,6 +343,31 @@ static bool emu_check(Emu *e, Interp *in, const IrBuffer *b, int64_t off, Shadow
     return true;
 }
 
+/* Rule: the blocks of a launch are unordered: an element of a tensor or
+ * var that one block writes and another block reads or writes, in one
+ * launch, is a race. */
+static bool emu_check_blocks(Emu *e, Interp *in, const IrBuffer *b, int64_t off, const Shadow *sh,
+                             int64_t tid, bool write)
+{
+    bool w_other = sh->w_epoch >= e->launch_epoch && sh->w_epoch < e->block_epoch;
+    bool r_other = write && sh->r_epoch >= e->launch_epoch && sh->r_epoch < e->block_epoch;
+    if (!w_other && !r_other)
+        return true;
+    int64_t ob = w_other ? sh->w_block : sh->r_block, g0 = e->grid[0], g1 = e->grid[1];
+    const char *msg = arena_printf(e->arena, "race on %s %s[%lld] between blocks of one launch: "
+                                   "thread %lld of %s %s it and thread %lld of block (%lld, %lld, "
+                                   "%lld) %s it (blocks are not ordered)", emu_mem_name(b), b->name,
+                                   (long long)off, (long long)tid, emu_block_text(e),
+                                   write ? "writes" : "reads",
+                                   (long long)(w_other ? sh->writer : sh->r1), (long long)(ob % g0),
+                                   (long long)(ob / g0 % g1), (long long)(ob / g0 / g1),
+                                   w_other ? "wrote" : "read");
+    emu_fail(e, msg);
+    if (in)
+        interp_fail(in, msg);
+    return false;
+}
+
 /* The shadow of element off of a tensor or var (made on first use). */
 static Shadow *emu_global_shadow(Emu *e, Interp *in, const IrBuffer *b, int64_t off)
 {
@@ -382,7 +412,10 @@ static bool emu_access_as(Emu *e, Interp *in, const IrBuffer *b, int64_t off, in
     Shadow *sh = emu_global_shadow(e, in, b, off);
     if (!sh)
         return !e->error;
-    return emu_check(e, in, b, off, sh, tid, write);
+    if (!emu_check_blocks(e, in, b, off, sh, tid, write) || !emu_check(e, in, b, off, sh, tid, write))
+        return false;
+    *(write ? &sh->w_block : &sh->r_block) = e->block_index;
+    return true;
 }
 
 /* ---- async copies ---------------------------------------------------------- */
@@ -644,8 +677,11 @@ static bool emu_launch(Emu *e, const IrLaunch *l)
         blocks[j] = i;
     }
     e->launch = l;
+    e->launch_epoch = e->epoch + 1;
+    memcpy(e->grid, grid, sizeof grid);
     for (int64_t i = 0; ok && i < nblocks; i++) {
         int64_t b = blocks[i];
+        e->block_index = b;
         e->block[0] = b % grid[0];
         e->block[1] = b / grid[0] % grid[1];
         e->block[2] = b / grid[0] / grid[1];

@@ -284,6 +284,39 @@ Test(emulate, global_races_between_threads_of_a_block_are_reported)
     }
 }
 
+/* Blocks are not ordered: B[0] written by every block, or B[bx] read by the
+ * next block, is a race between blocks; each block its own element passes. */
+Test(emulate, races_between_blocks_of_a_launch_are_reported)
+{
+    for (int kind = 0; kind < 3; kind++) {
+        Fixture *x = fixture();
+        IrBuffer *b = tensor(x, "B", ELEM_F32, MODE_INOUT, 4);
+        launch(x, 4, 2, 0);
+        IrStmt *once = ir_if(x->f, ir_binary(x->f, IR_EQ, ref(x, x->tid), idx(x, 0)), x->sp);
+        IrExpr *where = kind == 0 ? idx(x, 0) : ref(x, x->bx);
+        store1(x, &once->body, b, where, ir_float(x->f, ELEM_F32, 1));
+        if (kind == 1) {
+            /* Thread 1 reads the next block's element. */
+            IrExpr *next = ir_binary(x->f, IR_FLOORMOD, add(x, ref(x, x->bx), idx(x, 1)), idx(x, 4));
+            IrVar *r = ir_var_new(x->f, "r", ELEM_F32, IR_VAR_LET);
+            ir_block_push(x->f, &once->else_body, ir_let(x->f, r, load1(x, b, next), x->sp));
+        }
+        ir_block_push(x->f, x->body, once);
+        const char *err = emulate(x, 4);
+        if (kind == 2) {
+            cr_assert_null(err, "%s", err);
+        } else {
+            cr_assert_not_null(err);
+            ASSERT_HAS(err, "race on tensor B[");
+            ASSERT_HAS(err, "between blocks of one launch: thread ");
+            ASSERT_HAS(err, "(blocks are not ordered)");
+            if (kind == 0)
+                ASSERT_HAS(err, "writes it and thread 0 of block (");
+        }
+        fixture_free(x);
+    }
+}
+
 /* Threads 0..T-2 write S[tid]; every thread reads S[T-1] after the barrier. */
 Test(emulate, poison_read_names_buffer_element_thread_and_block)
 {
