@@ -6,8 +6,8 @@
  * for |x| >= 1.5. Polynomials are Taylor series carried far enough that their
  * truncation error is below 2^-57 relative on the reduced range; the reductions
  * are exact or double-double where the result needs it. The f32 functions
- * evaluate the f64 ones and round once, but tanh and erf, which are common in
- * f32 kernels (GELU), have their own f32 algorithms below. */
+ * evaluate the f64 ones and round once, but tanh, erf (GELU), sin and cos
+ * (below 2^15) have their own f32 algorithms below. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -579,8 +579,8 @@ static LLVMValueRef gm_pow32(Gm *g, LLVMValueRef x, LLVMValueRef y)
     return gm_pow_special(g, x, y, LLVMBuildFPTrunc(g->b, mag, g->f32, ""));
 }
 
-/* ---- f32 natively: tanh, erf ------------------------------------------------------ */
-/* These two in f32 arithmetic (f64 is 1/32 of the f32 rate on gfx1100); the
+/* ---- f32 natively: tanh, erf, sin, cos ------------------------------------------------------ */
+/* In f32 arithmetic (f64 is 1/32 of the f32 rate on gfx1100); the
  * polynomials are Chebyshev fits (mpmath's chebyfit) whose error is far below
  * an f32 ulp, so what is left is the rounding of the evaluation. */
 
@@ -679,6 +679,58 @@ static LLVMValueRef gm_erf32(Gm *g, LLVMValueRef x)
     return gm_sel(g, gm_isnan(g, x), x, res);
 }
 
+/* sin r and cos r in f32 for |r| <= pi/4 (a little more): Taylor, truncation < 2^-28. */
+static const double gm_sin32_coef[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880};
+static const double gm_cos32_coef[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800};
+
+/* sin (cos: quadrant + 1) in f32: below 2^15, x = q pi/2 + r by three fma steps
+ * with pi/2 in three f32 parts (the first step exact), polynomials in f32;
+ * above (and for inf and NaN), the f64 function, rounded. */
+static LLVMValueRef gm_sincos32(Gm *g, LLVMValueRef x, bool is_cos)
+{
+    LLVMBuilderRef b = g->b;
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(g->c);
+    LLVMValueRef ax = gm_intr1(g, "llvm.fabs", x);
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->c, g->fn, "fast");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->c, g->fn, "slow");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->c, g->fn, "join");
+    LLVMBuildCondBr(b, gm_fcmp(g, LLVMRealOLT, ax, gm_c(x, 0x1p15)), fast, slow);
+
+    LLVMPositionBuilderAtEnd(b, fast);
+    LLVMValueRef qf = gm_intr1(g, "llvm.rint", gm_mul(g, x, gm_c(x, GM_TWO_OVER_PI)));
+    LLVMValueRef nq = gm_neg(g, qf);
+    LLVMValueRef r = gm_fma(g, nq, gm_c(x, 0x1.921fb6p+0), x);
+    r = gm_fma(g, nq, gm_c(x, -0x1.777a5cp-25), r);
+    r = gm_fma(g, nq, gm_c(x, -0x1.ee59dap-50), r);
+    LLVMValueRef q = LLVMBuildFPToSI(b, qf, i32, "");
+    LLVMValueRef z = gm_mul(g, r, r);
+    LLVMValueRef sv = gm_fma(g, gm_mul(g, r, z), gm_horner_t(g, z, gm_sin32_coef, 4), r);
+    LLVMValueRef cv = gm_fma(g, z, gm_horner_t(g, z, gm_cos32_coef, 5), gm_c(x, 1));
+    if (is_cos)
+        q = LLVMBuildAdd(b, q, LLVMConstInt(i32, 1, 0), "");
+    LLVMValueRef use_c = gm_icmp(g, LLVMIntNE, LLVMBuildAnd(b, q, LLVMConstInt(i32, 1, 0), ""), LLVMConstInt(i32, 0, 0));
+    LLVMValueRef neg = gm_icmp(g, LLVMIntNE, LLVMBuildAnd(b, q, LLVMConstInt(i32, 2, 0), ""), LLVMConstInt(i32, 0, 0));
+    LLVMValueRef v = gm_sel(g, use_c, cv, sv);
+    v = gm_sel(g, neg, gm_neg(g, v), v);
+    if (!is_cos) /* sin(-0) = -0 */
+        v = gm_sel(g, gm_fcmp(g, LLVMRealOEQ, x, gm_c(x, 0)), x, v);
+    LLVMBuildBr(b, join);
+
+    LLVMPositionBuilderAtEnd(b, slow);
+    LLVMValueRef f64fn = gpumath_function(g->m, is_cos ? INTR_COS : INTR_SIN, ELEM_F64, g->const_as);
+    LLVMValueRef xd = LLVMBuildFPExt(b, x, g->f64, "");
+    LLVMValueRef vs = LLVMBuildFPTrunc(b, LLVMBuildCall2(b, LLVMGlobalGetValueType(f64fn), f64fn, &xd, 1, ""),
+                                       g->f32, "");
+    LLVMBuildBr(b, join);
+
+    LLVMPositionBuilderAtEnd(b, join);
+    LLVMValueRef res = LLVMBuildPhi(b, g->f32, "");
+    LLVMValueRef in[2] = {v, vs};
+    LLVMBasicBlockRef from[2] = {fast, slow};
+    LLVMAddIncoming(res, in, from, 2);
+    return res;
+}
+
 /* ---- the functions ---------------------------------------------------------------------- */
 
 bool gpumath_has(Intrinsic k)
@@ -720,6 +772,8 @@ static void gm_define(Gm *g, Intrinsic k, ElemType t)
         r = gm_body64(g, k, x);
     } else if (k == INTR_TANH) {
         r = gm_tanh32(g, x);
+    } else if (k == INTR_SIN || k == INTR_COS) {
+        r = gm_sincos32(g, x, k == INTR_COS);
     } else if (k == INTR_ERF) {
         r = gm_erf32(g, x);
     } else {

@@ -7,7 +7,8 @@
  *   exp, log, sin, cos, tanh, erf, pow   f64 algorithms (below); the f32
  *                                        functions evaluate them in f64 and
  *                                        round once (pow in f32: a cheaper
- *                                        f64 exp(y log x))
+ *                                        f64 exp(y log x)), except tanh, erf,
+ *                                        sin and cos: f32 algorithms
  *   rsqrt                                1 / llvm.sqrt(x)
  *
  * Each function is named accl.gpumath.<name>.<f32|f64>, internal, and defined

@@ -223,6 +223,8 @@ static double gt_sweep32(Fn32 f, Intrinsic k, float *worst)
     gt_range(k, &lo, &hi);
     if (k == INTR_EXP)
         lo = -110, hi = 95;
+    if (k == INTR_SIN || k == INTR_COS) /* mostly the f32 reduction (below 2^15), some above */
+        lo = -4e4, hi = 4e4;
     for (int i = 0; i < GT_N; i++) {
         float x = i % 3 == 0 ? (float)gt_uniform(&s, lo, hi) : i % 3 == 1 ? (float)gt_uniform(&s, -2, 2)
                                                                           : gt_bits32(&s);
@@ -398,7 +400,7 @@ Test(gpumath, accuracy, .timeout = 120)
     gt_free(&j);
 }
 
-/* Near multiples of pi/2 (where reduction loses most) and at huge arguments. */
+/* Near multiples of pi/2 (where reduction loses most) and at huge arguments, f64 and f32. */
 Test(gpumath, trig_reduction)
 {
     GmJit j;
@@ -428,5 +430,28 @@ Test(gpumath, trig_reduction)
         max = ew, at = worst;
     fprintf(stderr, "gpumath sin/cos near multiples of pi/2 and huge: %.3f ulp at %a\n", max, at);
     cr_expect(max <= 8, "%.3f ulp at %a", max, at);
+    /* f32: every multiple of pi/2 below 2^15 and 2^15 ... 2^127 */
+    Fn32 s32 = (Fn32)gt_fn(&j, INTR_SIN, 0), c32 = (Fn32)gt_fn(&j, INTR_COS, 0);
+    double max32 = 0;
+    float at32 = 0;
+    for (int n = 1; n < 20861; n++) {
+        float x = (float)(n * 1.5707963267948966);
+        for (int d = -2; d <= 2; d++) {
+            float y = x;
+            for (int t = 0; t < abs(d); t++)
+                y = nextafterf(y, d < 0 ? 0 : INFINITY);
+            double e = fmax(gt_ulps(s32(y), sin(y), 24, -126, FLT_MAX), gt_ulps(c32(y), cos(y), 24, -126, FLT_MAX));
+            if (e > max32)
+                max32 = e, at32 = y;
+        }
+    }
+    for (int e2 = 15; e2 <= 127; e2++) {
+        float x = ldexpf(1.2345678f, e2);
+        double e = fmax(gt_ulps(s32(x), sin(x), 24, -126, FLT_MAX), gt_ulps(c32(x), cos(x), 24, -126, FLT_MAX));
+        if (e > max32)
+            max32 = e, at32 = x;
+    }
+    fprintf(stderr, "gpumath sin/cos f32 near multiples of pi/2 and huge: %.3f ulp at %a\n", max32, (double)at32);
+    cr_expect(max32 <= 4, "%.3f ulp at %a", max32, (double)at32);
     gt_free(&j);
 }
