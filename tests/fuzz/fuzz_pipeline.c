@@ -6,7 +6,8 @@
  * sequence of clauses (split, tile, reorder, fuse, unroll, vectorize, parallel or bind,
  * cache, assume, fuse ... into) over the loops that exist at that point, with factors
  * from the bytes. The program is printed to a buffer and run through parse_program,
- * sema_check, legality_check and pipeline_lower (every pass, verified after each).
+ * sema_check, legality_check, pipeline_lower (every pass, verified after each) and,
+ * for a GPU target, pipeline_gpu (the GPU execution form, verified).
  * A rejected schedule is fine; a crash, a sanitizer report, a leak, a syntax error in
  * the generated text or an "internal error:" diagnostic aborts, so libFuzzer reports it
  * with the input (print the program with FUZZ_PIPELINE_PRINT=1). */
@@ -314,9 +315,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         SemaOptions opt = {.target = target};
         if (sema_check(fe.prog, &opt, &fe.diag, &fe.arena, &fe.checked) &&
             legality_check(&fe.checked, &fe.diag)) {
-            for (int i = 0; i < fe.prog->nkernels; i++)
-                if (!pipeline_lower(&fe, fe.prog->kernels[i], NULL))
+            for (int i = 0; i < fe.prog->nkernels; i++) {
+                IrFunc *fn = pipeline_lower(&fe, fe.prog->kernels[i], NULL);
+                if (!fn || (target_is_gpu(target) && !pipeline_gpu(&fe, fn, NULL)))
                     break;
+            }
         }
     }
     diag_finish(&fe.diag);
