@@ -123,6 +123,7 @@ test: deps
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
+	bash tests/emit/gpu.sh $(BUILD)/accl || failed="$$failed emit-gpu"; \
 	bash tests/emit/spmd-examples.sh $(BUILD)/accl || failed="$$failed spmd-examples"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
 	bash tests/fmt/run.sh $(BUILD)/accl || failed="$$failed fmt"; \

@@ -12,6 +12,7 @@
 #include "driver/compile.h"
 #include "driver/driver.h"
 #include "driver/fmt_cmd.h"
+#include "driver/gpu_code.h"
 #include "grammar.h"
 
 #define ACCL_VERSION "0.1.0-dev"
@@ -20,7 +21,9 @@ enum { MAX_PARAMS = DRIVER_MAX_PARAMS };
 
 typedef enum Emit {
     EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_SCHEDULE, EMIT_IR,
-    EMIT_LLVM, EMIT_ASM, EMIT_OBJ,   /* code for a CPU target (src/driver/compile.c) */
+    EMIT_LLVM, EMIT_ASM, EMIT_OBJ,   /* code for a CPU target (src/driver/compile.c); llvm:
+                                        a GPU target's device module (src/driver/gpu_code.c) */
+    EMIT_PTX, EMIT_CUBIN,            /* device code for an Nvidia target (src/driver/gpu_code.c) */
 } Emit;
 
 typedef struct Options {
@@ -32,6 +35,7 @@ typedef struct Options {
     Target target;
     Emit emit;
     bool check;
+    bool print_resources;   /* --print-resources (Nvidia targets) */
     Color color;
     ParamOverride params[MAX_PARAMS];
     int nparams;
@@ -46,7 +50,11 @@ static const char usage_text[] =
     "\n"
     "  --check                 run the front end only (every check that needs no loop IR)\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
-    "                          target: llvm (LLVM IR after O3), asm, obj (the object file)\n"
+    "                          target: llvm (LLVM IR after O3), asm, obj (the object file);\n"
+    "                          for a GPU target the device code: llvm (the device module),\n"
+    "                          Nvidia: ptx, cubin (through ptxas)\n"
+    "  --print-resources       Nvidia: print registers, shared memory and spills of each\n"
+    "                          device kernel (from ptxas -v) to standard error\n"
     "  --dump=after-all        print the IR after every pass\n"
     "  --dump=after:PASS       print the IR after one pass (lower, schedule-loops, ...)\n"
     "  --target=TARGET         cpu (default: the host), cpu:x86_64|aarch64 (cross emission),\n"
@@ -103,12 +111,18 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->emit = EMIT_ASM;
             else if (strcmp(value, "obj") == 0)
                 o->emit = EMIT_OBJ;
+            else if (strcmp(value, "ptx") == 0)
+                o->emit = EMIT_PTX;
+            else if (strcmp(value, "cubin") == 0)
+                o->emit = EMIT_CUBIN;
             else {
                 usage_error("unknown --emit kind '%s' (expected tokens, ast, schedule, ir, llvm, "
-                            "asm or obj)",
+                            "asm, obj, ptx or cubin)",
                             value);
                 return EXIT_USAGE;
             }
+        } else if (strcmp(a, "--print-resources") == 0) {
+            o->print_resources = true;
         } else if (strcmp(a, "--dump=after-all") == 0) {
             o->dump.all = true;
         } else if (strncmp(a, "--dump=after:", 13) == 0) {
@@ -185,8 +199,28 @@ static int parse_options(int argc, char **argv, Options *o)
         return EXIT_USAGE;
     }
     bool code = o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ;
-    if (code && (o->check || target_is_gpu(o->target))) {
+    if (code && (o->check || (target_is_gpu(o->target) && o->emit != EMIT_LLVM))) {
         usage_error("%s needs a CPU target and no --check", o->emit_name);
+        return EXIT_USAGE;
+    }
+    /* Device code: --emit=llvm for any GPU target; ptx, cubin and
+     * --print-resources for Nvidia ones; never with a header. */
+    bool ptx = o->emit == EMIT_PTX || o->emit == EMIT_CUBIN;
+    bool nvidia = target_is_gpu(o->target) && strcmp(target_vendor(o->target), "nvidia") == 0;
+    if ((ptx || o->print_resources) && (o->check || !nvidia)) {
+        usage_error("%s needs an Nvidia target and no --check", ptx ? o->emit_name : "--print-resources");
+        return EXIT_USAGE;
+    }
+    bool device = target_is_gpu(o->target) && (o->emit == EMIT_LLVM || ptx);
+    const char *alone = o->emit != EMIT_NONE && !device ? o->emit_name
+                      : o->emit == EMIT_NONE && o->output ? "-o without --emit"
+                      : o->emit == EMIT_NONE && o->header ? "--header" : NULL;
+    if (o->print_resources && alone) {
+        usage_error("--print-resources cannot be combined with %s", alone);
+        return EXIT_USAGE;
+    }
+    if (device && o->header) {
+        usage_error("--header cannot be combined with %s", o->emit_name);
         return EXIT_USAGE;
     }
     /* The header goes with the code for a CPU target. */
@@ -317,6 +351,14 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
+    } else if (rc == 0 && target_is_gpu(opt.target) && (opt.emit >= EMIT_LLVM || opt.print_resources)) {
+        /* --emit=llvm|ptx|cubin, --print-resources: the device code. */
+        GpuCodeOptions gc = {.kind = opt.emit == EMIT_PTX     ? GPU_CODE_PTX
+                                     : opt.emit == EMIT_CUBIN ? GPU_CODE_CUBIN
+                                     : opt.emit == EMIT_LLVM  ? GPU_CODE_LLVM
+                                                              : GPU_CODE_NONE,
+                             .output = opt.output, .print_resources = opt.print_resources};
+        rc = driver_gpu_code(&fe, &gc);
     } else if (rc == 0 && opt.emit >= EMIT_LLVM) {
         /* --emit=llvm|asm|obj: the code (and the header if asked). */
         CodeKind kind = opt.emit == EMIT_LLVM ? CODE_LLVM : opt.emit == EMIT_ASM ? CODE_ASM : CODE_OBJ;
