@@ -120,6 +120,7 @@ test: deps
 	    || failed="$$failed correctness-golden"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
+	bash tests/capi/gpu_bundle.sh $(BUILD)/accl || failed="$$failed gpu-bundle"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
@@ -183,6 +184,16 @@ bench: deps
 	$(MAKE) all
 	bash bench/frontend.sh $(BUILD)/accl
 	bash bench/cpu_gemm.sh $(BUILD)/accl
+
+# make gpu-bundle [GPU_ARCH=sm_90]: into $(BUILD)/gpu-bundle, what a machine with an
+# Nvidia GPU, nvcc and cuBLAS (no LLVM) needs to check and time the examples there:
+# each GPU example's host object (device code for GPU_ARCH) and header, its CPU
+# reference object, libaccrt.a and the harness; run `bash run.sh` in that folder
+# (bench/gpu/run.sh).
+GPU_ARCH ?= sm_90
+.PHONY: gpu-bundle
+gpu-bundle: $(BUILD)/accl $(BUILD)/libaccrt.a
+	bash bench/gpu/bundle.sh $(BUILD)/accl $(BUILD)/gpu-bundle $(GPU_ARCH)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: accl, the runtime library and headers, the
 # man page, stdlib/*.acc and lang/editors/ (as it is). Each file and each folder it had to

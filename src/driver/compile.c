@@ -4,6 +4,15 @@
  *     -> verify (debug builds) -> O3 for the machine -> object | assembly | LLVM IR
  *   the header (header.c) from the same lowered kernels
  *
+ * For a GPU target (`--target=nvidia:sm_80 -o x.o --header x.h`) the object is
+ * for the host and holds the device code:
+ *
+ *   every kernel -> pass list -> GPU execution form (pipeline_gpu)
+ *     -> device code (gpu_compile: PTX, and the cubin when ptxas is present;
+ *        AMD: the code object)
+ *     -> host module (launch.c: descriptor and K.body stubs; entry.c: K, K.packed)
+ *     -> as for the CPU, for the host machine
+ *
  * Every file is written beside its path and renamed only when everything
  * succeeded: a failed compilation leaves existing outputs untouched. */
 #include <ctype.h>
@@ -14,6 +23,8 @@
 
 #include "driver/compile.h"
 #include "emit/emit.h"
+#include "emit/gpu.h"
+#include "emit/launch.h"
 
 /* An include guard from the header's file name: "out/matmul.h" -> MATMUL_H. */
 static const char *compile_guard(Arena *a, const char *path)
@@ -40,16 +51,17 @@ static bool compile_machine(const char *target_name, EmitMachine *m)
     return false;
 }
 
-/* The module of funcs for machine m, optimized. NULL after a message. */
+/* The module of funcs for machine m, optimized: the kernels themselves, or
+ * with img the host stubs launching img's device code. NULL after a message. */
 static LLVMModuleRef compile_module(LLVMContextRef cx, LLVMTargetMachineRef tm, const EmitMachine *m,
-                                    IrFunc *const *funcs, int n, Frontend *fe)
+                                    IrFunc *const *funcs, int n, const GpuImage *img, Frontend *fe)
 {
     LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(fe->src.name, cx);
     LLVMSetTarget(mod, m->triple);
     LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(tm);
     LLVMSetModuleDataLayout(mod, layout);
     LLVMDisposeTargetData(layout);
-    if (!emit_cpu_bodies(mod, funcs, n, m, &fe->diag)) {
+    if (img ? !emit_launch_bodies(mod, funcs, n, img, &fe->diag) : !emit_cpu_bodies(mod, funcs, n, m, &fe->diag)) {
         LLVMDisposeModule(mod);
         return NULL;
     }
@@ -97,11 +109,22 @@ static bool compile_write(FILE *out, LLVMModuleRef mod, LLVMTargetMachineRef tm,
     return ok;
 }
 
-/* The code of funcs into out (NULL: none wanted). */
-static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *funcs, int n, FILE *out)
+/* The host code of a GPU target's object: the host's architecture with a
+ * generic CPU, so that the object runs on any host of that architecture
+ * (the stubs only check and launch). */
+static bool compile_host_machine(EmitMachine *m)
+{
+    if (!emit_machine(NULL, m))
+        return false;
+    return emit_machine(strncmp(m->triple, "aarch64", 7) == 0 ? "aarch64" : "x86_64", m);
+}
+
+/* The code of funcs into out: for the CPU, or for the host with img's device code. */
+static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *funcs, int n, const GpuImage *img,
+                         FILE *out)
 {
     EmitMachine m;
-    if (!compile_machine(o->target_name, &m))
+    if (img ? !compile_host_machine(&m) : !compile_machine(o->target_name, &m))
         return false;
     char *err = NULL;
     LLVMTargetMachineRef tm = emit_target_machine(&m, &err);
@@ -112,7 +135,7 @@ static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *func
         return false;
     }
     LLVMContextRef cx = LLVMContextCreate();
-    LLVMModuleRef mod = compile_module(cx, tm, &m, funcs, n, fe);
+    LLVMModuleRef mod = compile_module(cx, tm, &m, funcs, n, img, fe);
     bool ok = mod && compile_write(out, mod, tm, o->kind);
     if (mod)
         LLVMDisposeModule(mod);
@@ -121,13 +144,28 @@ static bool compile_code(Frontend *fe, const CodeOptions *o, IrFunc *const *func
     return ok;
 }
 
+/* GPU targets: the device code of funcs (in the GPU execution form); the
+ * cubin too where ptxas is present. */
+static bool compile_device(Frontend *fe, IrFunc *const *funcs, int n, GpuImage *img)
+{
+    GpuOptions go = {.try_cubin = true};
+    return gpu_compile(funcs, n, fe->target, &go, img, &fe->diag);
+}
+
 int driver_compile(Frontend *fe, const CodeOptions *o)
 {
     int n = fe->prog->nkernels;
+    bool gpu = target_is_gpu(fe->target);
     IrFunc **funcs = ARENA_ARRAY(&fe->arena, IrFunc *, n ? n : 1);
     for (int i = 0; i < n; i++)
-        if (!(funcs[i] = pipeline_lower(fe, fe->prog->kernels[i], NULL)))
+        if (!(funcs[i] = pipeline_lower(fe, fe->prog->kernels[i], NULL)) ||
+            (gpu && o->want_code && !pipeline_gpu(fe, funcs[i], NULL)))
             return EXIT_INPUT;
+    GpuImage img = {0};
+    if (gpu && o->want_code && !compile_device(fe, funcs, n, &img)) {
+        gpu_image_free(&img);
+        return EXIT_INPUT;
+    }
     Output code = {0}, header = {0};
     bool ok = true;
     if (o->want_code)
@@ -135,7 +173,8 @@ int driver_compile(Frontend *fe, const CodeOptions *o)
     if (ok && o->header)
         ok = output_open(&header, o->header);
     if (ok && o->want_code)
-        ok = compile_code(fe, o, funcs, n, code.f);
+        ok = compile_code(fe, o, funcs, n, gpu ? &img : NULL, code.f);
+    gpu_image_free(&img);
     if (ok && o->header) {
         emit_header(header.f, compile_guard(&fe->arena, o->header), funcs, n);
         ok = !ferror(header.f);

@@ -62,8 +62,9 @@ static const char usage_text[] =
     "                          amd:gfx90a|gfx942|gfx1100\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  -o FILE                 write the output to FILE (replaced only on success); without\n"
-    "                          --emit, for a CPU target: the object file\n"
-    "  --header FILE           write the C header declaring every kernel (CPU targets)\n"
+    "                          --emit: the object file (GPU targets: for the host, holding\n"
+    "                          the device code)\n"
+    "  --header FILE           write the C header declaring every kernel\n"
     "  --color=auto|always|never\n"
     "                          colour diagnostics (auto: only on a terminal)\n"
     "  --help                  print this help\n"
@@ -223,9 +224,8 @@ static int parse_options(int argc, char **argv, Options *o)
         usage_error("--header cannot be combined with %s", o->emit_name);
         return EXIT_USAGE;
     }
-    /* The header goes with the code for a CPU target. */
-    const char *clash = o->check ? "--check" : o->emit != EMIT_NONE && !code ? o->emit_name
-                      : target_is_gpu(o->target) ? "a GPU target" : NULL;
+    /* The header goes with the code (a GPU target's: the host object). */
+    const char *clash = o->check ? "--check" : o->emit != EMIT_NONE && !code ? o->emit_name : NULL;
     if (o->header && clash) {
         usage_error("--header cannot be combined with %s", clash);
         return EXIT_USAGE;
@@ -365,13 +365,14 @@ int main(int argc, char **argv)
         CodeOptions code = {.want_code = true, .kind = kind, .output = opt.output,
                             .header = opt.header, .target_name = opt.target_name};
         rc = driver_compile(&fe, &code);
-    } else if (rc == 0 && !opt.check && !target_is_gpu(opt.target) && (opt.output || opt.header)) {
-        /* No --emit, a CPU target and -o or --header: the object and the header. */
+    } else if (rc == 0 && !opt.check && (opt.output || opt.header)) {
+        /* No --emit and -o or --header: the object and the header (for a GPU
+         * target, the host object holding the device code). */
         CodeOptions code = {.want_code = opt.output != NULL, .kind = CODE_OBJ, .output = opt.output,
                             .header = opt.header, .target_name = opt.target_name};
         rc = driver_compile(&fe, &code);
     } else if (rc == 0 && !opt.check) {
-        /* No --emit, no -o or --header (or a GPU target): lower every kernel
+        /* No --emit, no -o or --header: lower every kernel
          * for the target, which checks what needs the loop IR (cache regions,
          * resource limits), and write nothing. */
         for (int i = 0; i < fe.prog->nkernels && rc == 0; i++) {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "driver/driver.h"
+#include "driver/run_gpu.h"
 #include "emit/jit.h"
 #include "run/data.h"
 #include "run/emulate.h"
@@ -40,7 +41,9 @@ static const char run_usage_text[] =
     "                          CPU in the GPU emulator (blocks, threads, shared memory,\n"
     "                          barriers); races, deadlocks and reads of unwritten shared\n"
     "                          memory are errors; --seed also orders blocks and threads\n"
-    "  --target=TARGET         the target whose schedule is applied (default cpu)\n"
+    "  --target=TARGET         the target whose schedule is applied (default cpu); a GPU\n"
+    "                          target runs on this machine's GPU unless --interpret or\n"
+    "                          --emulate\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  --color=auto|always|never\n"
     "  --help                  print this help\n"
@@ -50,7 +53,8 @@ static const char run_usage_text[] =
 static const char bench_usage_text[] =
     "usage: accl bench FILE.acc --kernel K --size M=2048,N=2048,K=2048 [options]\n"
     "\n"
-    "Compiles kernel K for the host CPU (LLVM's ORC JIT) and times it on test data:\n"
+    "Compiles kernel K for the host CPU (LLVM's ORC JIT), or for a GPU target this\n"
+    "machine's GPU, and times it on test data:\n"
     "one warm-up run, then timed runs on copies of the inputs used in turn (so that\n"
     "caches do not flatter it); prints the compile time, the median and best time,\n"
     "and GFLOP/s (kernels with a reduction) or GB/s (the others).\n"
@@ -61,7 +65,8 @@ static const char bench_usage_text[] =
     "  --seed S, --input NAME=V,V,...   the data, as for accl run\n"
     "  --threads N             threads of parallel loops (sets ACCL_NUM_THREADS)\n"
     "  --runs R                timed runs (default: 10, more for fast kernels, up to 1 s)\n"
-    "  --target=cpu            the target (only cpu)\n"
+    "  --target=TARGET         cpu (default), or a GPU target: timed on this machine's GPU\n"
+    "                          with events (data on the device; no rotation)\n"
     "  --param NAME=VALUE      override a schedule param (repeatable)\n"
     "  --color=auto|always|never\n"
     "  --help                  print this help\n"
@@ -300,16 +305,6 @@ static int parse_options(int argc, char **argv, bool bench, RunOptions *o)
     if (o->emulate && !target_is_gpu(o->target)) {
         fprintf(stderr, "accl: error: --emulate needs a GPU target (--target=nvidia:... or amd:...)\n");
         return usage_hint(o);
-    }
-    /* The compiled kernel runs on the CPU only; GPU targets have the interpreter. */
-    if (!o->interpret && !o->emulate && o->target != TARGET_CPU) {
-        if (o->bench)
-            fprintf(stderr, "accl: error: benchmarking on %s needs a GPU backend (issue 6)\n",
-                    o->target_text);
-        else
-            fprintf(stderr, "accl: error: running on %s needs a GPU backend (issue 6); use --interpret\n",
-                    o->target_text);
-        return EXIT_USAGE;
     }
     return 0;
 }
@@ -601,9 +596,20 @@ static JitPackedFn compile_kernel(Frontend *fe, IrFunc *f, Jit **jit)
     return fn;
 }
 
-/* The executor: the compiled kernel (JIT), or with --interpret the
- * interpreter. False after a message: compilation failed, the kernel
- * returned an error code, or the interpreter failed. */
+/* A GPU target's kernel on this machine's GPU: inputs copied in, one call,
+ * outputs copied back into got. False after a message. */
+static bool run_on_gpu(Frontend *fe, IrFunc *f, RunArgs *got, Arena *a)
+{
+    RunGpu g;
+    bool ok = run_gpu_open(&g, fe, f, got, packed_args, a) && run_gpu_call(&g, NULL) && run_gpu_read(&g, got);
+    run_gpu_close(&g);
+    return ok;
+}
+
+/* The executor: the compiled kernel (JIT; on a GPU for a GPU target), or with
+ * --interpret the interpreter, or with --emulate the GPU emulator. False
+ * after a message: compilation failed, the kernel returned an error code, or
+ * the interpreter failed. */
 static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *got, Arena *a)
 {
     if (o->emulate) {
@@ -624,6 +630,8 @@ static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *
             fprintf(stderr, "accl: error: the interpreter failed: %s\n", err);
         return !err;
     }
+    if (target_is_gpu(o->target))
+        return run_on_gpu(fe, f, got, a);
     Jit *jit;
     JitPackedFn fn = compile_kernel(fe, f, &jit);
     int rc = fn ? fn(packed_args(f->kernel, got, a)) : ACCL_OK;
@@ -662,8 +670,9 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
         pass = pass && r.failed == 0;
     }
     /* The interpreter's and the emulator's failures are errors (exit 1, no
-     * verdict); the compiled kernel's are a verdict on the code generator. */
-    if (ran || !(o->interpret || o->emulate))
+     * verdict), and so are a GPU's (no device, a failed launch); the CPU's
+     * compiled kernel's are a verdict on the code generator. */
+    if (ran || !(o->interpret || o->emulate || target_is_gpu(o->target)))
         puts(pass ? "PASS" : "FAIL");
     return pass ? 0 : EXIT_INPUT;
 }
@@ -854,12 +863,48 @@ static void print_rates(const Kernel *k, const RunArgs *args, double median, dou
                bytes / best * 1e-9, bytes * 1e-6);
 }
 
+/* GPU targets: compiles, copies the data to the device once, then one
+ * warm-up call and timed calls (events on the stream around each), as many
+ * as for the CPU. */
+static int bench_gpu(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *args, Arena *a)
+{
+    const Kernel *k = f->kernel;
+    RunGpu g;
+    int rc = EXIT_INPUT;
+    if (run_gpu_open(&g, fe, f, args, packed_args, a) && run_gpu_call(&g, NULL)) {
+        double compiled = now_seconds();
+        int max = o->runs ? (int)o->runs : BENCH_MAX_RUNS, n = 0;
+        double *times = ARENA_ARRAY(a, double, max), start = now_seconds(), ms = 0;
+        bool ok = true;
+        while (n < max && (ok = run_gpu_call(&g, &ms))) {
+            times[n++] = ms * 1e-3;
+            if (!o->runs && n >= BENCH_MIN_RUNS && now_seconds() - start >= BENCH_SECONDS)
+                break;
+        }
+        if (ok) {
+            qsort(times, (size_t)n, sizeof *times, compare_doubles);
+            printf("kernel: %s (%s)", k->name.name, o->target_text);
+            print_sizes(k, args->sizes);
+            printf("device: %s\n", g.device);
+            printf("compile: %.3f s (source to device code, data copied in, one warm-up run)\n",
+                   compiled - o->start);
+            printf("runs: %d, timed with GPU events\n", n);
+            print_rates(k, args, times[(n - 1) / 2], times[0], a);
+            rc = 0;
+        }
+    }
+    run_gpu_close(&g);
+    return rc;
+}
+
 /* Compiles, then times the kernel on rotated copies of the data. */
 static int bench(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
     IrFunc *f = pipeline_lower(fe, k, NULL);
     if (!f)
         return EXIT_INPUT;
+    if (target_is_gpu(o->target))
+        return bench_gpu(fe, f, o, args, a);
     Jit *jit;
     JitPackedFn fn = compile_kernel(fe, f, &jit);
     double compiled = now_seconds();

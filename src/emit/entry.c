@@ -1,7 +1,8 @@
 /* entry: the public entry points of each kernel K (see emit.h for the module
- * layout).
+ * layout), for CPU and GPU targets alike.
  *
- *   int K(params in declaration order, then sizes as int64_t)
+ *   int K(params in declaration order, then sizes as int64_t
+ *         [, void *stream: GPU targets, where tensors are device pointers])
  *     1. every size >= 0, then every shape entry written as an expression
  *        (H - R + 1) >= 0                                 else ACCL_ERR_BAD_SIZE
  *     2. every tensor pointer non-NULL, unless the tensor
@@ -9,11 +10,13 @@
  *     3. every `assume` of the schedule holds             else ACCL_ERR_ASSUME
  *     4. return K.body(the same arguments)
  *   The checks run in this order, before any work; the first that fails gives
- *   the result, so nothing is written when one fails.
+ *   the result, so nothing is written when one fails. K.body is the kernel
+ *   itself on a CPU (cpu.c) and the host stub that launches it on a GPU
+ *   (launch.c): both targets share these checks.
  *
  *   int K.packed(void **args)
  *     args[i] points to K's i-th argument (the tensor pointer, the scalar, the
- *     int64_t size): loads each and calls K. One signature for every kernel,
+ *     int64_t size, the stream): loads each and calls K. One signature for every kernel,
  *     for the JIT and `accl run`.
  *
  * The C calling convention: tensors are pointers; sizes are i64; scalars have
@@ -55,10 +58,10 @@ static LLVMTypeRef entry_scalar_type(LLVMContextRef cx, ElemType t, const char *
     }
 }
 
-/* Number of arguments of K: every param, then every size. */
+/* Number of arguments of K: every param, every size, then on a GPU the stream. */
 static int entry_nargs(const IrFunc *f)
 {
-    return f->kernel->nparams + f->nsizes;
+    return f->kernel->nparams + f->nsizes + (target_is_gpu(f->target) ? 1 : 0);
 }
 
 /* K's argument types, and each one's extension attribute. */
@@ -74,6 +77,10 @@ static void entry_types(LLVMContextRef cx, const IrFunc *f, LLVMTypeRef *types, 
     for (int i = 0; i < f->nsizes; i++) {
         types[k->nparams + i] = LLVMInt64TypeInContext(cx);
         ext[k->nparams + i] = NULL;
+    }
+    if (target_is_gpu(f->target)) {
+        types[k->nparams + f->nsizes] = LLVMPointerTypeInContext(cx, 0);
+        ext[k->nparams + f->nsizes] = NULL;
     }
 }
 
@@ -288,6 +295,8 @@ static LLVMValueRef entry_convert(Entry *e, LLVMValueRef v, LLVMTypeRef to)
 static const char *entry_arg_name(const IrFunc *f, int i)
 {
     const Kernel *k = f->kernel;
+    if (i == k->nparams + f->nsizes)
+        return "stream";
     return i < k->nparams ? k->params[i]->name.name : f->sizes[i - k->nparams]->name;
 }
 

@@ -15,6 +15,7 @@
 
 #include "emit/emit.h"
 #include "emit/jit.h"
+#include "emit/launch.h"
 
 struct Jit {
     LLVMOrcThreadSafeContextRef tsc;
@@ -31,17 +32,18 @@ static char *jit_error_text(LLVMErrorRef e)
     return s;
 }
 
-/* The module of funcs, optimized for the host machine m. NULL after a
- * diagnostic (d) or with *err set. On success *tm is the target machine it
- * was optimized with (the caller hands it to the JIT). */
-static LLVMModuleRef jit_module(LLVMContextRef ctx, IrFunc *const *funcs, int n, const EmitMachine *m,
-                                LLVMTargetMachineRef *tm, Diag *d, char **err)
+/* The module of funcs (with img: the host stubs launching img's device
+ * code), optimized for the host machine m. NULL after a diagnostic (d) or
+ * with *err set. On success *tm is the target machine it was optimized with
+ * (the caller hands it to the JIT). */
+static LLVMModuleRef jit_module(LLVMContextRef ctx, IrFunc *const *funcs, int n, const GpuImage *img,
+                                const EmitMachine *m, LLVMTargetMachineRef *tm, Diag *d, char **err)
 {
     *tm = emit_target_machine(m, err);
     if (!*tm)
         return NULL;
     LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("accl.jit", ctx);
-    if (!emit_cpu_bodies(mod, funcs, n, m, d)) {
+    if (img ? !emit_launch_bodies(mod, funcs, n, img, d) : !emit_cpu_bodies(mod, funcs, n, m, d)) {
         LLVMDisposeModule(mod);
         LLVMDisposeTargetMachine(*tm);
         return NULL;
@@ -94,7 +96,7 @@ static LLVMOrcLLJITRef jit_create(Jit *j, LLVMTargetMachineRef tm, char **err)
     return jit;
 }
 
-Jit *jit_compile(IrFunc *const *funcs, int n, Diag *d, char **err)
+static Jit *jit_build(IrFunc *const *funcs, int n, const GpuImage *img, Diag *d, char **err)
 {
     *err = NULL;
     LLVMInitializeNativeTarget();
@@ -107,7 +109,7 @@ Jit *jit_compile(IrFunc *const *funcs, int n, Diag *d, char **err)
     Jit *j = calloc(1, sizeof *j);
     j->tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMTargetMachineRef tm;
-    LLVMModuleRef mod = jit_module(LLVMOrcThreadSafeContextGetContext(j->tsc), funcs, n, &m, &tm, d, err);
+    LLVMModuleRef mod = jit_module(LLVMOrcThreadSafeContextGetContext(j->tsc), funcs, n, img, &m, &tm, d, err);
     if (mod)
         j->jit = jit_create(j, tm, err);
     else
@@ -126,6 +128,16 @@ Jit *jit_compile(IrFunc *const *funcs, int n, Diag *d, char **err)
         return NULL;
     }
     return j;
+}
+
+Jit *jit_compile(IrFunc *const *funcs, int n, Diag *d, char **err)
+{
+    return jit_build(funcs, n, NULL, d, err);
+}
+
+Jit *jit_compile_gpu(IrFunc *const *funcs, int n, const GpuImage *img, Diag *d, char **err)
+{
+    return jit_build(funcs, n, img, d, err);
 }
 
 JitPackedFn jit_lookup(Jit *j, const char *kernel, char **err)

@@ -9,6 +9,7 @@
 #ifndef ACCL_JIT_H
 #define ACCL_JIT_H
 
+#include "emit/gpu.h"
 #include "lower/ir.h"
 #include "util/diag.h"
 
@@ -23,6 +24,11 @@ typedef struct Jit Jit;
  * (the IR cannot be emitted) or with a message in *err (malloc'd; LLVM
  * failed). Release with jit_free. */
 Jit *jit_compile(IrFunc *const *funcs, int n, Diag *d, char **err);
+
+/* GPU targets: funcs (in the GPU execution form) as host stubs launching
+ * img's device code through the runtime (`accl run` on a GPU). K.packed takes
+ * device pointers, and a pointer to the stream last. */
+Jit *jit_compile_gpu(IrFunc *const *funcs, int n, const GpuImage *img, Diag *d, char **err);
 
 /* K.packed of the kernel named `kernel`, or NULL with a message in *err (malloc'd). */
 JitPackedFn jit_lookup(Jit *j, const char *kernel, char **err);

@@ -61,5 +61,146 @@ else
     fail "cc gpu_runtime.c"
 fi
 
+# ---- GPU objects and headers from accl ----
+# ptxas, where present, puts a cubin for sm_80 beside the PTX.
+objs_ok=yes
+for f in tests/capi/gpu_kernels.acc examples/softmax.acc; do
+    n=$(basename "$f" .acc)
+    if "$ACCL" "$f" --target=nvidia:sm_80 -o "$work/$n.o" --header "$work/$n.h"; then
+        pass
+    else
+        fail "accl $f --target=nvidia:sm_80 -o $n.o --header $n.h"
+        objs_ok=""
+    fi
+    if ! grep -q "^int $(sed -n 's/^kernel \([a-z_0-9]*\).*/\1/p' "$f" | head -1)(.*, void \*stream);$" "$work/$n.h"; then
+        fail "$n.h: the prototype does not end with void *stream"
+    else
+        pass
+    fi
+    if cc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c "$work/$n.h"; then pass; else fail "$n.h as C"; fi
+    if command -v c++ >/dev/null; then
+        if c++ -Wall -Wextra -Werror -fsyntax-only -x c++ "$work/$n.h"; then pass; else fail "$n.h as C++"; fi
+    fi
+done
+
+# ---- the stubs ----
+log="$work/launches.log"
+params="accl_twice_0=pfbpip,accl_twice_1=pfbpip,accl_shift_0=ppii,accl_softmax_0=ppii"
+if [ -n "$objs_ok" ] && cc $CFLAGS -I"$work" -Isrc -o "$work/gpu_stubs" tests/capi/gpu_stubs.c \
+    "$work/gpu_kernels.o" "$work/softmax.o" "$RT" -lpthread; then
+    pass
+    # The checks come first: with no driver at all, and with a working one
+    # that logs nothing (no module loaded, no allocation, no launch).
+    [ -n "$real_driver" ] || count "$("$work/gpu_stubs" checks 2>&1)"
+    rm -f "$log"
+    count "$(ACCL_FAKE_CUDA_LOG="$log" fake ok "$work/gpu_stubs" checks 2>&1)"
+    if [ ! -s "$log" ]; then pass; else fail "device work before a failed check: $(cat "$log")"; fi
+    # A valid call with no driver, no device, a module the driver rejects.
+    if [ -z "$real_driver" ]; then
+        out=$("$work/gpu_stubs" fail 7 2>&1)
+        count "$out"
+        echo "$out" | grep -q '^twice: no GPU driver: .*libcuda.so.1 not found' && pass || fail "no driver: $out"
+    fi
+    out=$(fake initfail "$work/gpu_stubs" fail 5 2>&1)
+    count "$out"
+    echo "$out" | grep -q '^twice: the GPU driver found no device; cuInit: CUDA_ERROR_NO_DEVICE (100)$' && pass ||
+        fail "cuInit failing: $out"
+    count "$(fake nodevice "$work/gpu_stubs" fail 5 2>&1)"
+    rm -f "$log"
+    out=$(ACCL_FAKE_CUDA_LOG="$log" fake badmodule "$work/gpu_stubs" fail 8 2>&1)
+    count "$out"
+    echo "$out" | grep -q 'cuModuleLoadData: CUDA_ERROR_INVALID_PTX (218)' && pass || fail "bad module: $out"
+    # One load per object (the cubin first where there is one, then the PTX)
+    # whatever the number of calls; twice's `var` freed.
+    want=$(printf 'alloc 400\nmodule ptx\nfree\nmodule ptx')
+    grep -v '^module cubin$' "$log" >"$log.2"
+    if [ "$(cat "$log.2")" = "$want" ]; then pass; else fail "bad module log: $(cat "$log")"; fi
+    # Launches: grids from the sizes, threads, shared bytes, the parameter
+    # block (bool as a byte, the `var`'s device pointer last), one allocation
+    # and one free per call of twice.
+    rm -f "$log"
+    count "$(ACCL_FAKE_CUDA_LOG="$log" ACCL_FAKE_CUDA_PARAMS=$params fake ok "$work/gpu_stubs" launch 2>&1)"
+    sed 's/^module cubin$/module ptx/' "$log" >"$log.2"
+    cat >"$work/want.log" <<'LOG'
+alloc 4000
+module ptx
+launch accl_twice_0 grid 4 1 1 block 256 shared 0 params ptr 2.5 1 ptr 1000 ptr
+launch accl_twice_1 grid 4 1 1 block 256 shared 0 params ptr 2.5 1 ptr 1000 ptr
+free
+launch accl_shift_0 grid 2 3 1 block 1024 shared 0 params ptr ptr 33 100
+module ptx
+launch accl_softmax_0 grid 7 1 1 block 256 shared 2048 params ptr ptr 7 129
+alloc 68
+launch accl_twice_0 grid 1 1 1 block 256 shared 0 params ptr 0.5 0 ptr 17 ptr
+launch accl_twice_1 grid 1 1 1 block 256 shared 0 params ptr 0.5 0 ptr 17 ptr
+free
+LOG
+    if diff "$work/want.log" "$log.2" >"$work/diff"; then pass; else fail "launch log: $(cat "$work/diff")"; fi
+    # The cubin (sm_80) where ptxas made one and the device runs it (8.x),
+    # else the PTX (9.0).
+    if command -v ptxas >/dev/null; then
+        for sm in 80:cubin 86:cubin 90:ptx; do
+            rm -f "$log"
+            ACCL_FAKE_CUDA_SM=${sm%:*} ACCL_FAKE_CUDA_LOG="$log" fake ok "$work/gpu_stubs" launch >/dev/null 2>&1
+            got=$(grep -m1 '^module' "$log")
+            if [ "$got" = "module ${sm#*:}" ]; then pass; else fail "device sm_${sm%:*}: '$got', expected module ${sm#*:}"; fi
+        done
+    else
+        echo "note: no ptxas: the objects hold PTX only; the cubin choice is not tested"
+    fi
+else
+    fail "cc gpu_stubs.c"
+fi
+
+# ---- accl run and accl bench on a GPU target, with no GPU ----
+for cmd in run bench; do
+    if [ -z "$real_driver" ]; then
+        out=$("$ACCL" $cmd examples/softmax.acc --kernel softmax --size R=3,N=17 --target=nvidia:sm_80 2>&1)
+        rc=$?
+        if [ $rc -eq 1 ] && echo "$out" | grep -q '^accl: error: no GPU to run on: no GPU driver: .*libcuda.so.1 not found'; then
+            pass
+        else
+            fail "accl $cmd --target=nvidia:sm_80 with no driver: exit $rc: $out"
+        fi
+    fi
+    out=$(fake initfail "$ACCL" $cmd examples/softmax.acc --kernel softmax --size R=3,N=17 --target=nvidia:sm_80 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && [ "$out" = "accl: error: no GPU to run on: the GPU driver found no device (cuInit: CUDA_ERROR_NO_DEVICE (100)); --emulate runs the GPU code on the CPU" ]; then
+        pass
+    else
+        fail "accl $cmd --target=nvidia:sm_80 with no device: exit $rc: $out"
+    fi
+done
+
+# With the stand-in driver (which computes nothing: the run FAILs): accl run
+# copies the tensors in, loads the PTX, opts into 64 KiB of dynamic shared
+# memory (BK=32: two stages of two 16 KiB caches), launches, frees; accl bench
+# times with events and names the device.
+rm -f "$log"
+out=$(ACCL_FAKE_CUDA_LOG="$log" fake ok "$ACCL" run examples/matmul.acc --kernel matmul --size M=5,N=7,K=9 \
+    --target=nvidia:sm_80 --param BK=32 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -q '^C: 35 compared' && echo "$out" | grep -qx FAIL; then pass; else fail "accl run with the stand-in driver: exit $rc: $out"; fi
+cat >"$work/want.log" <<'LOG'
+alloc 180
+alloc 252
+alloc 140
+module ptx
+opt-in 65536
+launch accl_matmul_0 grid 1 1 1 block 256 shared 65536 params
+free
+free
+free
+LOG
+if diff "$work/want.log" "$log" >"$work/diff"; then pass; else fail "accl run's log: $(cat "$work/diff")"; fi
+out=$(fake ok "$ACCL" bench examples/softmax.acc --kernel softmax --size R=3,N=17 --target=nvidia:sm_80 --runs 3 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && echo "$out" | grep -qx 'device: Fake GPU' && echo "$out" | grep -q '^runs: 3, timed with GPU events$' &&
+    echo "$out" | grep -q '^time: median 1.5 ms, min 1.5 ms$'; then
+    pass
+else
+    fail "accl bench with the stand-in driver: exit $rc: $out"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -37,8 +37,9 @@ expect() {
 
 mm=examples/matmul.acc
 expect 0 "usage: accl run" --help
-expect 2 "running on nvidia:sm_80 needs a GPU backend (issue 6); use --interpret" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
-expect 2 "running on amd:gfx942 needs a GPU backend (issue 6); use --interpret" $mm --kernel matmul --size M=2,N=2,K=2 --target=amd:gfx942
+# A GPU target runs on this machine's GPU; here there is none (the runtime's reason, exit 1).
+expect 1 "accl: error: no GPU to run on: no GPU driver" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
+expect 1 "(libamdhip64.so not found" $mm --kernel matmul --size M=2,N=2,K=2 --target=amd:gfx942
 expect 2 "no input file" --interpret
 expect 2 "unknown option '--bogus'" $mm --bogus
 expect 2 "--kernel is required; the kernels in 'examples/matmul.acc' are: matmul" $mm --interpret --size M=1
@@ -99,7 +100,7 @@ bench() {
 bench 0 "usage: accl bench" --help
 bench 2 "--interpret is not an option of accl bench" $mm --kernel matmul --size M=2,N=2,K=2 --interpret
 bench 2 "(run 'accl bench --help' for the options)" $mm --kernel matmul --size M=2,N=2,K=2 --print
-bench 2 "benchmarking on nvidia:sm_80 needs a GPU backend (issue 6)" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
+bench 1 "accl: error: no GPU to run on: no GPU driver" $mm --kernel matmul --size M=2,N=2,K=2 --target=nvidia:sm_80
 bench 2 "--threads expects an integer from 1 to 1000000, got '0'" $mm --kernel matmul --size M=2,N=2,K=2 --threads 0
 bench 2 "--runs expects an integer from 1 to 1000000, got 'x'" $mm --kernel matmul --size M=2,N=2,K=2 --runs x
 bench 2 "kernel 'matmul' needs --size for: K, N" $mm --kernel matmul --size M=3
