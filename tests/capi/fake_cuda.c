@@ -1,6 +1,7 @@
-/* A stand-in for libcuda.so.1, for testing the runtime's driver path on a
- * machine with no GPU: built as a shared library named libcuda.so.1 and
- * found through LD_LIBRARY_PATH. It exports every call the runtime looks up.
+/* A stand-in for libcuda.so.1 (and with -DFAKE_HIP for libamdhip64.so), for
+ * testing the runtime's driver path on a machine with no GPU: built as a
+ * shared library of that name and found through LD_LIBRARY_PATH. It exports
+ * every call the runtime looks up.
  *
  * ACCL_FAKE_CUDA selects what it does:
  *   initfail   cuInit returns CUDA_ERROR_NO_DEVICE (100)       (the default)
@@ -13,7 +14,7 @@
  *                       letter per parameter (p pointer, i int64, f float,
  *                       w int32, b bool byte): logged at each launch
  * The log (ok, badmodule) goes to the file ACCL_FAKE_CUDA_LOG, one line per
- * event: `module cubin|ptx`, `alloc N`, `free`, `launch NAME grid X Y Z block
+ * event: `module cubin|ptx` (cubin: any ELF image, an AMD code object too), `alloc N`, `free`, `launch NAME grid X Y Z block
  * T shared S params V...`, `opt-in S`. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -276,3 +277,44 @@ CUresult cuEventDestroy_v2(void *e)
     free(e);
     return OK;
 }
+
+/* Built with -DFAKE_HIP it is also a stand-in libamdhip64.so: HIP's module
+ * API over the same calls (the runtime uses the same arguments for both). */
+#ifdef FAKE_HIP
+int hipInit(unsigned f) { return cuInit(f); }
+int hipGetDeviceCount(int *n) { return cuDeviceGetCount(n); }
+int hipDeviceGet(int *d, int o) { return cuDeviceGet(d, o); }
+int hipGetDevice(int *d)
+{
+    *d = 0;
+    return fake_is("initfail") ? ERR_NO_DEVICE : OK;
+}
+int hipDeviceGetName(char *s, int n, int d) { return cuDeviceGetName(s, n, d); }
+const char *hipGetErrorName(int r)
+{
+    const char *s;
+    cuGetErrorName(r, &s);
+    return s;
+}
+int hipModuleLoadData(void **m, const void *image) { return cuModuleLoadData(m, image); }
+int hipModuleGetFunction(void **f, void *m, const char *name) { return cuModuleGetFunction(f, m, name); }
+int hipModuleLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                          unsigned shared, void *stream, void **params, void **extra)
+{
+    return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, stream, params, extra);
+}
+int hipMalloc(void **p, size_t n) { return cuMemAlloc_v2(p, n); }
+int hipFree(void *p) { return cuMemFree_v2(p); }
+int hipMallocAsync(void **p, size_t n, void *s) { return cuMemAllocAsync(p, n, s); }
+int hipFreeAsync(void *p, void *s) { return cuMemFreeAsync(p, s); }
+int hipMemcpyHtoD(void *d, const void *s, size_t n) { return cuMemcpyHtoD_v2(d, s, n); }
+int hipMemcpyDtoH(void *d, const void *s, size_t n) { return cuMemcpyDtoH_v2(d, s, n); }
+int hipMemcpyDtoD(void *d, const void *s, size_t n) { return cuMemcpyDtoD_v2(d, s, n); }
+int hipMemsetD8(void *p, unsigned char v, size_t n) { return cuMemsetD8_v2(p, v, n); }
+int hipStreamSynchronize(void *s) { return cuStreamSynchronize(s); }
+int hipEventCreateWithFlags(void **e, unsigned f) { return cuEventCreate(e, f); }
+int hipEventRecord(void *e, void *s) { return cuEventRecord(e, s); }
+int hipEventSynchronize(void *e) { return cuEventSynchronize(e); }
+int hipEventElapsedTime(float *ms, void *a, void *b) { return cuEventElapsedTime(ms, a, b); }
+int hipEventDestroy(void *e) { return cuEventDestroy_v2(e); }
+#endif

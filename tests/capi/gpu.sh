@@ -2,7 +2,8 @@
 # The GPU runtime and launch stubs without a GPU (no GPU is needed or used):
 #   - the runtime's calls with no driver, and with a stand-in libcuda.so.1
 #     (tests/capi/fake_cuda.c, on LD_LIBRARY_PATH) that fails cuInit, has no
-#     device, fails loading modules, or works on host memory and logs launches
+#     device, fails loading modules, or works on host memory and logs launches;
+#     for AMD the same stand-in as libamdhip64.so
 #   - GPU objects and headers from accl linked with a C program (gpu_stubs.c)
 #     and libaccrt.a: the entry checks before any device work, the grid limit,
 #     the launches' grids, threads, shared bytes and parameters, `var`s
@@ -150,6 +151,48 @@ LOG
     fi
 else
     fail "cc gpu_stubs.c"
+fi
+
+# ---- AMD: the same stubs over HIP's module API, the code object in the
+# descriptor (the stand-in built as libamdhip64.so too) ----
+amd="$work/amd"
+mkdir -p "$amd"
+if ! cc -std=c11 -O1 -Wall -Wextra -Werror -shared -fPIC -DFAKE_HIP -o "$work/fake/libamdhip64.so" tests/capi/fake_cuda.c; then
+    fail "cc -DFAKE_HIP fake_cuda.c"
+fi
+real_hip=""
+if ldconfig -p 2>/dev/null | grep -q 'libamdhip64\.so'; then
+    real_hip=yes
+    echo "note: this machine has libamdhip64.so: the AMD no-driver case is skipped"
+fi
+if "$ACCL" tests/capi/gpu_kernels.acc --target=amd:gfx942 -o "$amd/gpu_kernels.o" --header "$amd/gpu_kernels.h" &&
+    "$ACCL" examples/softmax.acc --target=amd:gfx942 -o "$amd/softmax.o" --header "$amd/softmax.h" &&
+    cc $CFLAGS -I"$amd" -Isrc -o "$amd/gpu_stubs" tests/capi/gpu_stubs.c "$amd/gpu_kernels.o" "$amd/softmax.o" \
+        "$RT" -lpthread; then
+    pass
+    if [ -z "$real_hip" ]; then
+        out=$("$amd/gpu_stubs" fail 7 2>&1)
+        count "$out"
+        echo "$out" | grep -q '^twice: no GPU driver: .*; libamdhip64.so not found' && pass || fail "AMD, no driver: $out"
+    fi
+    out=$(fake initfail "$amd/gpu_stubs" fail 5 2>&1)
+    count "$out"
+    echo "$out" | grep -q '^twice: the GPU driver found no device; hipInit: CUDA_ERROR_NO_DEVICE (100)$' && pass ||
+        fail "AMD, hipInit failing: $out"
+    rm -f "$log"
+    count "$(ACCL_FAKE_CUDA_LOG="$log" ACCL_FAKE_CUDA_PARAMS=$params fake ok "$amd/gpu_stubs" launch 2>&1)"
+    # One code object loaded per object file, every kernel launched, each
+    # allocation freed.
+    if [ "$(grep -c '^module cubin$' "$log")" = 2 ] && ! grep -q '^module ptx' "$log" &&
+        grep -q '^launch accl_twice_1 .* params ptr 2.5 1 ptr 1000 ptr$' "$log" &&
+        grep -q '^launch accl_shift_0 ' "$log" && grep -q '^launch accl_softmax_0 ' "$log" &&
+        [ "$(grep -c '^alloc' "$log")" = "$(grep -c '^free$' "$log")" ]; then
+        pass
+    else
+        fail "AMD launch log: $(cat "$log")"
+    fi
+else
+    fail "AMD objects and gpu_stubs"
 fi
 
 # ---- accl run and accl bench on a GPU target, with no GPU ----
