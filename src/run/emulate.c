@@ -32,8 +32,10 @@
  *             lands every group but the newest `pending` before it waits;
  *             between thread switches a random prefix of a random thread's
  *             held stores lands. A read before landing sees the old contents
- *   budget    loop iterations and thread starts are counted over the whole
- *             run; beyond EmulateOptions.max_steps the run stops with an error */
+ *   budget    loop iterations and thread starts (EMULATE_THREAD_STEPS each)
+ *             are counted over the whole run; beyond EmulateOptions.max_steps
+ *             the run stops with an error, and a launch whose threads would
+ *             exceed what is left fails before it starts */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "run/emulate.h"
 
@@ -166,12 +168,13 @@ static const char *emu_epoch_text(Emu *e)
     return arena_printf(e->arena, "since the barrier at %s", emu_where(e, e->last_barrier));
 }
 
-static bool emu_count_step(Emu *e)
+static bool emu_count_steps(Emu *e, int64_t n)
 {
-    if (++e->steps <= e->max_steps)
+    e->steps += n;
+    if (e->steps <= e->max_steps)
         return true;
-    emu_fail(e, arena_printf(e->arena, "the emulation exceeded its budget of %lld loop iterations "
-                             "and thread starts", (long long)e->max_steps));
+    emu_fail(e, arena_printf(e->arena, "the emulation exceeded its budget of %lld steps",
+                             (long long)e->max_steps));
     return false;
 }
 
@@ -283,7 +286,7 @@ static bool emu_start_thread(Emu *e, EmuThread *t, int64_t tid)
     uintptr_t p = (uintptr_t)e;
     makecontext(&t->uc, (void (*)(void))emu_thread_main, 2, (unsigned)(p >> 16 >> 16),
                 (unsigned)(p & 0xFFFFFFFFu));
-    return emu_count_step(e);
+    return emu_count_steps(e, EMULATE_THREAD_STEPS);
 }
 
 /* ---- shadows: races and poison ------------------------------------------ */
@@ -651,7 +654,8 @@ static bool emu_launch(Emu *e, const IrLaunch *l)
         nblocks = over ? 0 : nblocks * grid[d];
     }
     int64_t left = e->max_steps - e->steps;
-    if (l->threads < 1 || l->threads > 65536 || over || nblocks > left / l->threads) {
+    if (l->threads < 1 || l->threads > 65536 || over ||
+        nblocks > left / (l->threads * EMULATE_THREAD_STEPS)) {
         emu_fail(e, arena_printf(e->arena, "a launch of %lld x %lld x %lld blocks of %lld threads "
                                  "exceeds what is left of the emulation's budget of %lld steps "
                                  "(%lld)", (long long)grid[0], (long long)grid[1], (long long)grid[2],

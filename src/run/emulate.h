@@ -14,9 +14,11 @@
 #include "util/arena.h"
 #include "util/diag.h"
 
-/* Loop iterations and thread starts of a whole run, all threads together,
- * when EmulateOptions.max_steps is 0. */
-#define EMULATE_DEFAULT_STEPS ((int64_t)500000000)
+/* The budget of a whole run, all threads together, when
+ * EmulateOptions.max_steps is 0: a step per loop iteration and
+ * EMULATE_THREAD_STEPS per thread start (which costs about as much). */
+#define EMULATE_DEFAULT_STEPS ((int64_t)200000000)
+#define EMULATE_THREAD_STEPS 10
 
 typedef struct EmulateOptions {
     uint64_t seed;          /* the order of blocks, of threads, where async copies land */

@@ -699,7 +699,7 @@ static bool exec_loop(Interp *in, const IrStmt *s)
     }
     for (int64_t k = 0; k < extent; k++) {
         if (in->steps && ++*in->steps > in->max_steps) {
-            fail(in, arena_printf(in->arena, "the run exceeded its budget of %lld loop iterations",
+            fail(in, arena_printf(in->arena, "the emulation exceeded its budget of %lld steps",
                                   (long long)in->max_steps));
             return false;
         }

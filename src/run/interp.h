@@ -70,7 +70,8 @@ int64_t interp_eval_int(Interp *in, const IrExpr *e);       /* an integer expres
 /* The element count of a buffer as laid out (padding and stages included). */
 int64_t interp_buffer_count(const Interp *in, const IrBuffer *b);
 /* Loop iterations (over every Interp sharing *counter) before the run stops
- * with an error naming the limit; counter NULL: no limit. */
+ * with "the emulation exceeded its budget of <limit> steps"; counter NULL: no
+ * limit. */
 void interp_set_budget(Interp *in, int64_t *counter, int64_t limit);
 
 #endif

@@ -498,7 +498,7 @@ Test(emulate, the_budget_stops_a_long_run)
     o.max_steps = 100000;
     err = emulate_run(x->f, &x->args, &o, &x->a);
     cr_assert_not_null(err);
-    ASSERT_HAS(err, "exceeded its budget of 100000 loop iterations");
+    ASSERT_HAS(err, "the emulation exceeded its budget of 100000 steps");
     fixture_free(x);
 }
 
