@@ -125,6 +125,7 @@ test: deps
 	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	bash tests/emit/gpu.sh $(BUILD)/accl || failed="$$failed emit-gpu"; \
+	bash tests/emit/amdgpu.sh $(BUILD)/accl || failed="$$failed emit-amdgpu"; \
 	bash tests/emit/spmd-examples.sh $(BUILD)/accl || failed="$$failed spmd-examples"; \
 	bash tests/editors/run.sh $(BUILD)/accl || failed="$$failed editors"; \
 	bash tests/fmt/run.sh $(BUILD)/accl || failed="$$failed fmt"; \

@@ -18,6 +18,8 @@ static const void *gpu_code_bytes(const GpuImage *img, GpuCodeKind k, size_t *si
     case GPU_CODE_LLVM: *size = img->llvm_ir ? strlen(img->llvm_ir) : 0; return img->llvm_ir;
     case GPU_CODE_PTX: *size = img->ptx ? strlen(img->ptx) : 0; return img->ptx;
     case GPU_CODE_CUBIN: *size = img->cubin_size; return img->cubin;
+    case GPU_CODE_AMDGCN: *size = img->amdgcn ? strlen(img->amdgcn) : 0; return img->amdgcn;
+    case GPU_CODE_HSACO: *size = img->hsaco_size; return img->hsaco;
     default: *size = 0; return NULL;
     }
 }

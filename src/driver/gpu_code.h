@@ -1,5 +1,6 @@
 /* Device code for a GPU target (src/driver/gpu_code.c): `accl FILE.acc
- * --target=nvidia:sm_80 --emit=llvm|ptx|cubin [-o FILE] [--print-resources]`. */
+ * --target=nvidia:sm_80 --emit=llvm|ptx|cubin [-o FILE] [--print-resources]`,
+ * `--target=amd:gfx942 --emit=amdgcn|hsaco`. */
 #ifndef ACCL_DRIVER_GPU_CODE_H
 #define ACCL_DRIVER_GPU_CODE_H
 
@@ -10,6 +11,8 @@ typedef enum GpuCodeKind {
     GPU_CODE_LLVM,     /* the device module after optimisation */
     GPU_CODE_PTX,      /* Nvidia */
     GPU_CODE_CUBIN,    /* Nvidia, through ptxas */
+    GPU_CODE_AMDGCN,   /* AMD: assembly */
+    GPU_CODE_HSACO,    /* AMD: the code object, through ld.lld */
 } GpuCodeKind;
 
 typedef struct GpuCodeOptions {

@@ -24,6 +24,7 @@ typedef enum Emit {
     EMIT_LLVM, EMIT_ASM, EMIT_OBJ,   /* code for a CPU target (src/driver/compile.c); llvm:
                                         a GPU target's device module (src/driver/gpu_code.c) */
     EMIT_PTX, EMIT_CUBIN,            /* device code for an Nvidia target (src/driver/gpu_code.c) */
+    EMIT_AMDGCN, EMIT_HSACO,         /* device code for an AMD target (src/driver/gpu_code.c) */
 } Emit;
 
 typedef struct Options {
@@ -52,7 +53,8 @@ static const char usage_text[] =
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
     "                          target: llvm (LLVM IR after O3), asm, obj (the object file);\n"
     "                          for a GPU target the device code: llvm (the device module),\n"
-    "                          Nvidia: ptx, cubin (through ptxas)\n"
+    "                          Nvidia: ptx, cubin (through ptxas); AMD: amdgcn (assembly),\n"
+    "                          hsaco (the code object, through ld.lld)\n"
     "  --print-resources       Nvidia: print registers, shared memory and spills of each\n"
     "                          device kernel (from ptxas -v) to standard error\n"
     "  --dump=after-all        print the IR after every pass\n"
@@ -116,9 +118,13 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->emit = EMIT_PTX;
             else if (strcmp(value, "cubin") == 0)
                 o->emit = EMIT_CUBIN;
+            else if (strcmp(value, "amdgcn") == 0)
+                o->emit = EMIT_AMDGCN;
+            else if (strcmp(value, "hsaco") == 0)
+                o->emit = EMIT_HSACO;
             else {
                 usage_error("unknown --emit kind '%s' (expected tokens, ast, schedule, ir, llvm, "
-                            "asm, obj, ptx or cubin)",
+                            "asm, obj, ptx, cubin, amdgcn or hsaco)",
                             value);
                 return EXIT_USAGE;
             }
@@ -212,7 +218,13 @@ static int parse_options(int argc, char **argv, Options *o)
         usage_error("%s needs an Nvidia target and no --check", ptx ? o->emit_name : "--print-resources");
         return EXIT_USAGE;
     }
-    bool device = target_is_gpu(o->target) && (o->emit == EMIT_LLVM || ptx);
+    /* amdgcn and hsaco for AMD ones. */
+    bool amdcode = o->emit == EMIT_AMDGCN || o->emit == EMIT_HSACO;
+    if (amdcode && (o->check || !target_is_gpu(o->target) || strcmp(target_vendor(o->target), "amd") != 0)) {
+        usage_error("%s needs an AMD target and no --check", o->emit_name);
+        return EXIT_USAGE;
+    }
+    bool device = target_is_gpu(o->target) && (o->emit == EMIT_LLVM || ptx || amdcode);
     const char *alone = o->emit != EMIT_NONE && !device ? o->emit_name
                       : o->emit == EMIT_NONE && o->output ? "-o without --emit"
                       : o->emit == EMIT_NONE && o->header ? "--header" : NULL;
@@ -352,11 +364,13 @@ int main(int argc, char **argv)
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
     } else if (rc == 0 && target_is_gpu(opt.target) && (opt.emit >= EMIT_LLVM || opt.print_resources)) {
-        /* --emit=llvm|ptx|cubin, --print-resources: the device code. */
-        GpuCodeOptions gc = {.kind = opt.emit == EMIT_PTX     ? GPU_CODE_PTX
-                                     : opt.emit == EMIT_CUBIN ? GPU_CODE_CUBIN
-                                     : opt.emit == EMIT_LLVM  ? GPU_CODE_LLVM
-                                                              : GPU_CODE_NONE,
+        /* --emit=llvm|ptx|cubin|amdgcn|hsaco, --print-resources: the device code. */
+        GpuCodeOptions gc = {.kind = opt.emit == EMIT_PTX      ? GPU_CODE_PTX
+                                     : opt.emit == EMIT_CUBIN  ? GPU_CODE_CUBIN
+                                     : opt.emit == EMIT_AMDGCN ? GPU_CODE_AMDGCN
+                                     : opt.emit == EMIT_HSACO  ? GPU_CODE_HSACO
+                                     : opt.emit == EMIT_LLVM   ? GPU_CODE_LLVM
+                                                               : GPU_CODE_NONE,
                              .output = opt.output, .print_resources = opt.print_resources};
         rc = driver_gpu_code(&fe, &gc);
     } else if (rc == 0 && opt.emit >= EMIT_LLVM) {
