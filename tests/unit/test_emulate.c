@@ -460,6 +460,30 @@ Test(emulate, barrier_pending_keeps_the_newest_groups_in_flight)
     }
 }
 
+/* A pipelined shared buffer holds its stages one after another: with 2 stages of
+ * 4 elements, element 7 is in it and element 8 is out of bounds. */
+Test(emulate, pipelined_shared_buffers_hold_every_stage)
+{
+    for (int past = 0; past < 2; past++) {
+        Fixture *x = fixture();
+        IrBuffer *b = tensor(x, "B", ELEM_F32, MODE_OUT, 1);
+        launch(x, 1, 1, 32);
+        IrBuffer *s = shared(x, "S", 4, 0);
+        s->stages = 2;
+        store1(x, x->body, s, idx(x, 7 + past), ir_float(x->f, ELEM_F32, 3));
+        store1(x, x->body, b, idx(x, 0), load1(x, s, idx(x, 7)));
+        const char *err = emulate(x, 1);
+        if (past) {
+            cr_assert_not_null(err);
+            ASSERT_HAS(err, "out-of-bounds store S[8] (S has 8 elements)");
+        } else {
+            cr_assert_null(err, "%s", err);
+            cr_assert_float_eq(fdata(x, b)[0], 3.0f, 0);
+        }
+        fixture_free(x);
+    }
+}
+
 Test(emulate, errors_of_the_interpreter_name_thread_and_block)
 {
     Fixture *x = fixture();
