@@ -21,12 +21,16 @@
  *   once      a store or copy to shared, global or param memory where some
  *             role (with more than one thread) does not enclose it runs only
  *             where that role's index is 0 (tid == 0 outside every thread
- *             loop); a statement holding only such writes is guarded whole
+ *             loop); a statement holding only such writes is guarded whole,
+ *             except a uniform loop of one store at its own index, which is
+ *             spread over the threads (spread_store_loop)
  *   barriers  existing ones must be reached by every thread; new ones go
  *             between the phases of a block every thread reaches where one
  *             phase writes memory that another thread's phase reads or writes
  *             since the last barrier, and at the end of a loop's body when its
- *             end conflicts so with its start (see barrier_block)
+ *             end conflicts so with its start, unless only per-thread writes
+ *             of one store to provably distinct elements meet there
+ *             (barrier_scan, carried_writes_disjoint)
  *   threads   each warp or thread loop `for v in [lo, +E) bound H` becomes
  *             `let v = lo + index(H)`, under `if (index(H) < E)` when the role
  *             has more than E threads
@@ -67,6 +71,9 @@ typedef struct Spmd {
     bool *tainted;                /* by var id: the value depends on the thread indices */
     bool *written_in_thread;      /* by buffer id: stored or copied into under a thread loop */
     int nvars;
+    const IrExpr **let_value;     /* by var id: the value of a let (for affine indices) */
+    IrStmt **spread;              /* spread store loops made here (their threads differ) */
+    int nspread, capspread;
 } Spmd;
 
 static bool spmd_failed(const Spmd *s) { return s->pc->diag->nerrors > s->errors; }
@@ -92,6 +99,14 @@ static int thread_role(const IrStmt *s)
 }
 
 static bool mem_is_memory(IrMem m) { return m != IR_MEM_REGISTERS; }
+
+/* A copy the block does together: it reads or writes shared memory and no
+ * registers (a copy into or out of registers is one thread's). */
+static bool is_spread_copy(const IrCopy *c)
+{
+    return (c->dst->mem == IR_MEM_SHARED || c->src->mem == IR_MEM_SHARED) &&
+           mem_is_memory(c->dst->mem) && mem_is_memory(c->src->mem);
+}
 
 /* ---- grid: the leading block loops ---- */
 
@@ -318,6 +333,7 @@ static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
         case IR_LET:
             if (expr_tainted(s, st->value))
                 s->tainted[st->var->id] = true;
+            s->let_value[st->var->id] = st->value;
             break;
         case IR_IF:
             taint_block(s, &st->body, in_thread);
@@ -394,12 +410,12 @@ static void once_scan_stmt(OnceScan *o, const IrStmt *st)
             o->blocked = true;
         break;
     case IR_COPY:
-        if (st->copy.dst->mem == IR_MEM_SHARED || st->copy.src->mem == IR_MEM_SHARED)
+        if (!mem_is_memory(st->copy.dst->mem))
+            o->blocked = o->blocked || !o->local[st->copy.dst->id];
+        else if (is_spread_copy(&st->copy))
             o->blocked = true;
-        else if (mem_is_memory(st->copy.dst->mem))
+        else
             o->writes_memory = true;
-        else if (!o->local[st->copy.dst->id])
-            o->blocked = true;
         break;
     case IR_LET: break;
     }
@@ -439,6 +455,117 @@ static int guard_item(Spmd *s, IrBlock *b, int i, IrExpr *guard)
 }
 
 static void place_block(Spmd *s, IrBlock *b, Place p);
+
+static bool is_spread_stmt(const Spmd *s, const IrStmt *st)
+{
+    for (int i = 0; i < s->nspread; i++)
+        if (s->spread[i] == st)
+            return true;
+    return false;
+}
+
+static bool expr_loads(const IrExpr *e, const IrBuffer *b)
+{
+    if (e->kind == IR_LOAD && e->buf == b)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (expr_loads(e->args[i], b))
+            return true;
+    return false;
+}
+
+/* The loop variable and the lets of the body that copy it (`let c = v`). */
+typedef struct Aliases {
+    const IrVar *v[4];
+    int n;
+} Aliases;
+
+static bool is_alias(const Aliases *al, const IrExpr *e)
+{
+    for (int i = 0; e->kind == IR_VARREF && i < al->n; i++)
+        if (e->var == al->v[i])
+            return true;
+    return false;
+}
+
+static bool uses_alias(const Aliases *al, const IrExpr *e)
+{
+    for (int i = 0; i < al->n; i++)
+        if (ir_expr_uses(e, al->v[i]))
+            return true;
+    return false;
+}
+
+/* Whether idx is v or u + v with u free of v (v or a copy of it): one element
+ * per iteration. */
+static bool index_plus_var(const IrExpr *idx, const Aliases *al)
+{
+    if (is_alias(al, idx))
+        return true;
+    if (idx->kind != IR_BINARY || idx->op != IR_ADD)
+        return false;
+    for (int k = 0; k < 2; k++)
+        if (is_alias(al, idx->args[k]) && !uses_alias(al, idx->args[1 - k]))
+            return true;
+    return false;
+}
+
+/* A uniform loop of one store into memory at its own index,
+ *   for v in [lo, +E) { B[u + v] = e }    (u free of v; e loads nothing of B)
+ * (a reduction's partials cleared, say), is spread over the block's threads
+ * instead of running on thread 0 alone: iteration v - lo by thread
+ * (v - lo) % T,
+ *   for v_o in [0, +ceil(E / T)) { let v = lo + (v_o*T + tid); if (v_o*T + tid < E) {...} }
+ * (just `if (tid < E) { let v = lo + tid; ... }` when E <= T). */
+static bool spread_store_loop(Spmd *s, IrBlock *b, int i)
+{
+    IrFunc *f = s->f;
+    IrStmt *st = b->items[i];
+    if (st->kind != IR_LOOP || st->loop_kind == IR_BOUND || st->loop_kind == IR_PARALLEL ||
+        st->body.len < 1 || s->threads == 1)
+        return false;
+    Aliases al = {.v = {st->var}, .n = 1};
+    for (int k = 0; k + 1 < st->body.len; k++) {
+        const IrStmt *l = st->body.items[k];
+        if (l->kind != IR_LET || !is_alias(&al, l->value) || al.n == 4)
+            return false;
+        al.v[al.n++] = l->var;
+    }
+    IrStmt *store = st->body.items[st->body.len - 1];
+    if (store->kind != IR_STORE || !mem_is_memory(store->buf->mem) || store->nidx != 1 ||
+        !index_plus_var(store->idx[0], &al) || expr_loads(store->value, store->buf))
+        return false;
+    int64_t e;
+    bool small = ir_const_int(st->extent, &e) && e <= s->threads;
+    IrExpr *t = ir_ref(f, s->tid);
+    IrVar *vo = NULL;
+    if (!small) {
+        vo = ir_var_new(f, arena_printf(f->arena, "%s_o", st->var->name), ELEM_I64, IR_VAR_LOOP);
+        t = ir_binary(f, IR_ADD, ir_binary(f, IR_MUL, ir_ref(f, vo), ir_index(f, s->threads)), t);
+    }
+    IrStmt *g = ir_if(f, ir_binary(f, IR_LT, t, ir_expr_copy(f, st->extent)), st->origin);
+    ir_block_push(f, &g->body, ir_let(f, st->var, ir_binary(f, IR_ADD, st->lo, ir_expr_copy(f, t)), st->origin));
+    for (int k = 0; k < st->body.len; k++)
+        ir_block_push(f, &g->body, st->body.items[k]);
+    st->var->kind = IR_VAR_LET;
+    IrStmt *out = g;
+    if (!small) {
+        IrExpr *n = ir_binary(f, IR_FLOORDIV,
+                              ir_binary(f, IR_ADD, st->extent, ir_index(f, s->threads - 1)),
+                              ir_index(f, s->threads));
+        out = ir_loop(f, vo, ir_index(f, 0), n, IR_SERIAL, st->origin);
+        ir_block_push(f, &out->body, g);
+    }
+    b->items[i] = out;
+    if (s->nspread + 2 > s->capspread) {
+        s->capspread = s->capspread ? 2 * s->capspread : 8;
+        s->spread = realloc(s->spread, sizeof *s->spread * (size_t)s->capspread);
+    }
+    s->spread[s->nspread++] = g;
+    if (out != g)
+        s->spread[s->nspread++] = out;
+    return true;
+}
 
 /* A copy touching shared memory: spread over the block, which every thread
  * must reach; its box must not depend on the thread indices. */
@@ -505,6 +632,10 @@ static void place_block(Spmd *s, IrBlock *b, Place p)
     bool told_copy = false, told_barrier = false;
     for (int i = 0; i < b->len;) {
         IrStmt *st = b->items[i];
+        if (p.roles == 0 && spread_store_loop(s, b, i)) {
+            i++;
+            continue;
+        }
         IrExpr *guard = once_guard(s, p.roles);
         if (guard && st->kind != IR_LET && st->kind != IR_ALLOC && runs_once_whole(s, st)) {
             i = guard_item(s, b, i, guard);
@@ -539,7 +670,7 @@ static void place_block(Spmd *s, IrBlock *b, Place p)
             told_barrier = told_barrier || p.divergent;
             break;
         case IR_COPY:
-            if (st->copy.dst->mem == IR_MEM_SHARED || st->copy.src->mem == IR_MEM_SHARED)
+            if (is_spread_copy(&st->copy))
                 place_shared_copy(s, st, p, &told_copy);
             break;
         case IR_STORE:
@@ -598,6 +729,8 @@ static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who w
  * WHO_THREAD; a once-guard to WHO_T0; spread copies are the block's). */
 static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who who)
 {
+    if (is_spread_stmt(bs->s, st))
+        who = WHO_THREAD;
     switch (st->kind) {
     case IR_LOOP:
         note_expr(bs, a, st->lo, who);
@@ -671,14 +804,194 @@ static bool conflicts(const Barriers *bs, const Access *before, const Access *af
     return false;
 }
 
+static const IrBuffer *buffer_by_id(const IrBlock *b, int id);
+static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrBuffer *b);
+
+/* Loop-carried conflicts of `loop`: as conflicts(), except that per-thread
+ * writes of global or param memory against per-thread writes (nothing else
+ * conflicting) do not count where the loop's iterations write distinct
+ * elements (carried_writes_disjoint). */
+static bool carried_conflicts(const Barriers *bs, const Access *before, const Access *after,
+                              bool in_thread, const IrStmt *loop)
+{
+    for (int i = 0; i < bs->nbuf; i++) {
+        unsigned x = before->bits[i], y = after->bits[i];
+        if (!x || !y || !bits_conflict(x, y, in_thread))
+            continue;
+        if (!bits_conflict(x & ~ACC_W_TH, y, in_thread) && !bits_conflict(x, y & ~ACC_W_TH, in_thread)) {
+            const IrBuffer *b = buffer_by_id(&loop->body, i);
+            if (b && b->mem != IR_MEM_SHARED && carried_writes_disjoint(bs->s, loop, b))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* ---- loop-carried writes of one store to distinct elements ---- */
+
+/* An affine form sum coef[i]*var[i] + rest, where rest holds no variable
+ * declared inside the loop (the same in every iteration and thread). */
+enum { AFF_MAX = 8 };
+typedef struct Affine {
+    const IrVar *var[AFF_MAX];
+    int64_t coef[AFF_MAX];
+    int n;
+} Affine;
+
+typedef struct Varying {
+    const IrVar *var[AFF_MAX];
+    int64_t extent[AFF_MAX];      /* iterations (the carried loop's: 0, unbounded) */
+    int n;
+} Varying;
+
+static int varying_index(const Varying *vy, const IrVar *v)
+{
+    for (int i = 0; i < vy->n; i++)
+        if (vy->var[i] == v)
+            return i;
+    return -1;
+}
+
+static bool aff_add(Affine *a, const IrVar *v, int64_t k)
+{
+    for (int i = 0; i < a->n; i++)
+        if (a->var[i] == v) {
+            a->coef[i] += k;
+            return true;
+        }
+    if (a->n == AFF_MAX)
+        return false;
+    a->var[a->n] = v;
+    a->coef[a->n++] = k;
+    return true;
+}
+
+/* Whether e uses a varying variable, through lets too. */
+static bool uses_varying(const Spmd *s, const Varying *vy, const IrExpr *e, int depth)
+{
+    if (depth > 64)
+        return true;
+    if (e->kind == IR_VARREF) {
+        if (varying_index(vy, e->var) >= 0)
+            return true;
+        const IrExpr *v = e->var->id < s->nvars ? s->let_value[e->var->id] : NULL;
+        return v && uses_varying(s, vy, v, depth + 1);
+    }
+    for (int i = 0; i < e->nargs; i++)
+        if (uses_varying(s, vy, e->args[i], depth))
+            return true;
+    return false;
+}
+
+/* k*e into a, over the varying variables (lets substituted). */
+static bool affine_of(const Spmd *s, const Varying *vy, const IrExpr *e, int64_t k, Affine *a, int depth)
+{
+    int64_t c;
+    if (depth > 64)
+        return false;
+    if (!uses_varying(s, vy, e, 0))
+        return true;                              /* part of rest */
+    switch (e->kind) {
+    case IR_VARREF:
+        if (varying_index(vy, e->var) >= 0)
+            return aff_add(a, e->var, k);
+        return affine_of(s, vy, s->let_value[e->var->id], k, a, depth + 1);
+    case IR_UNARY:
+        return e->op == IR_NEG && affine_of(s, vy, e->args[0], -k, a, depth);
+    case IR_BINARY:
+        if (e->op == IR_ADD || e->op == IR_SUB)
+            return affine_of(s, vy, e->args[0], k, a, depth) &&
+                   affine_of(s, vy, e->args[1], e->op == IR_ADD ? k : -k, a, depth);
+        if (e->op == IR_MUL && ir_const_int(e->args[1], &c))
+            return affine_of(s, vy, e->args[0], k * c, a, depth);
+        if (e->op == IR_MUL && ir_const_int(e->args[0], &c))
+            return affine_of(s, vy, e->args[1], k * c, a, depth);
+        return false;
+    default: return false;
+    }
+}
+
+typedef struct StoreFind {
+    const IrBuffer *buf;
+    const IrStmt *store;
+    int nstores;
+    Varying at;                   /* the loops around the store inside the loop */
+    Varying cur;
+    bool bad;                     /* a loop of non-constant extent around a store */
+} StoreFind;
+
+static void find_stores(StoreFind *sf, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (st->kind == IR_STORE && st->buf == sf->buf) {
+            sf->store = st;
+            sf->at = sf->cur;
+            sf->nstores++;
+        } else if (st->kind == IR_COPY && st->copy.dst == sf->buf) {
+            sf->nstores += 2;
+        } else if (st->kind == IR_IF) {
+            find_stores(sf, &st->body);
+            find_stores(sf, &st->else_body);
+        } else if (st->kind == IR_LOOP) {
+            int64_t e = 0;
+            if (sf->cur.n == AFF_MAX || !ir_const_int(st->extent, &e)) {
+                sf->bad = true;
+                e = 0;
+            }
+            int n = sf->cur.n;
+            if (n < AFF_MAX) {
+                sf->cur.var[n] = st->var;
+                sf->cur.extent[n] = e;
+                sf->cur.n++;
+            }
+            find_stores(sf, &st->body);
+            sf->cur.n = n;
+        }
+    }
+}
+
+/* Whether loop L's iterations write buffer b at distinct elements: b is
+ * written by one store, at u + k*v + sum k_i*w_i (u the same everywhere, v
+ * L's index, w_i the indices of the loops between L and the store, thread
+ * loops included, of constant extents E_i) with |k| > sum |k_i|*(E_i - 1):
+ * two iterations of L then never meet on an element, whatever threads run
+ * them. */
+static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrBuffer *b)
+{
+    StoreFind sf = {.buf = b};
+    sf.cur.var[0] = loop->var;
+    sf.cur.extent[0] = 0;
+    sf.cur.n = 1;
+    find_stores(&sf, &loop->body);
+    if (sf.bad || sf.nstores != 1 || sf.store->nidx != 1)
+        return false;
+    Affine a = {0};
+    if (!affine_of(s, &sf.at, sf.store->idx[0], 1, &a, 0))
+        return false;
+    int64_t k = 0, spread = 0;
+    for (int i = 0; i < a.n; i++) {
+        int j = varying_index(&sf.at, a.var[i]);
+        int64_t c = a.coef[i] < 0 ? -a.coef[i] : a.coef[i];
+        if (j == 0)
+            k = c;
+        else if (c && sf.at.extent[j] > 1)
+            spread += c * (sf.at.extent[j] - 1);
+    }
+    return k > spread;
+}
+
 static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
-                          bool is_loop_body);
+                          const IrStmt *loop);
 
 /* Recurses into the blocks a statement holds (barriers go only where every
  * thread arrives: not under a thread-dependent condition). */
 static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool divergent)
 {
     Spmd *s = bs->s;
+    if (is_spread_stmt(s, st))
+        return;   /* one element per iteration and thread: nothing to order inside */
     if (st->kind == IR_LOOP) {
         int role = thread_role(st);
         int64_t e = 0;
@@ -686,18 +999,18 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
         bool div = divergent || expr_tainted(s, st->lo) || expr_tainted(s, st->extent) ||
                    (role >= 0 && s->count[role] > e);
         /* each thread runs a thread loop's body once: nothing carried */
-        barrier_block(bs, &st->body, in_thread || role >= 0, div, st->origin, role < 0);
+        barrier_block(bs, &st->body, in_thread || role >= 0, div, st->origin, role < 0 ? st : NULL);
     } else if (st->kind == IR_IF) {
         bool div = divergent || expr_tainted(s, st->cond) || ir_expr_uses(st->cond, s->tid);
-        barrier_block(bs, &st->body, in_thread, div, st->origin, false);
-        barrier_block(bs, &st->else_body, in_thread, div, st->origin, false);
+        barrier_block(bs, &st->body, in_thread, div, st->origin, NULL);
+        barrier_block(bs, &st->else_body, in_thread, div, st->origin, NULL);
     }
 }
 
 /* The barriers of one block that every thread reaches: before each statement
  * whose accesses conflict with those since the last barrier, and at the end
  * of a loop's body when its end conflicts with its start (is_loop_body). */
-static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, bool is_loop_body)
+static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, const IrStmt *loop)
 {
     IrFunc *f = bs->s->f;
     Who who = in_thread ? WHO_THREAD : WHO_ALL;
@@ -721,12 +1034,12 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, bool
     }
     /* Loop-carried: the accesses since the last barrier against those of the
      * next iteration up to its first barrier. */
-    if (is_loop_body && b->len && b->items[b->len - 1]->kind != IR_BARRIER) {
+    if (loop && b->len && b->items[b->len - 1]->kind != IR_BARRIER) {
         bool carried = false;
         for (int i = 0; i < b->len && !carried && b->items[i]->kind != IR_BARRIER; i++) {
             access_clear(bs, &item);
             collect_stmt(bs, &item, b->items[i], who);
-            carried = conflicts(bs, &acc, &item, in_thread);
+            carried = carried_conflicts(bs, &acc, &item, in_thread, loop);
         }
         if (carried)
             ir_block_push(f, b, ir_barrier(f, at));
@@ -736,12 +1049,47 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, bool
 }
 
 static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
-                          bool is_loop_body)
+                          const IrStmt *loop)
 {
     for (int i = 0; i < b->len; i++)
         barrier_inside(bs, b->items[i], in_thread, divergent);
     if (!divergent)
-        barrier_scan(bs, b, in_thread, at, is_loop_body);
+        barrier_scan(bs, b, in_thread, at, loop);
+}
+
+/* The buffer with this id accessed in b (stores, loads, copies), or NULL. */
+static const IrBuffer *expr_buffer(const IrExpr *e, int id)
+{
+    if (e->kind == IR_LOAD && e->buf->id == id)
+        return e->buf;
+    for (int i = 0; i < e->nargs; i++) {
+        const IrBuffer *b = expr_buffer(e->args[i], id);
+        if (b)
+            return b;
+    }
+    return NULL;
+}
+
+static const IrBuffer *buffer_by_id(const IrBlock *b, int id)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (st->kind == IR_STORE && st->buf->id == id)
+            return st->buf;
+        if (st->kind == IR_STORE) {
+            const IrBuffer *x = expr_buffer(st->value, id);
+            if (x)
+                return x;
+        }
+        if (st->kind == IR_COPY && (st->copy.dst->id == id || st->copy.src->id == id))
+            return st->copy.dst->id == id ? st->copy.dst : st->copy.src;
+        const IrBuffer *x = buffer_by_id(&st->body, id);
+        if (!x)
+            x = buffer_by_id(&st->else_body, id);
+        if (x)
+            return x;
+    }
+    return NULL;
 }
 
 /* ---- thread loops to indices ---- */
@@ -866,16 +1214,22 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     s->nvars = f->nvars;
     s->tainted = calloc((size_t)s->nvars + 1, 1);
     s->written_in_thread = calloc((size_t)f->nbuffers + 1, 1);
+    s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
     taint_block(s, body, false);
     promote_block(s, body);
     place_block(s, body, (Place){0});
     if (!spmd_failed(s)) {
         Barriers bs = {.s = s, .nbuf = f->nbuffers};
-        barrier_block(&bs, body, false, false, top->origin, false);
+        barrier_block(&bs, body, false, false, top->origin, NULL);
         convert_block(s, body);
     }
     free(s->tainted);
     free(s->written_in_thread);
+    free(s->let_value);
+    s->let_value = NULL;
+    free(s->spread);
+    s->spread = NULL;
+    s->nspread = s->capspread = 0;
     s->tainted = NULL;
     s->written_in_thread = NULL;
 
