@@ -326,6 +326,12 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
     c->rs = ARENA_ARRAY(f->arena, Restrict, c->caprs);
     /* Before R: the tensors P writes. After R: the tensors R writes under L. */
     bool epilogue = p->nest->index > r->nest->index;
+    /* An epilogue that accumulates (out[r] += Y[r, c]) runs once for each element of
+     * the region: it must hold only what this iteration wrote, or it adds some twice. */
+    const IrBuffer *epilogue_sum = NULL;
+    for (int i = 0; epilogue && i < nw && !epilogue_sum; i++)
+        if (accumulates(p->root, ws[i]))
+            epilogue_sum = ws[i];
     if (epilogue) {
         nw = 0;
         written_buffers(&loop->body, ws, &nw, MAX_WRITTEN);
@@ -353,6 +359,16 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
          * what R reaches in this iteration would undo what R did there in an
          * earlier one. An epilogue or a producer R only reads rewrites its own
          * values (the same, or final in the iteration that finishes them). */
+        if (epilogue && epilogue_sum && reg.written && !exact) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': the elements of '%s' that '%s' "
+                       "writes there are not an exact box, so '%s' would add some of them into "
+                       "'%s' again",
+                       pl, r->nest->label.name, loop->var->name, ws[i]->name, r->nest->label.name,
+                       pl, epilogue_sum->name);
+            return false;
+        }
         if (!epilogue && reg.written && !exact) {
             const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
