@@ -917,6 +917,26 @@ static AccessKind access_kind(const Lin *l)
     return lane == 1 && !other ? ACCESS_VECTOR : ACCESS_GATHER;
 }
 
+/* The alignment of a vector access at index l of b: the element's, except
+ * in device code for a cache (which starts 16-byte aligned) whose index terms
+ * are all multiples of the access size up to 16 bytes: then the access's
+ * (`vectorize` on a GPU: one 16-byte access per thread where this holds). */
+static unsigned vector_align(Cg *cg, const IrBuffer *b, const Lin *l)
+{
+    unsigned a = cg_elem_align(b);
+    if (!cg->hooks || !cg_is_local(b))
+        return a;
+    int64_t e = elem_type_bytes(b->elem), want = e * cg->lanes;
+    if (want > 16)
+        want = 16;
+    if (want & (want - 1))
+        return a;
+    for (int i = 0; i < l->n; i++)
+        if (l->atom[i] && l->coef[i] * e % want != 0)
+            return a;
+    return l->c * e % want == 0 && want > (int64_t)a ? (unsigned)want : a;
+}
+
 static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
 {
     const IrBuffer *b = e->buf;
@@ -944,7 +964,7 @@ static LLVMValueRef emit_load(Cg *cg, const IrExpr *e)
             v = cg_intrinsic(cg, "llvm.masked.load", over, 2, args, 4);
         } else {
             v = LLVMBuildLoad2(cg->b, vt, p, "");
-            LLVMSetAlignment(v, cg_elem_align(b));
+            LLVMSetAlignment(v, vector_align(cg, b, &li));
         }
         break;
     }
@@ -1002,11 +1022,11 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValue
         if (cg->mask) {
             /* A cache: blend with what is there, so that it stays promotable. */
             LLVMValueRef old = LLVMBuildLoad2(cg->b, vt, p, "");
-            LLVMSetAlignment(old, cg_elem_align(b));
+            LLVMSetAlignment(old, vector_align(cg, b, li));
             v = LLVMBuildSelect(cg->b, cg->mask, v, old, "");
         }
         LLVMValueRef st = LLVMBuildStore(cg->b, v, p);
-        LLVMSetAlignment(st, cg_elem_align(b));
+        LLVMSetAlignment(st, vector_align(cg, b, li));
         return;
     }
     LLVMValueRef ptrs = cg_elem_ptr(cg, b, cg_splat(cg, cg_lin(cg, li), cg->lanes));

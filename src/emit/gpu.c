@@ -489,7 +489,7 @@ static bool rows_aligned(Cg *cg, const GCopy *gc, const IrBuffer *b, LLVMValueRe
 
 /* The run-time test that the box's first element is 16-byte aligned in b
  * (added to *rt); local buffers start 16-byte aligned. */
-static void origin_aligned(Cg *cg, const GCopy *gc, const IrBuffer *b, LLVMValueRef *org, LLVMValueRef *rt)
+static void origin_aligned(Cg *cg, const IrBuffer *b, LLVMValueRef *org, LLVMValueRef *rt)
 {
     int64_t esize = elem_type_bytes(b->elem);
     LLVMValueRef off = LLVMBuildMul(cg->b, cg_layout_offset(cg, b, org), i64c(cg, esize), "");
@@ -497,7 +497,6 @@ static void origin_aligned(Cg *cg, const GCopy *gc, const IrBuffer *b, LLVMValue
         off = LLVMBuildAdd(cg->b, off, LLVMBuildPtrToInt(cg->b, cg->bufp[b->id], cg->i64, ""), "");
     LLVMValueRef ok = LLVMBuildICmp(cg->b, LLVMIntEQ, LLVMBuildAnd(cg->b, off, i64c(cg, 15), ""), i64c(cg, 0), "");
     *rt = *rt ? LLVMBuildAnd(cg->b, *rt, ok, "") : ok;
-    (void)gc;
 }
 
 /* Every unit this thread copies: unrolled when few (always for register
@@ -586,8 +585,8 @@ static void gpu_copy(Cg *cg, const IrStmt *s)
         copy_with(cg, &gc, 1);
         return;
     }
-    origin_aligned(cg, &gc, c->src, gc.sorg, &rt);
-    origin_aligned(cg, &gc, c->dst, gc.dorg, &rt);
+    origin_aligned(cg, c->src, gc.sorg, &rt);
+    origin_aligned(cg, c->dst, gc.dorg, &rt);
     LLVMBasicBlockRef vb = cg_new_block(cg, "copy.vec"), sb = cg_new_block(cg, "copy.scalar"),
                       done = cg_new_block(cg, "copy.end");
     LLVMBuildCondBr(cg->b, rt, vb, sb);
