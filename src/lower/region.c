@@ -540,7 +540,21 @@ static void guard_push(RegionCtx *cx, const RGuard *g)
     cx->guards[cx->nguards++] = *g;
 }
 
-/* The guards of cond (a conjunction of comparisons) that constrain varying loops. */
+static bool uses_size(const IrExpr *e)
+{
+    if (e->kind == IR_VARREF)
+        return e->var->kind == IR_VAR_SIZE;
+    for (int i = 0; i < e->nargs; i++)
+        if (uses_size(e->args[i]))
+            return true;
+    return false;
+}
+
+/* The guards of cond (a conjunction of comparisons) that constrain varying loops.
+ * A comparison with a size in its fixed part (i < M, the copy of it that a
+ * reduction's combining store takes) bounds the nest's domain, not a split's
+ * overshoot: the elements it drops lie outside the tensor's range that the
+ * nest covers, and no other iteration reaches them; it is not a guard here. */
 static void guards_of(RegionCtx *cx, const IrExpr *cond)
 {
     if (cond->kind == IR_BINARY && cond->op == IR_AND) {
@@ -564,6 +578,11 @@ static void guards_of(RegionCtx *cx, const IrExpr *cond)
         Aff var = aff_const(0), fixed = aff_const(d.c);
         for (int i = 0; i < d.n; i++)
             aff_add_term(cx, is_varying_ref(cx, d.atom[i]) ? &var : &fixed, d.atom[i], d.coef[i]);
+        for (int i = 0; i < fixed.n; i++)
+            if (uses_size(fixed.atom[i])) {
+                cx->failed = saved;
+                return;
+            }
         if (aff_is_const(&fixed) && var.n) {
             g.var = var;
             g.hi = k - fixed.c;
