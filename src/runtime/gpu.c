@@ -12,7 +12,8 @@
  *             are pointer-sized, results are int), so one table of function
  *             pointers serves both, filled from each vendor's names (RT_CALLS)
  *   context   Nvidia: calls run in the calling thread's current context, or
- *             device 0's primary context, made current; AMD: the current device
+ *             device 0's primary context, made current; AMD: the current device;
+ *             the cubin test and the device's name are for that device
  *   modules   loaded on a module descriptor's first launch in a context (or
  *             on a device), under the driver's lock, with every kernel's
  *             function looked up; kept in a list hung from the descriptor's
@@ -94,6 +95,7 @@ static const int64_t RT_GRID_X_MAX = 2147483647, RT_GRID_YZ_MAX = 65535;
     X(primary_retain, (void **, int), "cuDevicePrimaryCtxRetain")                          \
     X(ctx_get, (void **), "cuCtxGetCurrent")                                               \
     X(ctx_set, (void *), "cuCtxSetCurrent")                                                \
+    X(ctx_device, (int *), "cuCtxGetDevice")                                               \
     X(device_attr, (int *, int, int), "cuDeviceGetAttribute")                              \
     X(func_set_attr, (void *, int, int), "cuFuncSetAttribute")                             \
     X(error_name, (int, const char **), "cuGetErrorName")
@@ -327,15 +329,24 @@ static int rt_sm(const char *arch, bool *exact)
     return major_minor;
 }
 
-/* Whether device 0 runs a cubin built for arch: the same major version and
- * a minor at least the cubin's (an `a` variant only on its own). */
+/* The device calls on this thread run on: the current context's (Nvidia),
+ * the current device (AMD), else device 0. */
+static int rt_current_device(const RtDriver *d)
+{
+    int dev = d->device;
+    if (d->vendor == ACCL_GPU_NVIDIA ? d->call.ctx_device(&dev) : d->call.hip_get_device(&dev))
+        dev = d->device;
+    return dev;
+}
+
+/* Whether the current device runs a cubin built for arch: the same major
+ * version and a minor at least the cubin's (an `a` variant only on its own). */
 static bool rt_cubin_runs(const RtDriver *d, const char *arch)
 {
     bool exact;
-    int want = rt_sm(arch, &exact), major = 0, minor = 0;
-    if (!want ||
-        d->call.device_attr(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d->device) != RT_SUCCESS ||
-        d->call.device_attr(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d->device) != RT_SUCCESS)
+    int want = rt_sm(arch, &exact), major = 0, minor = 0, dev = rt_current_device(d);
+    if (!want || d->call.device_attr(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev) != RT_SUCCESS ||
+        d->call.device_attr(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev) != RT_SUCCESS)
         return false;
     if (exact)
         return major * 10 + minor == want;
@@ -491,7 +502,7 @@ int accl_gpu_device_name(int vendor, char *name, size_t size)
     if (size == 0)
         return ACCL_OK;
     int n = size > 4096 ? 4096 : (int)size;
-    code = rt_check(d, d->call.device_name(name, n, d->device), RT_NAME(d, "cuDeviceGetName", "hipDeviceGetName"),
+    code = rt_check(d, d->call.device_name(name, n, rt_current_device(d)), RT_NAME(d, "cuDeviceGetName", "hipDeviceGetName"),
                     ACCL_ERR_DRIVER);
     name[size - 1] = '\0';
     return code;

@@ -114,6 +114,12 @@ CUresult cuCtxSetCurrent(void *ctx)
     return OK;
 }
 
+CUresult cuCtxGetDevice(int *dev)
+{
+    *dev = 0;
+    return OK;
+}
+
 CUresult cuGetErrorName(CUresult r, const char **s)
 {
     *s = r == ERR_NO_DEVICE ? "CUDA_ERROR_NO_DEVICE" : r == ERR_INVALID_PTX ? "CUDA_ERROR_INVALID_PTX"
