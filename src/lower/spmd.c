@@ -735,7 +735,10 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
     case IR_LOOP:
         note_expr(bs, a, st->lo, who);
         note_expr(bs, a, st->extent, who);
-        collect_block(bs, a, &st->body, thread_role(st) >= 0 ? WHO_THREAD : who);
+        /* Under a thread loop each thread has its own elements; under a warp
+         * loop alone the warp's lanes touch the same ones (like uniform code). */
+        collect_block(bs, a, &st->body,
+                      thread_role(st) >= 0 && thread_role(st) < ROLE_WX ? WHO_THREAD : who);
         break;
     case IR_IF: {
         Who inner = who == WHO_ALL && ir_expr_uses(st->cond, bs->s->tid) ? WHO_T0 : who;
@@ -999,7 +1002,9 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
         bool div = divergent || expr_tainted(s, st->lo) || expr_tainted(s, st->extent) ||
                    (role >= 0 && s->count[role] > e);
         /* each thread runs a thread loop's body once: nothing carried */
-        barrier_block(bs, &st->body, in_thread || role >= 0, div, st->origin, role < 0 ? st : NULL);
+        /* under a warp loop alone the lanes share their elements: not in_thread */
+        bool own = role >= 0 && role < ROLE_WX;
+        barrier_block(bs, &st->body, in_thread || own, div, st->origin, role < 0 ? st : NULL);
     } else if (st->kind == IR_IF) {
         bool div = divergent || expr_tainted(s, st->cond) || ir_expr_uses(st->cond, s->tid);
         barrier_block(bs, &st->body, in_thread, div, st->origin, NULL);

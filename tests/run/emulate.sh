@@ -55,6 +55,11 @@ expect 2 'error: --emulate and --interpret exclude each other' run "${mm[@]}" --
 expect 0 '^PASS$' run "${mm[@]}" --emulate --target=amd:gfx942 --seed 7
 expect 2 'error: --emulate is not an option of accl bench' bench "${mm[@]}" --emulate \
     --target=nvidia:sm_80
+# Warps without thread loops: every lane fills its register cache from C and
+# lane 0 writes it back; a barrier must order the two (a race before the fix).
+expect 0 '^PASS$' run "$root/tests/golden/schedule/rdna_wmma.acc" --kernel hmatmul \
+    --size M=17,K=17,N=17 --emulate --target=amd:gfx1100
+
 # A seed gives the same output every time, and another seed passes too.
 "$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/a" 2>/dev/null
 "$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/b" 2>/dev/null
