@@ -25,14 +25,9 @@
  *             /usr/lib/llvm-19/bin/ld.lld) into the code object (--emit=hsaco)
  *             with its amdhsa.kernels notes. */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <llvm-c/IRReader.h>
@@ -43,27 +38,12 @@
 
 #include "emit/gpu.h"
 #include "emit/gpumath.h"
+#include "emit/tool.h"
 
-extern char **environ;
 
 enum { AMD_CONST_AS = 4 };
 
 /* ---- messages ---------------------------------------------------------------- */
-
-static char *amd_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        abort();
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* ---- indices and barriers ------------------------------------------------------ */
 
@@ -168,76 +148,17 @@ static void amd_mark_kernel(LLVMModuleRef m, LLVMValueRef fn, int64_t threads)
 
 /* ---- finish ---------------------------------------------------------------------------- */
 
-/* ld.lld: $ACCL_LLD, else ld.lld-19 on PATH, else LLVM 19's; NULL if none. */
-static char *amd_find_lld(void)
-{
-    const char *env = getenv("ACCL_LLD");
-    if (env && *env)
-        return access(env, X_OK) == 0 ? amd_printf("%s", env) : NULL;
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        const char *end = strchr(path, ':');
-        size_t len = end ? (size_t)(end - path) : strlen(path);
-        if (len) {
-            char *cand = amd_printf("%.*s/ld.lld-19", (int)len, path);
-            struct stat st;
-            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-                return cand;
-            free(cand);
-        }
-        path = end ? end + 1 : NULL;
-    }
-    const char *dflt = "/usr/lib/llvm-19/bin/ld.lld";
-    return access(dflt, X_OK) == 0 ? amd_printf("%s", dflt) : NULL;
-}
-
-/* The whole file, malloc'd and NUL-terminated; NULL if unreadable. */
-static char *amd_read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *d = malloc(cap + 1);
-    if (!d)
-        abort();
-    while ((got = fread(d + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            d = realloc(d, cap + 1);
-            if (!d)
-                abort();
-        }
-    }
-    fclose(f);
-    d[n] = '\0';
-    *size = n;
-    return d;
-}
-
-/* Runs argv (argv[0] a path) with stdout and stderr into log; its exit status
- * is 0. False with *err set otherwise. */
+/* Runs argv with its output into log; its exit status is 0. False with *err
+ * set otherwise. */
 static bool amd_run(char **argv, const char *log, char **err)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), status = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        *err = amd_printf("cannot run '%s': %s", argv[0], strerror(rc));
+    int status;
+    if (!tool_run(argv, log, &status, err))
         return false;
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (status == 0)
         return true;
-    size_t n;
-    char *text = amd_read_file(log, &n);
-    *err = amd_printf("internal error: '%s' failed:\n%s", argv[0], text ? text : "");
+    char *text = tool_read_file(log, NULL);
+    *err = tool_printf("internal error: '%s' failed:\n%s", argv[0], text ? text : "");
     free(text);
     return false;
 }
@@ -246,34 +167,28 @@ static bool amd_run(char **argv, const char *log, char **err)
  * temporary folder. */
 static bool amd_link(const char *obj, size_t size, GpuImage *img, char **err)
 {
-    char *lld = amd_find_lld();
+    char *lld = tool_find("ACCL_LLD", "ld.lld-19", "/usr/lib/llvm-19/bin/ld.lld");
     if (!lld) {
-        *err = amd_printf("ld.lld not found (looked at $ACCL_LLD, for ld.lld-19 on PATH and at "
-                          "/usr/lib/llvm-19/bin/ld.lld): AMD code objects need it (Debian: lld-19)");
+        *err = tool_printf("ld.lld not found (looked at $ACCL_LLD, for ld.lld-19 on PATH and at "
+                           "/usr/lib/llvm-19/bin/ld.lld): AMD code objects need it (Debian: lld-19)");
         return false;
     }
-    const char *tmpdir = getenv("TMPDIR");
-    char *dir = amd_printf("%s/accl-lld-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        *err = amd_printf("cannot create a temporary folder for ld.lld: %s", strerror(errno));
-        free(dir);
+    char *dir = tool_temp_dir("ld.lld", err);
+    if (!dir) {
         free(lld);
         return false;
     }
-    char *in = amd_printf("%s/k.o", dir), *out = amd_printf("%s/k.hsaco", dir), *log = amd_printf("%s/log", dir);
-    FILE *f = fopen(in, "wb");
-    bool ok = f && fwrite(obj, 1, size, f) == size;
-    if (f && fclose(f) != 0)
-        ok = false;
+    char *in = tool_printf("%s/k.o", dir), *out = tool_printf("%s/k.hsaco", dir), *log = tool_printf("%s/log", dir);
+    bool ok = tool_write_file(in, obj, size);
     if (!ok)
-        *err = amd_printf("cannot write '%s': %s", in, strerror(errno));
+        *err = tool_printf("cannot write '%s': %s", in, strerror(errno));
     char *argv[] = {lld, "-shared", "--no-undefined", "-o", out, in, NULL};
     if (ok)
         ok = amd_run(argv, log, err);
     if (ok) {
-        img->hsaco = (unsigned char *)amd_read_file(out, &img->hsaco_size);
+        img->hsaco = (unsigned char *)tool_read_file(out, &img->hsaco_size);
         if (!img->hsaco) {
-            *err = amd_printf("cannot read ld.lld's output '%s'", out);
+            *err = tool_printf("cannot read ld.lld's output '%s'", out);
             ok = false;
         }
     }
@@ -296,7 +211,7 @@ static char *amd_emit(LLVMTargetMachineRef tm, LLVMModuleRef m, LLVMCodeGenFileT
     LLVMMemoryBufferRef buf;
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, kind, &msg, &buf)) {
-        *err = amd_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
+        *err = tool_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
         return NULL;
     }
@@ -330,7 +245,7 @@ static bool amd_finish(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o,
     LLVMTargetRef t;
     char *msg = NULL;
     if (LLVMGetTargetFromTriple(v->triple, &t, &msg)) {
-        *err = amd_printf("LLVM cannot emit code for '%s': %s", v->triple, msg ? msg : "?");
+        *err = tool_printf("LLVM cannot emit code for '%s': %s", v->triple, msg ? msg : "?");
         LLVMDisposeMessage(msg);
         return false;
     }
@@ -341,13 +256,13 @@ static bool amd_finish(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o,
     LLVMDisposePassBuilderOptions(po);
     if (e) {
         char *em = LLVMGetErrorMessage(e);
-        *err = amd_printf("LLVM's optimizer failed: %s", em);
+        *err = tool_printf("LLVM's optimizer failed: %s", em);
         LLVMDisposeErrorMessage(em);
         LLVMDisposeTargetMachine(tm);
         return false;
     }
     char *text = LLVMPrintModuleToString(m);
-    img->llvm_ir = amd_printf("%s", text);
+    img->llvm_ir = tool_printf("%s", text);
     LLVMDisposeMessage(text);
     /* code generation changes the module it runs on: each output from a copy */
     size_t asm_size, obj_size;

@@ -25,14 +25,9 @@
  *               spill stores X bytes, spill loads Y bytes, stack Z bytes, threads T
  *             (dynamic: the launch's shared memory; threads: its block size). */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <llvm-c/BitReader.h>
@@ -42,9 +37,9 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "emit/gpu.h"
+#include "emit/tool.h"
 #include "emit/gpumath.h"
 
-extern char **environ;
 
 enum { NV_CONST_AS = 4 };
 
@@ -161,30 +156,6 @@ static void nv_mark_kernel(LLVMModuleRef m, LLVMValueRef fn, int64_t threads)
 
 /* ---- finish -------------------------------------------------------------------- */
 
-static char *nv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        abort();
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-static char *nv_strdup(const char *s)
-{
-    char *d = malloc(strlen(s) + 1);
-    if (!d)
-        abort();
-    return strcpy(d, s);
-}
-
-/* A kernel of ours: gpu.c marks each with accl-threads. */
 static bool nv_is_kernel(LLVMValueRef fn)
 {
     return LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "accl-threads", 12) != NULL;
@@ -216,7 +187,7 @@ static bool nv_link_libdevice(LLVMModuleRef m, char **err)
     LLVMMemoryBufferRef buf;
     char *msg = NULL;
     if (LLVMCreateMemoryBufferWithContentsOfFile(path, &buf, &msg)) {
-        *err = nv_printf("cannot read libdevice '%s': %s", path, msg ? msg : "?");
+        *err = tool_printf("cannot read libdevice '%s': %s", path, msg ? msg : "?");
         LLVMDisposeMessage(msg);
         return false;
     }
@@ -224,13 +195,13 @@ static bool nv_link_libdevice(LLVMModuleRef m, char **err)
     bool bad = LLVMParseBitcodeInContext2(LLVMGetModuleContext(m), buf, &lib);
     LLVMDisposeMemoryBuffer(buf);
     if (bad) {
-        *err = nv_printf("libdevice '%s' is not LLVM bitcode", path);
+        *err = tool_printf("libdevice '%s' is not LLVM bitcode", path);
         return false;
     }
     LLVMSetTarget(lib, LLVMGetTarget(m));
     LLVMSetDataLayout(lib, LLVMGetDataLayoutStr(m));
     if (LLVMLinkModules2(m, lib)) {
-        *err = nv_printf("cannot link libdevice '%s'", path);
+        *err = tool_printf("cannot link libdevice '%s'", path);
         return false;
     }
     return true;
@@ -253,74 +224,12 @@ static LLVMTargetMachineRef nv_machine(const GpuVendor *v, char **err)
     LLVMTargetRef t;
     char *msg = NULL;
     if (LLVMGetTargetFromTriple(v->triple, &t, &msg)) {
-        *err = nv_printf("LLVM cannot emit code for '%s': %s", v->triple, msg ? msg : "?");
+        *err = tool_printf("LLVM cannot emit code for '%s': %s", v->triple, msg ? msg : "?");
         LLVMDisposeMessage(msg);
         return NULL;
     }
     return LLVMCreateTargetMachine(t, v->triple, v->cpu, v->features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
                                    LLVMCodeModelDefault);
-}
-
-/* ptxas: $ACCL_PTXAS, else on PATH, else in /usr/local/cuda/bin; NULL if none. */
-static char *nv_find_ptxas(void)
-{
-    const char *env = getenv("ACCL_PTXAS");
-    if (env && *env)
-        return access(env, X_OK) == 0 ? nv_strdup(env) : NULL;
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        const char *end = strchr(path, ':');
-        size_t len = end ? (size_t)(end - path) : strlen(path);
-        if (len) {
-            char *cand = nv_printf("%.*s/ptxas", (int)len, path);
-            struct stat st;
-            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-                return cand;
-            free(cand);
-        }
-        path = end ? end + 1 : NULL;
-    }
-    return access("/usr/local/cuda/bin/ptxas", X_OK) == 0 ? nv_strdup("/usr/local/cuda/bin/ptxas") : NULL;
-}
-
-static bool nv_write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, size, f) == size;
-    return fclose(f) == 0 && ok;
-}
-
-/* The whole file, malloc'd and NUL-terminated; NULL if unreadable. */
-static char *nv_read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *d = malloc(cap + 1);
-    size_t got;
-    while (d && (got = fread(d + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *e = realloc(d, cap * 2 + 1);
-            if (!e) {
-                free(d);
-                d = NULL;
-                break;
-            }
-            d = e;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!d)
-        abort();
-    d[n] = '\0';
-    if (size)
-        *size = n;
-    return d;
 }
 
 /* One kernel's numbers from ptxas -v. */
@@ -401,57 +310,40 @@ static char *nv_report(LLVMModuleRef m, const char *log)
 /* Runs ptxas on img->ptx: the cubin and/or the report. */
 static bool nv_ptxas(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o, GpuImage *img, char **err)
 {
-    char *ptxas = nv_find_ptxas();
+    char *ptxas = tool_find("ACCL_PTXAS", "ptxas", "/usr/local/cuda/bin/ptxas");
     if (!ptxas) {
         if (!o->want_cubin && !o->want_resources)
             return true;   /* try_cubin: no ptxas, no cubin */
-        *err = nv_printf("ptxas not found (looked at $ACCL_PTXAS, on PATH and in /usr/local/cuda/bin): "
-                         "%s needs it",
-                         o->want_cubin ? "a cubin" : "--print-resources");
+        *err = tool_printf("ptxas not found (looked at $ACCL_PTXAS, on PATH and in /usr/local/cuda/bin): "
+                           "%s needs it",
+                           o->want_cubin ? "a cubin" : "--print-resources");
         return false;
     }
-    const char *tmpdir = getenv("TMPDIR");
-    char *dir = nv_printf("%s/accl-ptxas-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        *err = nv_printf("cannot create a temporary folder for ptxas: %s", strerror(errno));
-        free(dir);
+    char *dir = tool_temp_dir("ptxas", err);
+    if (!dir) {
         free(ptxas);
         return false;
     }
-    char *in = nv_printf("%s/k.ptx", dir), *out = nv_printf("%s/k.cubin", dir), *log = nv_printf("%s/log", dir);
-    char *arch = nv_printf("-arch=%s", v->cpu);
-    bool ok = nv_write_file(in, img->ptx, strlen(img->ptx));
+    char *in = tool_printf("%s/k.ptx", dir), *out = tool_printf("%s/k.cubin", dir), *log = tool_printf("%s/log", dir);
+    char *arch = tool_printf("-arch=%s", v->cpu);
+    bool ok = tool_write_file(in, img->ptx, strlen(img->ptx));
     if (!ok)
-        *err = nv_printf("cannot write '%s': %s", in, strerror(errno));
+        *err = tool_printf("cannot write '%s': %s", in, strerror(errno));
     int status = -1;
-    if (ok) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        char *argv[] = {ptxas, arch, "-v", "-o", out, in, NULL};
-        pid_t pid;
-        int rc = posix_spawn(&pid, ptxas, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) {
-            *err = nv_printf("cannot run '%s': %s", ptxas, strerror(rc));
-            ok = false;
-        } else {
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-        }
-    }
-    char *text = ok ? nv_read_file(log, NULL) : NULL;
-    if (ok && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        *err = nv_printf("internal error: ptxas rejects the PTX for %s:\n%s", v->cpu, text ? text : "");
+    char *argv[] = {ptxas, arch, "-v", "-o", out, in, NULL};
+    if (ok)
+        ok = tool_run(argv, log, &status, err);
+    char *text = ok ? tool_read_file(log, NULL) : NULL;
+    if (ok && status != 0) {
+        *err = tool_printf("internal error: ptxas rejects the PTX for %s:\n%s", v->cpu, text ? text : "");
         ok = false;
     }
     if (ok) {
         size_t size = 0;
-        img->cubin = (unsigned char *)nv_read_file(out, &size);
+        img->cubin = (unsigned char *)tool_read_file(out, &size);
         img->cubin_size = size;
         if (!img->cubin) {
-            *err = nv_printf("cannot read ptxas's output '%s'", out);
+            *err = tool_printf("cannot read ptxas's output '%s'", out);
             ok = false;
         }
     }
@@ -487,18 +379,18 @@ static bool nv_finish(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o, 
     LLVMDisposePassBuilderOptions(po);
     if (e) {
         char *msg = LLVMGetErrorMessage(e);
-        *err = nv_printf("LLVM's optimizer failed: %s", msg);
+        *err = tool_printf("LLVM's optimizer failed: %s", msg);
         LLVMDisposeErrorMessage(msg);
         LLVMDisposeTargetMachine(tm);
         return false;
     }
     char *text = LLVMPrintModuleToString(m);
-    img->llvm_ir = nv_strdup(text);
+    img->llvm_ir = tool_printf("%s", text);
     LLVMDisposeMessage(text);
     LLVMMemoryBufferRef buf;
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMAssemblyFile, &msg, &buf)) {
-        *err = nv_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
+        *err = tool_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
         LLVMDisposeTargetMachine(tm);
         return false;
