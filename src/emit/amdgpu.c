@@ -34,7 +34,6 @@
 #include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
-#include <llvm-c/Transforms/PassBuilder.h>
 
 #include "emit/gpu.h"
 #include "emit/gpumath.h"
@@ -204,27 +203,6 @@ static bool amd_link(const char *obj, size_t size, GpuImage *img, char **err)
     return ok;
 }
 
-/* The module emitted as `kind` by tm into a malloc'd buffer. */
-static char *amd_emit(LLVMTargetMachineRef tm, LLVMModuleRef m, LLVMCodeGenFileType kind, size_t *size,
-                      char **err)
-{
-    LLVMMemoryBufferRef buf;
-    char *msg = NULL;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, kind, &msg, &buf)) {
-        *err = tool_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
-        LLVMDisposeMessage(msg);
-        return NULL;
-    }
-    *size = LLVMGetBufferSize(buf);
-    char *d = malloc(*size + 1);
-    if (!d)
-        abort();
-    memcpy(d, LLVMGetBufferStart(buf), *size);
-    d[*size] = '\0';
-    LLVMDisposeMemoryBuffer(buf);
-    return d;
-}
-
 /* Every function defined in m says its gfx and features, as clang's do. */
 static void amd_target_attrs(LLVMModuleRef m, const GpuVendor *v)
 {
@@ -251,25 +229,16 @@ static bool amd_finish(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o,
     }
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, v->triple, v->cpu, v->features, LLVMCodeGenLevelAggressive,
                                                       LLVMRelocPIC, LLVMCodeModelDefault);
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(m, "default<O3>", tm, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (e) {
-        char *em = LLVMGetErrorMessage(e);
-        *err = tool_printf("LLVM's optimizer failed: %s", em);
-        LLVMDisposeErrorMessage(em);
+    if (!gpu_optimize(m, tm, img, err)) {
         LLVMDisposeTargetMachine(tm);
         return false;
     }
-    char *text = LLVMPrintModuleToString(m);
-    img->llvm_ir = tool_printf("%s", text);
-    LLVMDisposeMessage(text);
     /* code generation changes the module it runs on: each output from a copy */
     size_t asm_size, obj_size;
     LLVMModuleRef copy = LLVMCloneModule(m);
-    img->amdgcn = amd_emit(tm, copy, LLVMAssemblyFile, &asm_size, err);
+    img->amdgcn = gpu_emit_buffer(tm, copy, LLVMAssemblyFile, &asm_size, err);
     LLVMDisposeModule(copy);
-    char *obj = img->amdgcn ? amd_emit(tm, m, LLVMObjectFile, &obj_size, err) : NULL;
+    char *obj = img->amdgcn ? gpu_emit_buffer(tm, m, LLVMObjectFile, &obj_size, err) : NULL;
     LLVMDisposeTargetMachine(tm);
     bool ok = obj && amd_link(obj, obj_size, img, err);
     free(obj);

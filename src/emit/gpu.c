@@ -44,9 +44,11 @@
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
 
 #include "emit/cg.h"
 #include "emit/gpu.h"
+#include "emit/tool.h"
 
 enum {
     GPU_REGISTER_LIMIT = 64 * 1024,   /* bytes of one register cache (cpu.c's alloca limit) */
@@ -803,4 +805,43 @@ bool gpu_compile(IrFunc *const *funcs, int n, Target t, const GpuOptions *o, Gpu
         gpu_image_free(img);
     img->target = t;
     return ok;
+}
+
+/* ---- for the vendors' finish ---- */
+
+bool gpu_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, GpuImage *img, char **err)
+{
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(m, "default<O3>", tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (e) {
+        char *msg = LLVMGetErrorMessage(e);
+        *err = tool_printf("LLVM's optimizer failed: %s", msg);
+        LLVMDisposeErrorMessage(msg);
+        return false;
+    }
+    char *text = LLVMPrintModuleToString(m);
+    img->llvm_ir = tool_printf("%s", text);
+    LLVMDisposeMessage(text);
+    return true;
+}
+
+char *gpu_emit_buffer(LLVMTargetMachineRef tm, LLVMModuleRef m, LLVMCodeGenFileType kind, size_t *size,
+                      char **err)
+{
+    LLVMMemoryBufferRef buf;
+    char *msg = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, kind, &msg, &buf)) {
+        *err = tool_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
+        LLVMDisposeMessage(msg);
+        return NULL;
+    }
+    *size = LLVMGetBufferSize(buf);
+    char *d = malloc(*size + 1);
+    if (!d)
+        abort();
+    memcpy(d, LLVMGetBufferStart(buf), *size);
+    d[*size] = '\0';
+    LLVMDisposeMemoryBuffer(buf);
+    return d;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
 
 #include "lower/ir.h"
 #include "util/diag.h"
@@ -80,6 +81,13 @@ typedef struct GpuVendor {
     bool (*finish)(LLVMModuleRef m, const struct GpuVendor *v, const GpuOptions *o, GpuImage *img,
                    char **err);
 } GpuVendor;
+
+/* For the vendors' finish (gpu.c): LLVM's O3 on m for tm, then img->llvm_ir. */
+bool gpu_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, GpuImage *img, char **err);
+/* m emitted by tm as `kind` (assembly or object), malloc'd and NUL-terminated,
+ * its length in *size; NULL with *err set. */
+char *gpu_emit_buffer(LLVMTargetMachineRef tm, LLVMModuleRef m, LLVMCodeGenFileType kind, size_t *size,
+                      char **err);
 
 /* The vendor for a GPU target (Target from parser/ast.h). */
 const GpuVendor *gpu_vendor_nvptx(Target t);

@@ -34,7 +34,6 @@
 #include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
-#include <llvm-c/Transforms/PassBuilder.h>
 
 #include "emit/gpu.h"
 #include "emit/tool.h"
@@ -374,35 +373,12 @@ static bool nv_finish(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o, 
     LLVMTargetMachineRef tm = nv_machine(v, err);
     if (!tm)
         return false;
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(m, "default<O3>", tm, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (e) {
-        char *msg = LLVMGetErrorMessage(e);
-        *err = tool_printf("LLVM's optimizer failed: %s", msg);
-        LLVMDisposeErrorMessage(msg);
-        LLVMDisposeTargetMachine(tm);
-        return false;
-    }
-    char *text = LLVMPrintModuleToString(m);
-    img->llvm_ir = tool_printf("%s", text);
-    LLVMDisposeMessage(text);
-    LLVMMemoryBufferRef buf;
-    char *msg = NULL;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMAssemblyFile, &msg, &buf)) {
-        *err = tool_printf("LLVM cannot emit the code: %s", msg ? msg : "?");
-        LLVMDisposeMessage(msg);
-        LLVMDisposeTargetMachine(tm);
-        return false;
-    }
+    size_t size;
+    bool ok = gpu_optimize(m, tm, img, err) &&
+              (img->ptx = gpu_emit_buffer(tm, m, LLVMAssemblyFile, &size, err)) != NULL;
     LLVMDisposeTargetMachine(tm);
-    size_t size = LLVMGetBufferSize(buf);
-    img->ptx = malloc(size + 1);
-    if (!img->ptx)
-        abort();
-    memcpy(img->ptx, LLVMGetBufferStart(buf), size);
-    img->ptx[size] = '\0';
-    LLVMDisposeMemoryBuffer(buf);
+    if (!ok)
+        return false;
     if (o->want_cubin || o->want_resources || o->try_cubin)
         return nv_ptxas(m, v, o, img, err);
     return true;
