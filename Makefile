@@ -12,6 +12,8 @@ SAN     ?=
 TIME_LIMIT_MS ?= 1000
 # tests/run/emulate.sh: the largest product of sizes of a run in the GPU emulator.
 EMULATE_BUDGET ?= 300000
+# ... and for the other GPU targets' sweep (sm_86..sm_90a, gfx90a, gfx1100).
+EMULATE_BUDGET_OTHER ?= 20000
 LLVM_DIR := /usr/lib/llvm-19
 CFLAGS  := -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -D_POSIX_C_SOURCE=200809L -Isrc -I$(BUILD) -I$(LLVM_DIR)/include $(SAN)
@@ -122,7 +124,7 @@ test: deps
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
 	bash tests/capi/gpu_bundle.sh $(BUILD)/accl || failed="$$failed gpu-bundle"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
-	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
+	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) ACCL_RUN_BUDGET_OTHER=$(EMULATE_BUDGET_OTHER) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \
 	bash tests/emit/gpu.sh $(BUILD)/accl || failed="$$failed emit-gpu"; \
 	bash tests/emit/amdgpu.sh $(BUILD)/accl || failed="$$failed emit-amdgpu"; \
@@ -149,7 +151,7 @@ difftest: $(BUILD)/accl
 # Leak detection on (LeakSanitizer), with tests/unit/lsan.supp for Criterion's own leak.
 asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp \
-	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 EMULATE_BUDGET=20000 \
+	$(MAKE) test BUILD=build/asan OPT="-O1 -g" TIME_LIMIT_MS=10000 EMULATE_BUDGET=20000 EMULATE_BUDGET_OTHER=3000 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="frontend pipeline"]: the libFuzzer targets

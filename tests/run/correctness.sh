@@ -264,7 +264,9 @@ for f in "${files[@]}"; do
     ast=$(cat "$tmp")
     targets=$(printf '%s\n' "$ast" | targets_of)
     [ ${#executor[@]} -eq 0 ] && targets=cpu
-    if [ "${executor[*]}" = --emulate ]; then
+    if [ "${executor[*]}" = --emulate ] && [ -n "${ACCL_EMULATE_TARGETS:-}" ]; then
+        targets=$ACCL_EMULATE_TARGETS    # exactly these (the schedule for each, else the default)
+    elif [ "${executor[*]}" = --emulate ]; then
         targets=$({ printf '%s\n' "$targets" | grep -v '^cpu$'; echo nvidia:sm_80; echo amd:gfx942; } |
             awk '!seen[$0]++')
     fi

@@ -6,7 +6,9 @@
 #      the file has a schedule for plus nvidia:sm_80 and amd:gfx942 (their
 #      default mappings where there is none), at sizes that do not divide the
 #      tiles: tests/run/correctness.sh --emulate (sizes 1, 17, 129, 65 and a
-#      mix, shrunk to ACCL_RUN_BUDGET, default 300000 here); every run must PASS
+#      mix, shrunk to ACCL_RUN_BUDGET, default 300000 here); then every example
+#      on the other GPU targets (sm_86, sm_89, sm_90, sm_90a, gfx90a, gfx1100)
+#      at a budget of 20000; every run must PASS
 #   2. the command line: --emulate needs a GPU target and excludes
 #      --interpret; a seed gives the same output every time; the budget
 #      (ACCL_EMULATE_STEPS) stops a huge grid at once with exit 1.
@@ -33,6 +35,19 @@ read -r sp _ sf _ < <(tail -n 1 "$tmp/sweep" | tr -d ',')
 passed=$((passed + ${sp:-0}))
 failed=$((failed + ${sf:-0}))
 [ "$sweep_rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the sweep failed: $(tail -n 1 "$tmp/sweep")"
+
+# The other GPU targets (the sm_80 schedules apply to sm_86..sm_90a; gfx90a and
+# gfx1100 take the default mapping, gfx1100 with 32-lane waves), every example
+# at smaller awkward sizes.
+ACCL_EMULATE_TARGETS="nvidia:sm_86 nvidia:sm_89 nvidia:sm_90 nvidia:sm_90a amd:gfx90a amd:gfx1100" \
+    ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET_OTHER:-20000} bash "$root/tests/run/correctness.sh" --emulate "$accl" \
+    "$root"/examples/*.acc >"$tmp/sweep2" 2>&1
+sweep_rc=$?
+grep -v '^PASS' "$tmp/sweep2"
+read -r sp _ sf _ < <(tail -n 1 "$tmp/sweep2" | tr -d ',')
+passed=$((passed + ${sp:-0}))
+failed=$((failed + ${sf:-0}))
+[ "$sweep_rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the second sweep failed: $(tail -n 1 "$tmp/sweep2")"
 
 # 2. The command line. expect RC PATTERN CMD ARGS...: `accl CMD ARGS` exits
 # with RC and a line of its stdout or stderr matches PATTERN.
