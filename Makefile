@@ -122,7 +122,7 @@ test: deps
 	    || failed="$$failed correctness-golden"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/run.sh $(BUILD)/accl || failed="$$failed capi"; \
 	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu.sh $(BUILD)/accl || failed="$$failed capi-gpu"; \
-	bash tests/capi/gpu_bundle.sh $(BUILD)/accl || failed="$$failed gpu-bundle"; \
+	CAPI_CFLAGS="$(SAN)" bash tests/capi/gpu_bundle.sh $(BUILD)/accl || failed="$$failed gpu-bundle"; \
 	bash tests/run/correctness.sh --jit $(BUILD)/accl || failed="$$failed correctness-jit"; \
 	ACCL_RUN_BUDGET=$(EMULATE_BUDGET) ACCL_RUN_BUDGET_OTHER=$(EMULATE_BUDGET_OTHER) bash tests/run/emulate.sh $(BUILD)/accl || failed="$$failed emulate"; \
 	bash tests/emit/check.sh $(BUILD)/accl || failed="$$failed emit"; \

@@ -123,11 +123,16 @@ typedef struct RtDriver {
     RtCalls call;
     int device;                     /* device 0 */
     void *primary;                  /* Nvidia: device 0's primary context */
+    struct RtLoaded *loaded;        /* every module record, of every descriptor: they
+                                       live as long as the process (a descriptor may
+                                       sit in memory that is not scanned for pointers,
+                                       such as a JIT's) */
 } RtDriver;
 
 /* A descriptor's module loaded in one context (Nvidia) or on one device (AMD). */
 typedef struct RtLoaded {
-    struct RtLoaded *next;
+    struct RtLoaded *next;          /* the descriptor's next record */
+    struct RtLoaded *all_next;      /* RtDriver.loaded's next record */
     void *key;                      /* the context, or the device number + 1 */
     void *module;
     int status;                     /* ACCL_OK, or why loading failed (kept) */
@@ -422,6 +427,8 @@ static int rt_module(RtDriver *d, AcclGpuModule *m, RtLoaded **out)
             l->why = strdup(rt_detail);
         l->next = m->cache;
         m->cache = l;
+        l->all_next = d->loaded;
+        d->loaded = l;
     }
     pthread_mutex_unlock(&d->lock);
     if (!l)
