@@ -10,19 +10,7 @@
 
 #include "runtime/accl.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (cond) {                                     \
-            passed++;                                   \
-        } else {                                        \
-            failed++;                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-        }                                               \
-    } while (0)
+#include "check.h"
 
 /* rc is the expected code and the detail names the cause. */
 static void expect(const char *call, int rc, int want, const char *detail)

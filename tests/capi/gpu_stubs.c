@@ -21,19 +21,7 @@
 /* The uniform entry of a GPU kernel takes the stream last too. */
 int twice_packed(void **args) __asm__("twice.packed");
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (cond) {                                     \
-            passed++;                                   \
-        } else {                                        \
-            failed++;                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-        }                                               \
-    } while (0)
+#include "check.h"
 
 static void expect(const char *what, int rc, int want)
 {

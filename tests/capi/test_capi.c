@@ -22,19 +22,7 @@
 /* The uniform entry K.packed is in the object too (for the JIT). */
 int matmul_packed(void **args) __asm__("matmul.packed");
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (cond) {                                       \
-            passed++;                                     \
-        } else {                                          \
-            failed++;                                     \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);   \
-            printf(__VA_ARGS__);                          \
-            printf("\n");                                 \
-        }                                                 \
-    } while (0)
+#include "check.h"
 
 /* ---- data ---- */
 
