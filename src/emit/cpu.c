@@ -1120,6 +1120,9 @@ static void check_alloc(Cg *cg, LLVMValueRef p)
  * the stages of a pipelined cache. */
 static LLVMValueRef buffer_count(Cg *cg, const IrBuffer *b, LLVMValueRef *dims)
 {
+    int64_t cd[64];
+    if (b->stages > 1 && b->ndims <= 64 && cg_const_dims(b, cd))
+        return LLVMConstInt(cg->i64, (unsigned long long)flatten_count(b, cd), 0);
     LLVMValueRef n = LLVMConstInt(cg->i64, 1, 0);
     for (int d = 0; d < b->ndims; d++) {
         LLVMValueRef ext = dims[d];
@@ -1127,8 +1130,6 @@ static LLVMValueRef buffer_count(Cg *cg, const IrBuffer *b, LLVMValueRef *dims)
             ext = LLVMBuildAdd(cg->b, ext, LLVMConstInt(cg->i64, (unsigned long long)b->pad, 0), "");
         n = LLVMBuildMul(cg->b, n, ext, "");
     }
-    if (b->stages > 1)
-        n = LLVMBuildMul(cg->b, n, LLVMConstInt(cg->i64, (unsigned long long)b->stages, 0), "");
     return n;
 }
 
@@ -1147,6 +1148,11 @@ LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b)
         abort();
     for (int d = 0; d < b->ndims; d++)
         dims[d] = cg_scalar(cg, b->dims[d]);
+    /* a pipelined cache's stages extend its outermost dimension (flatten.h) */
+    int64_t cd[64];
+    if (b->stages > 1 && b->ndims >= 1 && b->ndims <= 64 && cg_const_dims(b, cd))
+        dims[0] = LLVMConstInt(cg->i64, (unsigned long long)(flatten_stage_rows(b, cd) * b->stages -
+                                                              (b->ndims == 1 ? b->pad : 0)), 0);
     free(cg->bufdims[b->id]);
     cg->bufdims[b->id] = dims;
     return dims;
@@ -1162,11 +1168,7 @@ static void emit_alloc(Cg *cg, const IrBuffer *b)
     bool is_const = b->ndims <= 64 && cg_const_dims(b, cd);
     int64_t esize = elem_type_bytes(b->elem);
     if (b->mem != IR_MEM_GLOBAL && is_const) {
-        int64_t count = 1;
-        for (int d = 0; d < b->ndims; d++)
-            count *= cd[d] + (d == b->ndims - 1 ? b->pad : 0);
-        if (b->stages > 1)
-            count *= b->stages;
+        int64_t count = flatten_count(b, cd);
         if (count < 1)
             count = 1;
         if (count * esize <= CPU_STACK_LIMIT) {

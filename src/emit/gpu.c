@@ -49,6 +49,7 @@
 #include "emit/cg.h"
 #include "emit/gpu.h"
 #include "emit/tool.h"
+#include "lower/flatten.h"
 
 enum {
     GPU_REGISTER_LIMIT = 64 * 1024,   /* bytes of one register cache (cpu.c's alloca limit) */
@@ -122,12 +123,7 @@ static void gpu_barrier(Cg *cg, const IrStmt *s)
 
 static int64_t buffer_bytes(const IrBuffer *b, const int64_t *dims)
 {
-    int64_t count = 1;
-    for (int d = 0; d < b->ndims; d++)
-        count *= dims[d] + (d == b->ndims - 1 ? b->pad : 0);
-    if (b->stages > 1)
-        count *= b->stages;
-    return count * elem_type_bytes(b->elem);
+    return flatten_count(b, dims) * elem_type_bytes(b->elem);
 }
 
 static bool gpu_alloc(Cg *cg, const IrBuffer *b)

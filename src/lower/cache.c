@@ -18,6 +18,7 @@
  * Strided boxes are copied by explicit loops (IR_COPY copies dense boxes). */
 #include <string.h>
 
+#include "lower/flatten.h"
 #include "lower/passes.h"
 #include "lower/region.h"
 
@@ -336,10 +337,10 @@ static void apply_cache(CacheCtx *c, IrStmt *root, const SchedState *st, const S
         ir_block_push(f, &e->epi, copy_box(c, &r, x, cache, false, sc->span));
     c->placed[c->nplaced++] = (Placed){.tensor = sc->tensor, .loop = loop, .buf = cache};
     if (sc->mem == MEM_SHARED) {
-        int64_t n = elem_type_bytes(x->elem) * (stages > 1 ? stages : 1);
-        for (int d = 0; d < r.ndims; d++)
-            n *= r.dims[d].extent + (d == r.ndims - 1 ? sc->pad : 0);
-        c->shared_bytes += n;
+        int64_t dims[64] = {0};
+        for (int d = 0; d < r.ndims && d < 64; d++)
+            dims[d] = r.dims[d].extent;
+        c->shared_bytes += elem_type_bytes(x->elem) * flatten_count(cache, dims);
         c->nshared++;
     }
 }

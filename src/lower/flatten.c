@@ -23,6 +23,59 @@ int64_t flatten_swizzles(const IrBuffer *b, const int64_t *dims)
     return c > 1 && (c & (c - 1)) == 0 ? c : 0;
 }
 
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Elements per step of the outermost index (one when b has one dimension). */
+static int64_t row_elems(const IrBuffer *b, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int d = 1; d < b->ndims; d++)
+        n *= dims[d] + (d == b->ndims - 1 ? b->pad : 0);
+    return n;
+}
+
+int64_t flatten_stage_rows(const IrBuffer *b, const int64_t *dims)
+{
+    int n = b->ndims;
+    if (n == 0)
+        return 1;
+    int64_t rows = n == 1 ? dims[0] + b->pad : dims[0];
+    int64_t unit = row_elems(b, dims) * elem_type_bytes(b->elem);
+    int64_t step = unit > 0 ? 16 / gcd64(16, unit) : 1;
+    int64_t c = n >= 2 ? flatten_swizzles(b, dims) : 0;
+    if (c) {
+        int64_t swizzle_rows = 1;   /* swizzle rows per step of the outermost index */
+        for (int d = 1; d < n - 1; d++)
+            swizzle_rows *= dims[d];
+        int64_t need = c / gcd64(c, swizzle_rows > 0 ? swizzle_rows : c);
+        step = step / gcd64(step, need) * need;
+    }
+    return rows > 0 ? (rows + step - 1) / step * step : 0;
+}
+
+int64_t flatten_stage_elems(const IrBuffer *b, const int64_t *dims)
+{
+    return flatten_stage_rows(b, dims) * row_elems(b, dims);
+}
+
+int64_t flatten_count(const IrBuffer *b, const int64_t *dims)
+{
+    if (b->stages > 1)
+        return flatten_stage_elems(b, dims) * b->stages;
+    int64_t n = 1;
+    for (int d = 0; d < b->ndims; d++)
+        n *= dims[d] + (d == b->ndims - 1 ? b->pad : 0);
+    return n;
+}
+
 int64_t flatten_offset(const IrBuffer *b, const int64_t *dims, const int64_t *idx)
 {
     int n = b->ndims;

@@ -22,4 +22,18 @@ int64_t flatten_offset(const IrBuffer *b, const int64_t *dims, const int64_t *id
  * of two greater than 1; otherwise the layout is plain. Returns C, or 0. */
 int64_t flatten_swizzles(const IrBuffer *b, const int64_t *dims);
 
+/* Stages: a pipelined cache (stages S > 1) holds S stages one after another
+ * along its outermost dimension. Stage s's element (i0, i1, ...) is element
+ * (s*R + i0, i1, ...) of a buffer whose outermost extent is S*R, where R =
+ * flatten_stage_rows(b, dims) is dims[0] rounded up so that each stage starts
+ * on a 16-byte boundary and, when swizzled, at a row r with r mod C == 0 (so
+ * that every stage is swizzled as the first). With one dimension R counts
+ * elements of the padded row. A flattened index i of stage 0 is i +
+ * s*flatten_stage_elems(b, dims) in stage s. */
+int64_t flatten_stage_rows(const IrBuffer *b, const int64_t *dims);
+int64_t flatten_stage_elems(const IrBuffer *b, const int64_t *dims);
+
+/* Elements of b's storage: the dims, the innermost padded, all stages. */
+int64_t flatten_count(const IrBuffer *b, const int64_t *dims);
+
 #endif

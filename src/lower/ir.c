@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower/flatten.h"
 #include "util/text.h"
 
 /* ---- builders ---- */
@@ -773,12 +774,10 @@ static bool spmd_no_bound(Verifier *v, const IrBlock *b, const IrLaunch *l)
             return fail(v, "copy into '%s' is spread over other threads than its launch's",
                         s->copy.dst->name);
         if (s->kind == IR_ALLOC && s->buf->mem == IR_MEM_SHARED) {
-            int64_t n = elem_type_bytes(s->buf->elem) * (s->buf->stages > 1 ? s->buf->stages : 1);
-            for (int d = 0; d < s->buf->ndims; d++) {
-                int64_t e = 0;
-                ir_const_int(s->buf->dims[d], &e);
-                n *= e + (d == s->buf->ndims - 1 ? s->buf->pad : 0);
-            }
+            int64_t dims[64] = {0};
+            for (int d = 0; d < s->buf->ndims && d < 64; d++)
+                ir_const_int(s->buf->dims[d], &dims[d]);
+            int64_t n = elem_type_bytes(s->buf->elem) * flatten_count(s->buf, dims);
             if (s->buf->smem_offset % 16 != 0 || s->buf->smem_offset < 0 ||
                 s->buf->smem_offset + n > l->shared_bytes)
                 return fail(v, "shared buffer '%s' is not at a 16-byte aligned offset inside its "

@@ -62,7 +62,8 @@ typedef struct IrBuffer {
     IrExpr **dims;         /* extents, i64; constant for shared and registers */
     int64_t pad;           /* extra elements on the innermost dimension (shared) */
     bool swizzle;          /* shared: 16-byte chunks permuted within rows */
-    int64_t stages;        /* pipelined caches: number of buffers, else 0 */
+    int64_t stages;        /* pipelined caches: number of buffers, else 0; in the GPU execution
+                              form they follow one another (flatten_stage_rows) */
     int64_t smem_offset;   /* GPU execution form, IR_MEM_SHARED: byte offset in the
                               launch's shared memory (16-byte aligned) */
     const Param *param;    /* IR_MEM_PARAM: the declaration */

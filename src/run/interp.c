@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower/flatten.h"
 #include "run/numbers.h"
 
 enum { INTERP_MAX_DIMS = 16 };
@@ -633,11 +634,10 @@ static bool exec_alloc(Interp *in, const IrStmt *s)
     for (int d = 0; d < ib->ndims && d < INTERP_MAX_DIMS; d++)
         dims[d] = eval(in, ib->dims[d]).i;
     /* On the GPU (emulator), a pipelined shared cache holds all its stages,
-     * one after another: as if its outermost dimension were `stages` times
-     * longer. */
+     * one after another along its outermost dimension (flatten_stage_rows). */
     bool shared = in->hooks && in->hooks->alloc_shared && ib->mem == IR_MEM_SHARED;
-    if (shared && ib->stages > 1 && ib->ndims >= 1)
-        dims[0] *= ib->stages;
+    if (shared && ib->stages > 1 && ib->ndims >= 1 && ib->ndims <= INTERP_MAX_DIMS)
+        dims[0] = flatten_stage_rows(ib, dims) * ib->stages - (ib->ndims == 1 ? ib->pad : 0);
     if (in->error || !layout_buf(in, b, ib, dims))
         return false;
     if (shared) {
