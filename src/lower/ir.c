@@ -143,6 +143,131 @@ IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExp
     return c;
 }
 
+/* ---- cloning with fresh declarations ---- */
+
+typedef struct Clone {
+    IrFunc *f;
+    IrVar **vars;          /* by old var id: its new var, or NULL */
+    IrBuffer **bufs;       /* by old buffer id */
+    int nvars, nbufs;      /* ids that existed when cloning began */
+} Clone;
+
+static IrExpr *clone_expr(Clone *c, const IrExpr *e)
+{
+    IrExpr *x = new_expr(c->f, e->kind, e->type, e->nargs);
+    IrExpr **args = x->args;
+    *x = *e;
+    x->args = args;
+    for (int i = 0; i < e->nargs; i++)
+        x->args[i] = clone_expr(c, e->args[i]);
+    if (e->kind == IR_VARREF && e->var->id < c->nvars && c->vars[e->var->id])
+        x->var = c->vars[e->var->id];
+    if (e->kind == IR_LOAD && e->buf->id < c->nbufs && c->bufs[e->buf->id])
+        x->buf = c->bufs[e->buf->id];
+    return x;
+}
+
+static IrVar *clone_declare(Clone *c, const IrVar *v)
+{
+    IrVar *n = ir_var_new(c->f, v->name, v->type, v->kind);
+    if (v->id < c->nvars)
+        c->vars[v->id] = n;
+    return n;
+}
+
+static IrBuffer *clone_buf_ref(const Clone *c, IrBuffer *b)
+{
+    return b->id < c->nbufs && c->bufs[b->id] ? c->bufs[b->id] : b;
+}
+
+static IrExpr **clone_exprs(Clone *c, IrExpr *const *e, int n)
+{
+    IrExpr **out = ARENA_ARRAY(c->f->arena, IrExpr *, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++)
+        out[i] = clone_expr(c, e[i]);
+    return out;
+}
+
+static void clone_block(Clone *c, IrBlock *out, const IrBlock *b);
+
+static IrStmt *clone_stmt(Clone *c, const IrStmt *s)
+{
+    IrFunc *f = c->f;
+    IrStmt *n = ir_stmt_new(f, s->kind, s->origin);
+    *n = *s;
+    n->body = (IrBlock){0};
+    n->else_body = (IrBlock){0};
+    switch (s->kind) {
+    case IR_LOOP:
+        n->lo = clone_expr(c, s->lo);
+        n->extent = clone_expr(c, s->extent);
+        n->var = clone_declare(c, s->var);
+        break;
+    case IR_LET:
+        n->value = clone_expr(c, s->value);
+        n->var = clone_declare(c, s->var);
+        break;
+    case IR_STORE:
+        n->idx = clone_exprs(c, s->idx, s->nidx);
+        n->value = clone_expr(c, s->value);
+        n->buf = clone_buf_ref(c, s->buf);
+        break;
+    case IR_IF: n->cond = clone_expr(c, s->cond); break;
+    case IR_ALLOC: {
+        const IrBuffer *o = s->buf;
+        IrBuffer *b = ir_buffer_new(f, o->name, o->elem, o->mem, o->ndims);
+        int id = b->id;
+        IrExpr **dims = clone_exprs(c, o->dims, o->ndims);
+        *b = *o;
+        b->id = id;
+        b->dims = dims;
+        if (o->id < c->nbufs)
+            c->bufs[o->id] = b;
+        n->buf = b;
+        break;
+    }
+    case IR_COPY: {
+        IrCopy *cp = &n->copy;
+        cp->dst = clone_buf_ref(c, s->copy.dst);
+        cp->src = clone_buf_ref(c, s->copy.src);
+        cp->dst_origin = clone_exprs(c, s->copy.dst_origin, cp->ndims);
+        cp->src_origin = clone_exprs(c, s->copy.src_origin, cp->ndims);
+        if (cp->guard) {
+            cp->index = ARENA_ARRAY(f->arena, IrVar *, cp->ndims);
+            for (int d = 0; d < cp->ndims; d++)
+                cp->index[d] = clone_declare(c, s->copy.index[d]);
+            cp->guard = clone_expr(c, s->copy.guard);
+        }
+        if (cp->spread_tid && cp->spread_tid->id < c->nvars && c->vars[cp->spread_tid->id])
+            cp->spread_tid = c->vars[cp->spread_tid->id];
+        break;
+    }
+    case IR_BARRIER: break;
+    }
+    clone_block(c, &n->body, &s->body);
+    clone_block(c, &n->else_body, &s->else_body);
+    return n;
+}
+
+static void clone_block(Clone *c, IrBlock *out, const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++)
+        ir_block_push(c->f, out, clone_stmt(c, b->items[i]));
+}
+
+IrStmt *ir_stmt_clone(IrFunc *f, const IrStmt *s)
+{
+    Clone c = {.f = f, .nvars = f->nvars, .nbufs = f->nbuffers};
+    c.vars = calloc((size_t)c.nvars + 1, sizeof *c.vars);
+    c.bufs = calloc((size_t)c.nbufs + 1, sizeof *c.bufs);
+    if (!c.vars || !c.bufs)
+        abort();
+    IrStmt *n = clone_stmt(&c, s);
+    free(c.vars);
+    free(c.bufs);
+    return n;
+}
+
 bool ir_expr_uses(const IrExpr *e, const IrVar *v)
 {
     if (e->kind == IR_VARREF)

@@ -272,6 +272,10 @@ IrExpr *ir_call(IrFunc *f, Intrinsic in, ElemType type, IrExpr **args, int nargs
 IrExpr *ir_expr_copy(IrFunc *f, const IrExpr *e);
 /* A copy of e with every reference to from replaced by a copy of to. */
 IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExpr *to);
+/* A copy of s and everything under it in which each variable and buffer it
+ * declares (loops, lets, copy guard indices, allocs) is a new one of the same
+ * name and every use refers to the new one; the rest is shared by reference. */
+IrStmt *ir_stmt_clone(IrFunc *f, const IrStmt *s);
 bool ir_expr_uses(const IrExpr *e, const IrVar *v);
 bool ir_expr_equal(const IrExpr *a, const IrExpr *b);
 /* Whether e is a constant integer; its value in *v. */
