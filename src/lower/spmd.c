@@ -692,6 +692,7 @@ typedef struct Access {
 typedef struct Barriers {
     Spmd *s;
     int nbuf;
+    bool told_race;           /* a race under a thread-dependent condition was reported */
 } Barriers;
 
 static Access access_new(const Barriers *bs) { return (Access){calloc((size_t)bs->nbuf + 1, 1)}; }
@@ -730,7 +731,8 @@ static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who w
  * WHO_THREAD; a once-guard to WHO_T0; spread copies are the block's). */
 static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who who)
 {
-    if (is_spread_stmt(bs->s, st))
+    bool spread = is_spread_stmt(bs->s, st);
+    if (spread)
         who = WHO_THREAD;
     switch (st->kind) {
     case IR_LOOP:
@@ -742,7 +744,10 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
                       thread_role(st) >= 0 && thread_role(st) < ROLE_WX ? WHO_THREAD : who);
         break;
     case IR_IF: {
-        Who inner = who == WHO_ALL && ir_expr_uses(st->cond, bs->s->tid) ? WHO_T0 : who;
+        /* a once-guard (on tid itself): under a thread loop too, its writes
+         * are another thread's than the loop's own elements */
+        bool once = !spread && (who == WHO_ALL || who == WHO_THREAD) && ir_expr_uses(st->cond, bs->s->tid);
+        Who inner = once ? WHO_T0 : who;
         note_expr(bs, a, st->cond, who);
         collect_block(bs, a, &st->body, inner);
         collect_block(bs, a, &st->else_body, inner);
@@ -800,12 +805,18 @@ static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
     return false;
 }
 
-static bool conflicts(const Barriers *bs, const Access *before, const Access *after, bool in_thread)
+/* The id of a buffer on which before and after conflict, or -1. */
+static int conflict_id(const Barriers *bs, const Access *before, const Access *after, bool in_thread)
 {
     for (int i = 0; i < bs->nbuf; i++)
         if (before->bits[i] && after->bits[i] && bits_conflict(before->bits[i], after->bits[i], in_thread))
-            return true;
-    return false;
+            return i;
+    return -1;
+}
+
+static bool conflicts(const Barriers *bs, const Access *before, const Access *after, bool in_thread)
+{
+    return conflict_id(bs, before, after, in_thread) >= 0;
 }
 
 static const IrBuffer *buffer_by_id(const IrBlock *b, int id);
@@ -1054,6 +1065,31 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, cons
     free(item.bits);
 }
 
+/* A block not every thread reaches cannot hold a barrier: accesses there
+ * that would need one are an error (one per launch). */
+static void race_scan(Barriers *bs, const IrBlock *b, bool in_thread)
+{
+    Who who = in_thread ? WHO_THREAD : WHO_ALL;
+    Access acc = access_new(bs), item = access_new(bs);
+    for (int i = 0; i < b->len && !bs->told_race; i++) {
+        const IrStmt *st = b->items[i];
+        access_clear(bs, &item);
+        collect_stmt(bs, &item, st, who);
+        int id = conflict_id(bs, &acc, &item, in_thread);
+        if (id >= 0) {
+            const IrBuffer *buf = buffer_by_id(b, id);
+            diag_error(bs->s->pc->diag, st->origin,
+                       "threads of a block may race on '%s' here: another thread touched it before, "
+                       "under a condition on the thread index, where no barrier can go",
+                       buf ? buf->name : "?");
+            bs->told_race = true;
+        }
+        access_join(bs, &acc, &item);
+    }
+    free(acc.bits);
+    free(item.bits);
+}
+
 static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
                           const IrStmt *loop)
 {
@@ -1061,6 +1097,8 @@ static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool diverge
         barrier_inside(bs, b->items[i], in_thread, divergent);
     if (!divergent)
         barrier_scan(bs, b, in_thread, at, loop);
+    else
+        race_scan(bs, b, in_thread);
 }
 
 /* The buffer with this id accessed in b (stores, loads, copies), or NULL. */
