@@ -20,16 +20,6 @@ typedef struct Hoist {
     bool changed;
 } Hoist;
 
-static bool has_load(const IrExpr *e)
-{
-    if (e->kind == IR_LOAD)
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (has_load(e->args[i]))
-            return true;
-    return false;
-}
-
 /* Whether b (at any depth) writes, copies into or allocates buf. */
 static bool block_writes(const IrBlock *b, const IrBuffer *buf)
 {
@@ -81,7 +71,7 @@ static void hoist_lets(Hoist *h, IrBlock *b, int *at)
         IrStmt *s = loop->body.items[i];
         if (s->kind != IR_LET || !invariant(loop, i, s->value))
             continue;
-        if (has_load(s->value)) {
+        if (ir_has_load(s->value)) {
             if (runs < 0)
                 runs = iv_prove_ge(&h->iv, loop->extent, 1);
             if (!runs)
@@ -102,7 +92,7 @@ static void hoist_guard(Hoist *h, IrBlock *b, int at)
     if (loop->loop_kind == IR_BOUND || loop->loop_kind == IR_PARALLEL || loop->body.len != 1)
         return;
     IrStmt *g = loop->body.items[0];
-    if (g->kind != IR_IF || g->else_body.len || has_load(g->cond) || !invariant(loop, 0, g->cond))
+    if (g->kind != IR_IF || g->else_body.len || ir_has_load(g->cond) || !invariant(loop, 0, g->cond))
         return;
     loop->body = g->body;
     g->body = (IrBlock){0};

@@ -277,6 +277,11 @@ IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExp
  * name and every use refers to the new one; the rest is shared by reference. */
 IrStmt *ir_stmt_clone(IrFunc *f, const IrStmt *s);
 bool ir_expr_uses(const IrExpr *e, const IrVar *v);
+/* Whether e loads from any buffer. */
+bool ir_has_load(const IrExpr *e);
+/* When e is affine in v with a constant coefficient (v, constants times it,
+ * sums, differences, negation; anything else free of v): that coefficient. */
+bool ir_coef_of(const IrExpr *e, const IrVar *v, int64_t *k);
 bool ir_expr_equal(const IrExpr *a, const IrExpr *b);
 /* Whether e is a constant integer; its value in *v. */
 bool ir_const_int(const IrExpr *e, int64_t *v);

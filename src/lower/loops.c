@@ -513,40 +513,6 @@ static IrStmt *exact_guard(LoopsCtx *c, int it)
     return g;
 }
 
-/* The coefficient of v in e when e is affine in v (constant coefficient). */
-static bool coeff_of(const IrExpr *e, const IrVar *v, int64_t *k)
-{
-    int64_t a, b;
-    if (!ir_expr_uses(e, v)) {
-        *k = 0;
-        return true;
-    }
-    if (e->kind == IR_VARREF) {
-        *k = 1;
-        return true;
-    }
-    if (e->kind == IR_UNARY && e->op == IR_NEG && coeff_of(e->args[0], v, &a)) {
-        *k = -a;
-        return true;
-    }
-    if (e->kind != IR_BINARY)
-        return false;
-    if ((e->op == IR_ADD || e->op == IR_SUB) && coeff_of(e->args[0], v, &a) &&
-        coeff_of(e->args[1], v, &b)) {
-        *k = e->op == IR_ADD ? a + b : a - b;
-        return true;
-    }
-    if (e->op == IR_MUL && ir_const_int(e->args[0], &b) && coeff_of(e->args[1], v, &a)) {
-        *k = a * b;
-        return true;
-    }
-    if (e->op == IR_MUL && ir_const_int(e->args[1], &b) && coeff_of(e->args[0], v, &a)) {
-        *k = a * b;
-        return true;
-    }
-    return false;
-}
-
 /* ext - 1, folded when ext is a constant. */
 static IrExpr *last_of(IrFunc *f, const IrExpr *ext)
 {
@@ -644,7 +610,7 @@ static IrExpr *bound_box(LoopsCtx *c, const IrExpr *e, int k0, bool want_max)
         IrExpr *lo, *hi;
         if (!ir_expr_uses(r, v) || c->slot_of_var[v->id] <= k0)
             continue;
-        if (!coeff_of(r, v, &k) || !index_range(c, it, k0, &lo, &hi))
+        if (!ir_coef_of(r, v, &k) || !index_range(c, it, k0, &lo, &hi))
             return NULL;
         r = ir_substitute(f, r, v, (k > 0) == want_max ? hi : lo);
     }

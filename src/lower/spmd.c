@@ -1185,16 +1185,6 @@ static bool pipe_is_staged(const Pipe *p, const IrBuffer *b)
     return false;
 }
 
-static bool expr_has_load(const IrExpr *e)
-{
-    if (e->kind == IR_LOAD)
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (expr_has_load(e->args[i]))
-            return true;
-    return false;
-}
-
 /* Whether b writes a staged cache or a buffer the prefix's fills read. */
 static bool pipe_rest_writes(const Pipe *p, const IrBlock *b)
 {
@@ -1230,7 +1220,7 @@ static bool pipe_match(Pipe *p)
     for (int i = 0; i < p->first; i++) {
         IrStmt *st = b->items[i];
         ir_block_push(p->s->f, &p->prefix, st);
-        if (st->kind == IR_LET && !expr_has_load(st->value))
+        if (st->kind == IR_LET && !ir_has_load(st->value))
             continue;
         if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_SHARED && st->buf->stages == p->loop->stages) {
             p->staged[p->nstaged++] = st->buf;
@@ -1515,41 +1505,6 @@ static void tile_mark_inside(Tile *t, const IrBlock *b)
     }
 }
 
-/* The constant coefficient of v in e when e is affine in v. */
-static bool tile_coef(const IrExpr *e, const IrVar *v, int64_t *k)
-{
-    int64_t a, b, c;
-    if (!ir_expr_uses(e, v)) {
-        *k = 0;
-        return true;
-    }
-    if (e->kind == IR_VARREF) {
-        *k = 1;
-        return true;
-    }
-    if (e->kind == IR_UNARY && e->op == IR_NEG && tile_coef(e->args[0], v, &a)) {
-        *k = -a;
-        return true;
-    }
-    if (e->kind != IR_BINARY)
-        return false;
-    if ((e->op == IR_ADD || e->op == IR_SUB) && tile_coef(e->args[0], v, &a) && tile_coef(e->args[1], v, &b)) {
-        *k = e->op == IR_ADD ? a + b : a - b;
-        return true;
-    }
-    if (e->op == IR_MUL) {
-        if (ir_const_int(e->args[0], &c) && tile_coef(e->args[1], v, &a)) {
-            *k = c * a;
-            return true;
-        }
-        if (ir_const_int(e->args[1], &c) && tile_coef(e->args[0], v, &a)) {
-            *k = c * a;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* g >= 0 at its worst corner of the loops in scope, or NULL. */
 static IrExpr *tile_worst(Tile *t, IrExpr *g)
 {
@@ -1560,14 +1515,14 @@ static IrExpr *tile_worst(Tile *t, IrExpr *g)
     for (int i = t->nloops - 1; i >= 0; i--) {
         const IrStmt *l = t->loops[i];
         int64_t k = 0, e = 0;
-        if (!tile_coef(g, l->var, &k) || !ir_const_int(l->extent, &e))
+        if (!ir_coef_of(g, l->var, &k) || !ir_const_int(l->extent, &e))
             return NULL;
         if (k == 0)
             continue;
         IrExpr *at = k > 0 ? ir_expr_copy(f, l->lo) : ir_binary(f, IR_ADD, ir_expr_copy(f, l->lo), ir_index(f, e - 1));
         g = ir_substitute(f, g, l->var, at);
     }
-    if (expr_has_load(g) || tile_uses_inside(t, g))
+    if (ir_has_load(g) || tile_uses_inside(t, g))
         return NULL;
     return ir_binary(f, IR_GE, g, ir_index(f, 0));
 }
@@ -1609,7 +1564,7 @@ static void tile_scan(Tile *t, IrBlock *b)
             if (rect)
                 t->nloops--;
         } else if (st->kind == IR_IF) {
-            IrExpr *c = expr_has_load(st->cond) ? NULL : tile_cond(t, st->cond);
+            IrExpr *c = ir_has_load(st->cond) ? NULL : tile_cond(t, st->cond);
             if (c) {
                 t->cond = t->cond ? ir_binary(t->s->f, IR_AND, t->cond, c) : c;
                 TILE_PUSH(t->guards, t->nguards, t->capguards, ((TileGuard){st, b}));
