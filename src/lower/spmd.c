@@ -918,23 +918,27 @@ static bool shfl_once_guard(Spmd *s, const IrStmt *st)
 
 static void shfl_block(Spmd *s, IrBlock *root, IrBlock *b);
 
+/* Whether the guard g holds, besides store st, only lets and stores into
+ * buffers other than p (nothing else that could write the partials). */
+static bool shfl_guard_plain(const IrStmt *g, const IrStmt *st, const IrBuffer *p)
+{
+    for (int j = 0; j < g->body.len; j++) {
+        const IrStmt *o = g->body.items[j];
+        if (o != st && o->kind != IR_LET && !(o->kind == IR_STORE && o->buf != p))
+            return false;
+    }
+    return true;
+}
+
 /* A once-guard's stores, each tried with the thread loop before the guard. */
 static int shfl_guarded(Spmd *s, IrBlock *root, IrBlock *b, int i)
 {
     IrStmt *g = b->items[i];
     for (int k = 0; k < g->body.len; k++) {
         IrStmt *st = g->body.items[k];
-        if (st->kind != IR_STORE)
-            continue;
-        /* nothing else in the guard writes the partials */
         IrBuffer *p = NULL;
-        if (!shfl_combine_slot(s, st, &p))
-            continue;
-        bool writes = false;
-        for (int j = 0; j < g->body.len; j++)
-            writes |= g->body.items[j] != st && !(g->body.items[j]->kind == IR_STORE && g->body.items[j]->buf != p) &&
-                      g->body.items[j]->kind != IR_LET;
-        if (!writes && shfl_store(s, root, b, i, st))
+        if (st->kind == IR_STORE && shfl_combine_slot(s, st, &p) && shfl_guard_plain(g, st, p) &&
+            shfl_store(s, root, b, i, st))
             i++;
     }
     return i;
@@ -947,10 +951,10 @@ static int shfl_guarded(Spmd *s, IrBlock *root, IrBlock *b, int i)
  * directly in a `tid == 0` once-guard), where n is a power of two, the
  * block's threads and its thread.x extent, p is allocated in the block of the
  * store (or of its guard), and every store into p inside a thread loop is at
- * that thread.x loop's own index (p read nowhere else): the
- * warps reduce their g = min(n, wave) partials by xor-shuffles (shfl_loop),
- * lane 0 of each writes back its group's value, and the store takes the
- * tree's top levels over p[0], p[g], ..., p[n - g]. Same tree, same bits. */
+ * that thread.x loop's own index (p read nowhere else): the warps reduce
+ * their g = min(n, wave) partials by xor-shuffles (shfl_loop), lane 0 of each
+ * writes back its group's value, and the store takes the tree's top levels
+ * over p[0], p[g], ..., p[n - g]. Same tree, same bits. */
 static void shfl_block(Spmd *s, IrBlock *root, IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
