@@ -4,6 +4,8 @@
  *   waves     gfx90a, gfx942: wave64 (+wavefrontsize64); gfx1100: wave32
  *             (+wavefrontsize32)
  *   indices   llvm.amdgcn.workitem.id.x, llvm.amdgcn.workgroup.id.{x,y,z}
+ *   shuffles  llvm.amdgcn.ds.bpermute at byte address (lane ^ mask) * 4,
+ *             lane = workitem.id.x % wave
  *   barrier   fence syncscope("workgroup") release; llvm.amdgcn.s.barrier;
  *             fence syncscope("workgroup") acquire (what HIP's __syncthreads
  *             is), in accl.amdgpu.barrier (always inlined)
@@ -111,6 +113,23 @@ static void amd_barrier(LLVMModuleRef m, LLVMBuilderRef b)
 {
     LLVMValueRef fn = amd_barrier_fn(m);
     LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, NULL, 0, "");
+}
+
+/* ds_bpermute: x of lane (lane ^ mask), lane = workitem.id.x % wave (blocks
+ * are 1-D), the address in bytes (lane * 4). */
+static LLVMValueRef amd_shuffle_xor(LLVMModuleRef m, LLVMBuilderRef b, LLVMValueRef x, int64_t mask,
+                                    int64_t threads, int wave)
+{
+    (void)threads;
+    LLVMContextRef c = LLVMGetModuleContext(m);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(c);
+    const char *fn_name = "llvm.amdgcn.ds.bpermute";
+    unsigned id = LLVMLookupIntrinsicID(fn_name, strlen(fn_name));
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(m, id, NULL, 0);
+    LLVMValueRef lane = LLVMBuildAnd(b, amd_thread_index(m, b), LLVMConstInt(i32, (unsigned long long)wave - 1, 0), "");
+    LLVMValueRef to = LLVMBuildXor(b, lane, LLVMConstInt(i32, (unsigned long long)mask, 0), "");
+    LLVMValueRef args[2] = {LLVMBuildShl(b, to, LLVMConstInt(i32, 2, 0), ""), x};
+    return LLVMBuildCall2(b, LLVMIntrinsicGetType(c, id, NULL, 0), fn, args, 2, "");
 }
 
 /* ---- math -------------------------------------------------------------------------- */
@@ -259,8 +278,8 @@ static void amd_init_llvm(void)
     {                                                                                                          \
         .triple = "amdgcn-amd-amdhsa", .cpu = gfx, .features = "+wavefrontsize" #w, .wave = w, .global_as = 1, \
         .shared_as = 3, .thread_index = amd_thread_index, .block_index = amd_block_index,                     \
-        .barrier = amd_barrier, .async_copy = NULL, .async_wait = NULL, .math = amd_math,                     \
-        .mark_kernel = amd_mark_kernel, .finish = amd_finish,                                                  \
+        .barrier = amd_barrier, .shuffle_xor = amd_shuffle_xor, .async_copy = NULL, .async_wait = NULL,       \
+        .math = amd_math, .mark_kernel = amd_mark_kernel, .finish = amd_finish,                                                  \
     }
 
 static const GpuVendor amd_vendors[] = {AMD_VENDOR("gfx90a", 64), AMD_VENDOR("gfx942", 64),

@@ -11,6 +11,7 @@
  *               global` buffers, register caches (no malloc on a device)
  *   copy        IR_COPY (spread, vectorized and async copies)
  *   math        float intrinsics that need a library function
+ *   shuffle     IR_SHUFFLE (the GPU execution form only; an error without it)
  *
  * Without hooks the output is the CPU code generator's, unchanged. */
 #ifndef ACCL_EMIT_CG_H
@@ -64,6 +65,8 @@ typedef struct CgHooks {
     /* Float intrinsic k of x[0..n) (float or double, scalars or vectors), or
      * NULL for LLVM's own instruction or intrinsic. */
     LLVMValueRef (*math)(Cg *cg, Intrinsic k, LLVMValueRef *x, int n);
+    /* IR_SHUFFLE e of the scalar x (e->args[0]'s value): the partner lane's x. */
+    LLVMValueRef (*shuffle)(Cg *cg, const IrExpr *e, LLVMValueRef x);
 } CgHooks;
 
 struct Cg {

@@ -1064,6 +1064,12 @@ LLVMValueRef cg_expr(Cg *cg, const IrExpr *e)
     }
     case IR_CAST: return cg_convert(cg, cg_expr(cg, e->args[0]), e->args[0]->type, e->type);
     case IR_CALL: return emit_call(cg, e);
+    case IR_SHUFFLE:
+        /* only in the GPU execution form (ir.h): the device hook */
+        if (cg->hooks && cg->hooks->shuffle && !cg->lanes)
+            return cg->hooks->shuffle(cg, e, cg_expr(cg, e->args[0]));
+        cg_error(cg, "a shuffle outside device code or in a vectorized loop");
+        return LLVMConstNull(cg_reg_type(cg, e->type));
     }
     return LLVMConstNull(cg->i64);
 }

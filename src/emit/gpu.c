@@ -20,6 +20,8 @@
  *             (cpu.c; at most 64 KiB, else an error); `alloc global`: the
  *             kernel's trailing pointer parameters (the host allocates them)
  *   math      vendor->math (libdevice, or our own gpumath)
+ *   shuffle   IR_SHUFFLE: vendor->shuffle_xor on 32-bit words (bitcast; 64-bit
+ *             values as two halves)
  *   copies    see "Copies" below
  *
  * Copies. A copy is cut into units: 16-byte vectors of V = 16/E elements (E
@@ -184,6 +186,36 @@ static LLVMValueRef gpu_math(Cg *cg, Intrinsic k, LLVMValueRef *x, int n)
         r = LLVMBuildInsertElement(cg->b, r, LLVMBuildCall2(cg->b, ft, fn, a, (unsigned)n, ""), li, "");
     }
     return r;
+}
+
+/* IR_SHUFFLE: the vendor's 32-bit shuffle on the value's bits, a 64-bit
+ * value as two halves (low, high). */
+static LLVMValueRef gpu_shuffle(Cg *cg, const IrExpr *e, LLVMValueRef x)
+{
+    GpuCg *g = gpu_of(cg);
+    LLVMTypeRef t = LLVMTypeOf(x);
+    unsigned bits = LLVMGetTypeKind(t) == LLVMIntegerTypeKind ? LLVMGetIntTypeWidth(t)
+                    : t == cg->f32                            ? 32
+                    : t == cg->f64                            ? 64
+                                                              : 0;
+    if (bits != 32 && bits != 64) {
+        cg_error(cg, "a shuffle of a value that is not of 32 or 64 bits");
+        return x;
+    }
+    int64_t threads = g->launch->threads;
+    if (bits == 32) {
+        LLVMValueRef y = g->v->shuffle_xor(cg->mod, cg->b, LLVMBuildBitCast(cg->b, x, cg->i32, ""), e->ival,
+                                           threads, g->v->wave);
+        return LLVMBuildBitCast(cg->b, y, t, "");
+    }
+    LLVMValueRef w = LLVMBuildBitCast(cg->b, x, cg->i64, "");
+    LLVMValueRef lo = LLVMBuildTrunc(cg->b, w, cg->i32, "");
+    LLVMValueRef hi = LLVMBuildTrunc(cg->b, LLVMBuildLShr(cg->b, w, LLVMConstInt(cg->i64, 32, 0), ""), cg->i32, "");
+    lo = g->v->shuffle_xor(cg->mod, cg->b, lo, e->ival, threads, g->v->wave);
+    hi = g->v->shuffle_xor(cg->mod, cg->b, hi, e->ival, threads, g->v->wave);
+    LLVMValueRef r = LLVMBuildOr(cg->b, LLVMBuildZExt(cg->b, lo, cg->i64, ""),
+                                 LLVMBuildShl(cg->b, LLVMBuildZExt(cg->b, hi, cg->i64, ""), LLVMConstInt(cg->i64, 32, 0), ""), "");
+    return LLVMBuildBitCast(cg->b, r, t, "");
 }
 
 /* ---- copies ------------------------------------------------------------------ */
@@ -603,6 +635,7 @@ static const CgHooks gpu_hooks = {
     .alloc = gpu_alloc,
     .copy = gpu_copy,
     .math = gpu_math,
+    .shuffle = gpu_shuffle,
 };
 
 /* ---- kernels ------------------------------------------------------------------ */

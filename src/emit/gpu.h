@@ -71,6 +71,11 @@ typedef struct GpuVendor {
     /* commit the async copies issued so far as a group and wait until at most
      * `pending` groups are in flight (see IR_BARRIER); NULL with async_copy. */
     void (*async_wait)(LLVMModuleRef m, LLVMBuilderRef b, int64_t pending);
+    /* The i32 x of lane (lane ^ mask) of this thread's warp (a butterfly
+     * shuffle; every lane of the warp executes it together); `threads`: the
+     * block's (a warp of fewer lanes when it is below the wave). */
+    LLVMValueRef (*shuffle_xor)(LLVMModuleRef m, LLVMBuilderRef b, LLVMValueRef x, int64_t mask,
+                                int64_t threads, int wave);
     /* The function computing intrinsic k on float type t (f32 or f64),
      * declared or defined in m; NULL if k needs no call (abs, min, max, fma). */
     LLVMValueRef (*math)(LLVMModuleRef m, Intrinsic k, ElemType t);

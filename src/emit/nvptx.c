@@ -3,6 +3,8 @@
  *
  *   indices   llvm.nvvm.read.ptx.sreg.tid.x, ctaid.{x,y,z}
  *   barrier   llvm.nvvm.barrier0 (bar.sync 0)
+ *   shuffles  llvm.nvvm.shfl.sync.bfly.i32 (membermask: the whole warp, or
+ *             the block's T lanes when T < 32; clamp 0x1f)
  *   cp.async  llvm.nvvm.cp.async.{ca,cg}.shared.global.{4,8,16} (cg for 16
  *             bytes: the tile goes to shared memory through L2 only), then at
  *             a barrier cp.async.commit_group and cp.async.wait_group N
@@ -65,6 +67,19 @@ static LLVMValueRef nv_block_index(LLVMModuleRef m, LLVMBuilderRef b, int axis)
 }
 
 static void nv_barrier(LLVMModuleRef m, LLVMBuilderRef b) { nv_call(m, b, "llvm.nvvm.barrier0", NULL, 0); }
+
+/* shfl.sync.bfly.b32 x, mask, clamp 0x1f over the warp's lanes: all 32, or
+ * the block's first T when the block is smaller (its only warp). */
+static LLVMValueRef nv_shuffle_xor(LLVMModuleRef m, LLVMBuilderRef b, LLVMValueRef x, int64_t mask,
+                                   int64_t threads, int wave)
+{
+    (void)wave;
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(LLVMGetModuleContext(m));
+    unsigned long long members = threads >= 32 ? 0xffffffffull : (1ull << threads) - 1;
+    LLVMValueRef args[4] = {LLVMConstInt(i32, members, 0), x, LLVMConstInt(i32, (unsigned long long)mask, 0),
+                            LLVMConstInt(i32, 0x1f, 0)};
+    return nv_call(m, b, "llvm.nvvm.shfl.sync.bfly.i32", args, 4);
+}
 
 /* p in address space as (a cast when it is elsewhere). */
 static LLVMValueRef nv_in_space(LLVMModuleRef m, LLVMBuilderRef b, LLVMValueRef p, unsigned as)
@@ -398,7 +413,7 @@ static void nv_init_llvm(void)
     {                                                                                                      \
         .triple = "nvptx64-nvidia-cuda", .cpu = sm, .features = "+ptx80", .wave = 32, .global_as = 1,     \
         .shared_as = 3, .thread_index = nv_thread_index, .block_index = nv_block_index,                   \
-        .barrier = nv_barrier, .async_copy = nv_async_copy, .async_wait = nv_async_wait, .math = nv_math, \
+        .barrier = nv_barrier, .shuffle_xor = nv_shuffle_xor, .async_copy = nv_async_copy, .async_wait = nv_async_wait, .math = nv_math, \
         .mark_kernel = nv_mark_kernel, .finish = nv_finish,                                                \
     }
 

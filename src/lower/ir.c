@@ -128,6 +128,14 @@ IrExpr *ir_call(IrFunc *f, Intrinsic in, ElemType type, IrExpr **args, int nargs
     return e;
 }
 
+IrExpr *ir_shuffle_xor(IrFunc *f, IrExpr *e, int64_t mask)
+{
+    IrExpr *x = new_expr(f, IR_SHUFFLE, e->type, 1);
+    x->ival = mask;
+    x->args[0] = e;
+    return x;
+}
+
 IrExpr *ir_expr_copy(IrFunc *f, const IrExpr *e) { return ir_substitute(f, e, NULL, NULL); }
 
 IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExpr *to)
@@ -327,6 +335,7 @@ bool ir_expr_equal(const IrExpr *a, const IrExpr *b)
         return false;
     switch (a->kind) {
     case IR_INT:
+    case IR_SHUFFLE:
         if (a->ival != b->ival)
             return false;
         break;
@@ -568,6 +577,11 @@ void ir_print_expr(FILE *out, const IrExpr *e)
         print_args(out, e->args, e->nargs);
         fputc(')', out);
         break;
+    case IR_SHUFFLE:
+        fputs("shfl_xor(", out);
+        ir_print_expr(out, e->args[0]);
+        fprintf(out, ", %lld)", (long long)e->ival);
+        break;
     }
 }
 
@@ -806,6 +820,16 @@ static bool verify_expr(Verifier *v, const IrExpr *e)
         for (int i = 0; i < e->nargs; i++)
             if (e->args[i]->type != e->type)
                 return fail(v, "argument of '%s' has the wrong type", intrinsic_name(e->intrinsic));
+        return true;
+    case IR_SHUFFLE:
+        /* the GPU execution form only (IrLaunch): a lane of the warp, 32 or 64 bits */
+        if (!v->f->spmd)
+            return fail(v, "%s outside the GPU execution form", "shfl_xor");
+        if (e->nargs != 1 || e->args[0]->type != e->type ||
+            (elem_type_bytes(e->type) != 4 && elem_type_bytes(e->type) != 8))
+            return fail(v, "%s of a value that is not of 32 or 64 bits", "shfl_xor");
+        if (e->ival < 1 || e->ival >= target_wave_size(v->f->target) || (e->ival & (e->ival - 1)))
+            return fail(v, "%s with a lane mask that is not a power of two below the wave", "shfl_xor");
         return true;
     }
     return true;

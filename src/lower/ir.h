@@ -83,6 +83,7 @@ typedef enum IrExprKind {
     IR_SELECT,   /* args[0] ? args[1] : args[2] (both arms evaluated: no side effects) */
     IR_CAST,     /* type(args[0]) */
     IR_CALL,     /* intrinsic(args...) */
+    IR_SHUFFLE,  /* shfl_xor(args[0], ival): GPU execution form only, see IrLaunch */
 } IrExprKind;
 
 /* Operators. Division and remainder follow the Numbers section for the
@@ -223,7 +224,15 @@ typedef struct IrNest {
  * or global memory are guarded to run once (tid == 0). IR_MEM_REGISTERS
  * buffers are private to each thread; IR_MEM_SHARED buffers are per block, at
  * smem_offset in the launch's shared memory. Barriers sit only where every
- * thread of the block reaches them. */
+ * thread of the block reaches them.
+ *
+ * Shuffles. IR_SHUFFLE `shfl_xor(e, m)` (ival = m, a power of two with
+ * 1 <= m < wave) is the value of e as evaluated by the thread whose tid is
+ * tid XOR m, a lane of the same warp; its type is e's, of 32 or 64 bits. It
+ * sits only at the top level of the thread loop's code that every thread of
+ * the warp executes together: never under a thread-dependent condition or
+ * loop (a let's value, outside every if). The spmd step makes them for
+ * reductions over thread.x (spmd.c, "shuffles"); nothing before it does. */
 typedef struct IrLaunch {
     IrStmt *root;          /* the top-level statement */
     IrExpr *grid[3];       /* blocks along x, y, z (i64; NULL: 1) */
@@ -269,6 +278,8 @@ IrExpr *ir_binary(IrFunc *f, IrOp op, IrExpr *a, IrExpr *b);  /* type from a (bo
 IrExpr *ir_select(IrFunc *f, IrExpr *c, IrExpr *a, IrExpr *b);
 IrExpr *ir_cast(IrFunc *f, ElemType type, IrExpr *a);
 IrExpr *ir_call(IrFunc *f, Intrinsic in, ElemType type, IrExpr **args, int nargs);
+/* shfl_xor(e, mask): e as the thread tid XOR mask has it (GPU execution form). */
+IrExpr *ir_shuffle_xor(IrFunc *f, IrExpr *e, int64_t mask);
 IrExpr *ir_expr_copy(IrFunc *f, const IrExpr *e);
 /* A copy of e with every reference to from replaced by a copy of to. */
 IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExpr *to);

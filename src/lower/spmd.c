@@ -24,6 +24,12 @@
  *             loop); a statement holding only such writes is guarded whole,
  *             except a uniform loop of one store at its own index, which is
  *             spread over the threads (spread_store_loop)
+ *   shuffles  a uniform combine `x = x op TREE` of a reduction over a
+ *             thread.x loop as wide as the block (n, a power of two, partials
+ *             p[0 .. n) in shared) becomes a thread loop in which each warp
+ *             reduces its g = min(n, wave) partials with xor-shuffles (the
+ *             fixed tree's lower levels, exactly), lane 0 of each writing p[ci];
+ *             the store keeps the tree's top over p[0], p[g], ... (shfl_block)
  *   barriers  existing ones must be reached by every thread; new ones go
  *             between the phases of a block every thread reaches where one
  *             phase writes memory that another thread's phase reads or writes
@@ -679,6 +685,304 @@ static void place_block(Spmd *s, IrBlock *b, Place p)
         case IR_ALLOC: break;
         }
         i++;
+    }
+}
+
+/* ---- shuffles: reductions over thread.x ---- */
+
+/* The SPEC's fixed tree over p[lo*stride], p[(lo+1)*stride], ... (size
+ * leaves, a power of two): halves, left op right (reduce.c's `tree`). */
+static IrExpr *shfl_tree(IrFunc *f, IrBuffer *p, IrOp op, int64_t lo, int64_t size, int64_t stride)
+{
+    if (size == 1) {
+        IrExpr *idx = ir_index(f, lo * stride);
+        return ir_load(f, p, &idx, 1);
+    }
+    int64_t half = size / 2;
+    return ir_binary(f, op, shfl_tree(f, p, op, lo, half, stride), shfl_tree(f, p, op, lo + half, half, stride));
+}
+
+/* The leftmost leaf of a tree of binary operations: its buffer, or NULL. */
+static IrBuffer *shfl_tree_buffer(const IrExpr *e)
+{
+    while (e->kind == IR_BINARY)
+        e = e->args[0];
+    return e->kind == IR_LOAD ? e->buf : NULL;
+}
+
+/* Whether idx is the loop's index from 0: v when lo is 0, or v - lo. */
+static bool shfl_own_index(const IrStmt *loop, const IrExpr *idx)
+{
+    int64_t lo;
+    if (idx->kind == IR_VARREF && idx->var == loop->var)
+        return ir_const_int(loop->lo, &lo) && lo == 0;
+    return idx->kind == IR_BINARY && idx->op == IR_SUB && idx->args[0]->kind == IR_VARREF &&
+           idx->args[0]->var == loop->var && ir_expr_equal(idx->args[1], loop->lo);
+}
+
+/* Every load of p in e is p[idx] (idx NULL: there is none). */
+static bool shfl_loads_only(const IrExpr *e, const IrBuffer *p, const IrExpr *idx)
+{
+    if (e->kind == IR_LOAD && e->buf == p && (!idx || e->nargs != 1 || !ir_expr_equal(e->args[0], idx)))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!shfl_loads_only(e->args[i], p, idx))
+            return false;
+    return true;
+}
+
+typedef struct ShflUse {
+    const IrBuffer *p;
+    const IrStmt *combine;
+    int64_t n;
+    bool bad;
+} ShflUse;
+
+static void shfl_uses_block(ShflUse *u, const IrBlock *b, const IrStmt *thread);
+
+/* p's uses in one statement; `thread` the innermost thread loop around it. */
+static void shfl_uses_stmt(ShflUse *u, const IrStmt *st, const IrStmt *thread)
+{
+    int64_t e;
+    switch (st->kind) {
+    case IR_LOOP:
+        u->bad |= !shfl_loads_only(st->lo, u->p, NULL) || !shfl_loads_only(st->extent, u->p, NULL);
+        shfl_uses_block(u, &st->body, thread_role(st) >= 0 ? st : thread);
+        break;
+    case IR_IF:
+        u->bad |= !shfl_loads_only(st->cond, u->p, NULL);
+        shfl_uses_block(u, &st->body, thread);
+        shfl_uses_block(u, &st->else_body, thread);
+        break;
+    case IR_LET: u->bad |= !shfl_loads_only(st->value, u->p, NULL); break;
+    case IR_STORE:
+        if (st == u->combine)
+            break;
+        for (int i = 0; i < st->nidx; i++)
+            u->bad |= !shfl_loads_only(st->idx[i], u->p, NULL);
+        if (st->buf != u->p) {
+            u->bad |= !shfl_loads_only(st->value, u->p, NULL);
+        } else if (!thread) {
+            u->bad |= !shfl_loads_only(st->value, u->p, NULL);   /* initializing */
+        } else {
+            /* the thread's partial: p[v - lo] of a thread.x loop of n */
+            u->bad |= thread->hw != HW_THREAD_X || !ir_const_int(thread->extent, &e) || e != u->n ||
+                      st->nidx != 1 || !shfl_own_index(thread, st->idx[0]) ||
+                      !shfl_loads_only(st->value, u->p, st->idx[0]);
+        }
+        break;
+    case IR_COPY: u->bad |= st->copy.dst == u->p || st->copy.src == u->p; break;
+    case IR_ALLOC:
+    case IR_BARRIER: break;
+    }
+}
+
+static void shfl_uses_block(ShflUse *u, const IrBlock *b, const IrStmt *thread)
+{
+    for (int i = 0; i < b->len && !u->bad; i++)
+        shfl_uses_stmt(u, b->items[i], thread);
+}
+
+/* The reduction's combine in a store's value: value = [cast](a op b) with a
+ * or b the fixed tree over the n partials p[0 .. n) of op. Returns the slot
+ * that holds the tree. */
+static IrExpr **shfl_combine_slot(Spmd *s, const IrStmt *st, IrBuffer **pp)
+{
+    IrExpr *v = st->value->kind == IR_CAST ? st->value->args[0] : st->value;
+    if (v->kind != IR_BINARY ||
+        !(v->op == IR_ADD || v->op == IR_MUL || v->op == IR_MAX || v->op == IR_MIN))
+        return NULL;
+    for (int k = 1; k >= 0; k--) {
+        IrBuffer *p = shfl_tree_buffer(v->args[k]);
+        if (!p || p->mem != IR_MEM_SHARED || p->ndims != 1 || v->args[k]->kind != IR_BINARY)
+            continue;
+        if (ir_expr_equal(v->args[k], shfl_tree(s->f, p, v->op, 0, s->threads, 1))) {
+            *pp = p;
+            return &v->args[k];
+        }
+    }
+    return NULL;
+}
+
+/* The per-variable tables cover the variables made since they were sized. */
+static void shfl_grow(Spmd *s)
+{
+    int n = s->f->nvars;
+    if (n <= s->nvars)
+        return;
+    bool *t = realloc(s->tainted, (size_t)n + 1);
+    const IrExpr **lv = realloc(s->let_value, ((size_t)n + 1) * sizeof *lv);
+    if (!t || !lv)
+        abort();
+    memset(t + s->nvars, 0, (size_t)(n + 1 - s->nvars));
+    memset(lv + s->nvars, 0, ((size_t)(n + 1 - s->nvars)) * sizeof *lv);
+    s->tainted = t;
+    s->let_value = lv;
+    s->nvars = n;
+}
+
+/* `let v = value` with v new and thread-dependent. */
+static IrStmt *shfl_let(Spmd *s, IrBlock *b, const char *name, IrExpr *value, Span at, IrVar **out)
+{
+    IrVar *v = ir_var_new(s->f, name, value->type, IR_VAR_LET);
+    IrStmt *l = ir_let(s->f, v, value, at);
+    ir_block_push(s->f, b, l);
+    shfl_grow(s);
+    s->tainted[v->id] = true;
+    s->let_value[v->id] = value;
+    *out = v;
+    return l;
+}
+
+/* The warp's part of the tree, in a new thread loop:
+ *   for ci in [0, +n) bound thread.x {
+ *     let w0 = p[ci]
+ *     let y1 = shfl_xor(w0, 1); let w1 = select((ci fmod 2) == 0, w0 op y1, y1 op w0)
+ *     ... strides 2, 4, ... < g
+ *     if ((ci fmod g) == 0) { p[ci] = w_last }
+ *   }
+ * Lane ci then holds the tree over its pair, quad, ..., group of g: the lower
+ * index always on the left, as in the fixed tree. */
+static IrStmt *shfl_loop(Spmd *s, IrBuffer *p, IrOp op, int64_t n, int64_t g, Span at)
+{
+    IrFunc *f = s->f;
+    IrVar *ci = ir_var_new(f, arena_printf(f->arena, "%s_lane", p->name), ELEM_I64, IR_VAR_LOOP);
+    shfl_grow(s);
+    s->tainted[ci->id] = true;
+    IrStmt *loop = ir_loop(f, ci, ir_index(f, 0), ir_index(f, n), IR_BOUND, at);
+    loop->hw = HW_THREAD_X;
+    IrExpr *idx = ir_ref(f, ci);
+    IrVar *w;
+    shfl_let(s, &loop->body, arena_printf(f->arena, "%s_w0", p->name), ir_load(f, p, &idx, 1), at, &w);
+    for (int64_t k = 1, step = 1; k < g; k *= 2, step++) {
+        IrVar *y, *nw;
+        shfl_let(s, &loop->body, arena_printf(f->arena, "%s_y%lld", p->name, (long long)step),
+                 ir_shuffle_xor(f, ir_ref(f, w), k), at, &y);
+        IrExpr *bit = ir_ref(f, ci);
+        if (k > 1)
+            bit = ir_binary(f, IR_FLOORDIV, bit, ir_index(f, k));
+        bit = ir_binary(f, IR_FLOORMOD, bit, ir_index(f, 2));
+        IrExpr *low = ir_binary(f, IR_EQ, bit, ir_index(f, 0));
+        IrExpr *v = ir_select(f, low, ir_binary(f, op, ir_ref(f, w), ir_ref(f, y)),
+                              ir_binary(f, op, ir_ref(f, y), ir_ref(f, w)));
+        shfl_let(s, &loop->body, arena_printf(f->arena, "%s_w%lld", p->name, (long long)step), v, at, &nw);
+        w = nw;
+    }
+    IrStmt *g_if = ir_if(f, ir_binary(f, IR_EQ, ir_binary(f, IR_FLOORMOD, ir_ref(f, ci), ir_index(f, g)),
+                                      ir_index(f, 0)), at);
+    IrExpr *sidx = ir_ref(f, ci);
+    ir_block_push(f, &g_if->body, ir_store(f, p, &sidx, 1, ir_ref(f, w), at));
+    ir_block_push(f, &loop->body, g_if);
+    return loop;
+}
+
+/* Whether b allocates p before b->items[at]: p lives until the end of b, so
+ * the group values the warps leave in it reach nothing but the combine. */
+static bool shfl_allocated_before(const IrBlock *b, int at, const IrBuffer *p)
+{
+    for (int i = 0; i < at && i < b->len; i++)
+        if (b->items[i]->kind == IR_ALLOC && b->items[i]->buf == p)
+            return true;
+    return false;
+}
+
+/* The pattern (see "shuffles" above) at store st of b; true when rewritten:
+ * the thread loop goes at b->items[at], the tree's top in st. */
+static bool shfl_store(Spmd *s, IrBlock *root, IrBlock *b, int at, IrStmt *st)
+{
+    int64_t n = s->threads;
+    if (s->warps || n < 2 || (n & (n - 1)) || s->count[ROLE_TX] != n || st->nidx < 1)
+        return false;
+    IrBuffer *p = NULL;
+    IrExpr **slot = shfl_combine_slot(s, st, &p);
+    if (!slot || st->buf == p || !shfl_allocated_before(b, at, p))
+        return false;
+    ShflUse u = {.p = p, .combine = st, .n = n};
+    shfl_uses_block(&u, root, NULL);
+    for (int i = 0; i < st->nidx; i++)
+        u.bad |= !shfl_loads_only(st->idx[i], p, NULL);
+    if (u.bad)
+        return false;
+    int64_t g = n < s->wave ? n : s->wave;
+    IrOp op = (*slot)->op;
+    ir_block_insert(s->f, b, at, shfl_loop(s, p, op, n, g, st->origin));
+    *slot = g == n ? shfl_tree(s->f, p, op, 0, 1, 1) : shfl_tree(s->f, p, op, 0, n / g, g);
+    return true;
+}
+
+/* Whether `if` st is a once-guard: tid == 0, no else. */
+static bool shfl_once_guard(Spmd *s, const IrStmt *st)
+{
+    IrExpr *t0 = ir_binary(s->f, IR_EQ, ir_ref(s->f, s->tid), ir_index(s->f, 0));
+    return st->kind == IR_IF && st->else_body.len == 0 && ir_expr_equal(st->cond, t0);
+}
+
+static void shfl_block(Spmd *s, IrBlock *root, IrBlock *b);
+
+/* Whether the guard g holds, besides store st, only lets and stores into
+ * buffers other than p (nothing else that could write the partials). */
+static bool shfl_guard_plain(const IrStmt *g, const IrStmt *st, const IrBuffer *p)
+{
+    for (int j = 0; j < g->body.len; j++) {
+        const IrStmt *o = g->body.items[j];
+        if (o != st && o->kind != IR_LET && !(o->kind == IR_STORE && o->buf != p))
+            return false;
+    }
+    return true;
+}
+
+/* A once-guard's stores, each tried with the thread loop before the guard. */
+static int shfl_guarded(Spmd *s, IrBlock *root, IrBlock *b, int i)
+{
+    IrStmt *g = b->items[i];
+    for (int k = 0; k < g->body.len; k++) {
+        IrStmt *st = g->body.items[k];
+        IrBuffer *p = NULL;
+        if (st->kind == IR_STORE && shfl_combine_slot(s, st, &p) && shfl_guard_plain(g, st, p) &&
+            shfl_store(s, root, b, i, st))
+            i++;
+    }
+    return i;
+}
+
+/* Rule (shuffles): a uniform store x[..] = x[..] op TREE (op +, *, max, min;
+ * TREE either operand, the fixed tree over n partials p[0], ..., p[n-1] of a
+ * 1-D shared buffer, with the same op), reached by every thread (outside
+ * thread and warp loops, not under a thread-dependent condition or loop, or
+ * directly in a `tid == 0` once-guard), where n is a power of two, the
+ * block's threads and its thread.x extent, p is allocated in the block of the
+ * store (or of its guard), and every store into p inside a thread loop is at
+ * that thread.x loop's own index (p read nowhere else): the warps reduce
+ * their g = min(n, wave) partials by xor-shuffles (shfl_loop), lane 0 of each
+ * writes back its group's value, and the store takes the tree's top levels
+ * over p[0], p[g], ..., p[n - g]. Same tree, same bits. */
+static void shfl_block(Spmd *s, IrBlock *root, IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        switch (st->kind) {
+        case IR_LOOP:
+            if (thread_role(st) < 0 && !expr_tainted(s, st->lo) && !expr_tainted(s, st->extent) &&
+                !is_spread_stmt(s, st))
+                shfl_block(s, root, &st->body);
+            break;
+        case IR_IF:
+            if (shfl_once_guard(s, st))
+                i = shfl_guarded(s, root, b, i);
+            else if (!expr_tainted(s, st->cond) && !ir_expr_uses(st->cond, s->tid)) {
+                shfl_block(s, root, &st->body);
+                shfl_block(s, root, &st->else_body);
+            }
+            break;
+        case IR_STORE:
+            if (shfl_store(s, root, b, i, st))
+                i++;
+            break;
+        case IR_LET:
+        case IR_ALLOC:
+        case IR_COPY:
+        case IR_BARRIER: break;
+        }
     }
 }
 
@@ -1428,7 +1732,7 @@ static void pipeline_block(Spmd *s, IrBlock *b)
 /* ---- full tiles: guards hoisted out of unrolled nests ---- */
 
 /* After the thread loops became lets: an unrolled or vectorized loop U (the
- * outermost of its kind) with no barrier, spread copy or shared alloc inside
+ * outermost of its kind) with no barrier, spread copy, shared alloc or shuffle inside
  * becomes
  *
  *   if (C) { U without guards G1, G2, ... } else { U }
@@ -1487,6 +1791,24 @@ static bool tile_uses_inside(const Tile *t, const IrExpr *e)
     return false;
 }
 
+static bool tile_has_shuffle(const IrExpr *e)
+{
+    if (e->kind == IR_SHUFFLE)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (tile_has_shuffle(e->args[i]))
+            return true;
+    return false;
+}
+
+/* ir_stmt_map_exprs callback: clears *ok at a shuffle (every lane must run it). */
+static IrExpr *tile_no_shuffle(void *ok, IrExpr *e)
+{
+    if (tile_has_shuffle(e))
+        *(bool *)ok = false;
+    return e;
+}
+
 static void tile_mark_inside(Tile *t, const IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
@@ -1500,6 +1822,7 @@ static void tile_mark_inside(Tile *t, const IrBlock *b)
         if (st->kind == IR_BARRIER || (st->kind == IR_COPY && st->copy.spread_tid) ||
             (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_SHARED))
             t->ok = false;
+        ir_stmt_map_exprs((IrStmt *)st, tile_no_shuffle, &t->ok);
         tile_mark_inside(t, &st->body);
         tile_mark_inside(t, &st->else_body);
     }
@@ -1762,6 +2085,8 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     taint_block(s, body, false);
     promote_block(s, body);
     place_block(s, body, (Place){0});
+    if (!spmd_failed(s))
+        shfl_block(s, body, body);
     if (!spmd_failed(s)) {
         Barriers bs = {.s = s, .nbuf = f->nbuffers};
         barrier_block(&bs, body, false, false, top->origin, NULL);

@@ -13,6 +13,11 @@
  *             only the block's iteration, the thread loop only the thread's
  *             own. A thread runs until it reaches a barrier or finishes; the
  *             next one is picked at random, so a run is deterministic per seed
+ *   shuffles  the lanes of a warp (tid / wave equal) exchange values: each
+ *             posts its value and waits until every lane has posted that
+ *             shuffle (counted per thread), then reads its partner's. Lanes at
+ *             different shuffles, or waiting while a lane of the warp finished
+ *             or waits at a barrier: an error naming file:line:col
  *   barriers  a block's threads wait at a barrier until all have arrived. When
  *             no thread can run and some wait while others have finished, or
  *             they wait at different barrier statements, that is a deadlock
@@ -80,14 +85,23 @@ typedef struct InFlight {
     unsigned char bytes[16];
 } InFlight;
 
-typedef enum ThreadState { TH_READY, TH_BARRIER, TH_DONE } ThreadState;
+typedef enum ThreadState { TH_READY, TH_BARRIER, TH_SHUFFLE, TH_DONE } ThreadState;
+
+/* A value a lane posted at a shuffle: its seq-th shuffle, at expression e. */
+typedef struct ShflPost {
+    const IrExpr *e;
+    int64_t seq;
+    uint64_t bits;
+} ShflPost;
 
 typedef struct EmuThread {
     Interp *in;
     ucontext_t uc;
     char *stack;           /* EMU_STACK_BYTES, the lowest page a guard */
     ThreadState state;
-    const IrStmt *barrier; /* where it waits */
+    const IrStmt *barrier; /* where it waits (TH_BARRIER), or the shuffle's statement (TH_SHUFFLE) */
+    int64_t nshfl;         /* shuffles posted so far */
+    ShflPost post[2];      /* the last two, by seq % 2 */
     int64_t tid;
     InFlight *flight;      /* held async stores, oldest first */
     int64_t nflight, capflight;
@@ -276,6 +290,8 @@ static bool emu_start_thread(Emu *e, EmuThread *t, int64_t tid)
     t->tid = tid;
     t->nflight = 0;
     t->committed = 0;
+    t->nshfl = 0;
+    memset(t->post, 0, sizeof t->post);
     if (getcontext(&t->uc) != 0) {
         emu_fail(e, "getcontext failed");
         return false;
@@ -503,6 +519,89 @@ static bool hook_barrier(void *ctx, Interp *in, const IrStmt *s)
     return true;
 }
 
+/* ---- shuffles -------------------------------------------------------------- */
+
+/* The lanes of t's warp: threads [*lo, *hi) (tid / wave equal). */
+static void emu_warp(const Emu *e, const EmuThread *t, int64_t *lo, int64_t *hi)
+{
+    int64_t wave = target_wave_size(e->f->target);
+    *lo = t->tid / wave * wave;
+    *hi = *lo + wave < e->launch->threads ? *lo + wave : e->launch->threads;
+}
+
+/* Whether every lane of t's warp has posted its shuffle number seq. */
+static bool emu_warp_posted(const Emu *e, const EmuThread *t, int64_t seq)
+{
+    int64_t lo, hi;
+    emu_warp(e, t, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++)
+        if (e->th[i].nshfl <= seq)
+            return false;
+    return true;
+}
+
+static const char *emu_shfl_where(Emu *e, const IrStmt *at)
+{
+    return at ? emu_where(e, at) : "?";
+}
+
+/* Rule: a shuffle is an exchange point of the warp. A lane posts its value
+ * (its seq-th shuffle, at expression e), waits until every lane of its warp
+ * has posted that one, then reads its partner's (tid XOR mask). Lanes that
+ * meet their seq-th shuffle at different expressions diverge: an error.
+ * Two posts per lane suffice: a lane cannot post seq + 2 before every lane
+ * has posted seq + 1, which each does only after reading seq. */
+static bool hook_shuffle(void *ctx, Interp *in, const IrExpr *x, const IrStmt *at, uint64_t bits, uint64_t *out)
+{
+    Emu *e = ctx;
+    EmuThread *t = e->cur;
+    if (!t) {
+        interp_fail(in, "a shuffle outside every launch");
+        return false;
+    }
+    int64_t seq = t->nshfl, lo, hi;
+    t->post[seq % 2] = (ShflPost){x, seq, bits};
+    t->nshfl++;
+    emu_warp(e, t, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        const EmuThread *o = &e->th[i];
+        const ShflPost *p = &o->post[seq % 2];
+        if (o->nshfl > seq && p->seq == seq && p->e != x) {
+            const char *msg = arena_printf(e->arena, "divergent shuffles in %s: thread %lld is at the "
+                                           "shuffle at %s while thread %lld of its warp is at the one "
+                                           "at %s", emu_block_text(e), (long long)t->tid,
+                                           emu_shfl_where(e, at), (long long)o->tid,
+                                           emu_shfl_where(e, o->barrier ? o->barrier : at));
+            emu_fail(e, msg);
+            interp_fail(in, msg);
+            return false;
+        }
+    }
+    t->barrier = at;
+    if (emu_warp_posted(e, t, seq)) {
+        for (int64_t i = lo; i < hi; i++)
+            if (e->th[i].state == TH_SHUFFLE)
+                e->th[i].state = TH_READY;
+    } else {
+        t->state = TH_SHUFFLE;
+        emu_switch_to_scheduler(e, t, false);
+        if (e->error)
+            return false;
+    }
+    int64_t partner = t->tid ^ x->ival;
+    const EmuThread *o = partner >= lo && partner < hi ? &e->th[partner] : NULL;
+    if (!o || o->post[seq % 2].seq != seq || o->nshfl <= seq) {
+        const char *msg = arena_printf(e->arena, "the shuffle at %s in %s: thread %lld's partner %lld "
+                                       "is not a lane of its warp", emu_shfl_where(e, at),
+                                       emu_block_text(e), (long long)t->tid, (long long)partner);
+        emu_fail(e, msg);
+        interp_fail(in, msg);
+        return false;
+    }
+    *out = o->post[seq % 2].bits;
+    return true;
+}
+
 static char *hook_alloc_shared(void *ctx, Interp *in, const IrBuffer *b, int64_t bytes)
 {
     Emu *e = ctx;
@@ -560,12 +659,46 @@ static bool hook_copy_store(void *ctx, Interp *in, const IrCopy *c, char *data, 
 
 /* ---- blocks and launches ------------------------------------------------- */
 
+/* Rule: no thread can run and a lane waits at a shuffle: a lane of its warp
+ * finished, waits at a barrier, or never posts that shuffle: a deadlock.
+ * False after the error. */
+static bool emu_shuffle_stuck(Emu *e, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        EmuThread *t = &e->th[i];
+        if (t->state != TH_SHUFFLE)
+            continue;
+        int64_t lo, hi, seq = t->nshfl - 1;
+        emu_warp(e, t, &lo, &hi);
+        const EmuThread *o = NULL;
+        for (int64_t k = lo; k < hi && !o; k++)
+            if (e->th[k].nshfl <= seq)
+                o = &e->th[k];
+        const char *why = !o ? "which its warp passed"
+                          : o->state == TH_DONE
+                              ? arena_printf(e->arena, "which thread %lld of its warp never reaches (it finished)",
+                                             (long long)o->tid)
+                              : arena_printf(e->arena, "while thread %lld of its warp waits at the barrier at %s",
+                                             (long long)o->tid, emu_where(e, o->barrier));
+        emu_fail(e, arena_printf(e->arena, "deadlock in %s: thread %lld waits at the shuffle at %s, %s",
+                                 emu_block_text(e), (long long)t->tid, emu_shfl_where(e, t->barrier), why));
+        return false;
+    }
+    return true;
+}
+
 /* Rule: no thread can run; if every thread finished, the block is done; if
  * all wait at one barrier statement, it releases them (a new epoch);
  * otherwise a thread waits for one that will never come: a deadlock. */
 static bool emu_release(Emu *e, int64_t n, bool *done)
 {
     EmuThread *waiting = NULL, *finished = NULL, *other = NULL;
+    *done = false;
+    for (int64_t i = 0; i < n; i++)
+        if (e->th[i].state == TH_READY)
+            return true;     /* woken by a shuffle after its turn: another round */
+    if (!emu_shuffle_stuck(e, n))
+        return false;
     for (int64_t i = 0; i < n; i++) {
         EmuThread *t = &e->th[i];
         if (t->state == TH_DONE && !finished)
@@ -712,7 +845,7 @@ const char *emulate_run(const IrFunc *f, RunArgs *args, const EmulateOptions *o,
     e.max_steps = o->max_steps > 0 ? o->max_steps : EMULATE_DEFAULT_STEPS;
     e.hooks = (InterpHooks){.ctx = &e, .bound_loop = hook_bound_loop, .barrier = hook_barrier,
                             .alloc_shared = hook_alloc_shared, .access = hook_access,
-                            .copy_store = hook_copy_store};
+                            .copy_store = hook_copy_store, .shuffle = hook_shuffle};
     e.smem_base = calloc((size_t)f->nbuffers + 1, sizeof *e.smem_base);
     e.shadow = calloc((size_t)f->nbuffers + 1, sizeof *e.shadow);
     e.shadow_count = calloc((size_t)f->nbuffers + 1, sizeof *e.shadow_count);

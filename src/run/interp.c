@@ -63,6 +63,7 @@ struct Interp {
     const char *error;
     const InterpHooks *hooks;   /* NULL: serial execution (interp_run) */
     int64_t *steps, max_steps;  /* the loop-iteration budget, when steps is set */
+    const IrStmt *at;           /* the statement being executed (for the shuffle hook) */
 };
 
 static void fail(Interp *in, const char *msg)
@@ -545,6 +546,22 @@ static Val eval_call(Interp *in, const IrExpr *e)
     return v;
 }
 
+/* IR_SHUFFLE: the partner lane's value, through the emulator's hook (the
+ * value's 8 bytes as they are held). */
+static Val eval_shuffle(Interp *in, const IrExpr *e)
+{
+    Val x = eval(in, e->args[0]), r = x;
+    if (!in->hooks || !in->hooks->shuffle) {
+        fail(in, "a shuffle outside the GPU emulator");
+        return x;
+    }
+    uint64_t bits, got = 0;
+    memcpy(&bits, &x, sizeof bits);
+    if (in->hooks->shuffle(in->hooks->ctx, in, e, in->at, bits, &got))
+        memcpy(&r, &got, sizeof r);
+    return r;
+}
+
 static Val eval(Interp *in, const IrExpr *e)
 {
     switch (e->kind) {
@@ -576,6 +593,7 @@ static Val eval(Interp *in, const IrExpr *e)
     }
     case IR_CAST: return cast_val(eval(in, e->args[0]), e->args[0]->type, e->type);
     case IR_CALL: return eval_call(in, e);
+    case IR_SHUFFLE: return eval_shuffle(in, e);
     }
     return (Val){0};
 }
@@ -891,6 +909,7 @@ static bool exec_copy(Interp *in, const IrStmt *s)
 
 static bool exec_stmt(Interp *in, const IrStmt *s)
 {
+    in->at = s;
     switch (s->kind) {
     case IR_LOOP: return exec_loop(in, s);
     case IR_STORE: return exec_store(in, s);

@@ -45,6 +45,10 @@ typedef struct InterpHooks {
      * async copy) and does the checks of `access` for it. */
     bool (*copy_store)(void *ctx, Interp *in, const IrCopy *c, char *data, int64_t off,
                        const void *elem);
+    /* IR_SHUFFLE e in statement `at`: this thread's value (its 8 bytes) is
+     * `bits`; returns once the partner lane's is in *out (false after
+     * interp_fail). */
+    bool (*shuffle)(void *ctx, Interp *in, const IrExpr *e, const IrStmt *at, uint64_t bits, uint64_t *out);
 } InterpHooks;
 
 /* The host: sizes, scalars and tensors bound and the assumptions checked, as

@@ -13,7 +13,8 @@
 #    .group_segment_fixed_size 0 (shared memory is dynamic, sized at launch),
 #    for the target (amdhsa.target); no undefined symbol (llvm-nm-19 -u); where
 #    the GPU form has barriers, --emit=amdgcn has s_barrier. The shared-memory
-#    test file's cache fills are 16-byte global loads and LDS stores.
+#    test file's cache fills are 16-byte global loads and LDS stores; its
+#    softmax's reductions shuffle (ds_bpermute_b32).
 # 2. tests/emit/amdgpu/intrinsics.acc (every float intrinsic in f32 and f64) for
 #    every AMD target (above: no undefined symbol) and every Nvidia target:
 #    --emit=ptx declares no external function (.extern .func) and, where ptxas
@@ -107,15 +108,33 @@ done
 
 # tests/emit/amdgpu/amd_shared.acc caches tiles in shared memory: 16-byte global
 # loads and LDS stores (gfx9: global_load_dwordx4, ds_write_b128; gfx11:
-# global_load_b128, ds_store_b128) and LDS reads of 16 bytes.
+# global_load_b128, ds_store_b128). (The 16-byte LDS reads that the softmax's
+# combine made, 256 partials read as one expression, went with the shuffles;
+# the matmul reads its tiles an element at a time.)
 for gfx in gfx90a gfx942 gfx1100; do
     name="amd_shared.acc amd:$gfx: 16-byte copies"
     : >"$tmp/err"
     if ! "$accl" "$root/tests/emit/amdgpu/amd_shared.acc" --target="amd:$gfx" --emit=amdgcn -o "$tmp/k.s" 2>"$tmp/err"; then
         bad "$name: --emit=amdgcn"
-    elif ! grep -qE 'global_load_(dwordx4|b128)' "$tmp/k.s" || ! grep -qE 'ds_(write|store)_b128' "$tmp/k.s" ||
-        ! grep -qE 'ds_(read|load)_b128' "$tmp/k.s"; then
-        bad "$name: no 16-byte global load, LDS store or LDS load"
+    elif ! grep -qE 'global_load_(dwordx4|b128)' "$tmp/k.s" || ! grep -qE 'ds_(write|store)_b128' "$tmp/k.s"; then
+        bad "$name: no 16-byte global load or LDS store"
+    else
+        ok
+    fi
+done
+
+# Its softmax combines the thread-bound reductions' partials with shuffles:
+# ds_bpermute_b32, once per butterfly step (6 of a wave of 64, 5 of 32) in each
+# of the two reductions.
+for gw in gfx90a:12 gfx942:12 gfx1100:10; do
+    gfx=${gw%:*}
+    name="amd_shared.acc amd:$gfx: shuffles"
+    : >"$tmp/err"
+    if ! "$accl" "$root/tests/emit/amdgpu/amd_shared.acc" --target="amd:$gfx" --emit=amdgcn -o "$tmp/k.s" 2>"$tmp/err"; then
+        bad "$name: --emit=amdgcn"
+    elif [ "$(grep -cE '^\s*ds_bpermute_b32' "$tmp/k.s")" != "${gw#*:}" ]; then
+        grep -E 'ds_bpermute' "$tmp/k.s" >"$tmp/err"
+        bad "$name: not ${gw#*:} ds_bpermute_b32"
     else
         ok
     fi

@@ -1,11 +1,13 @@
 /* The GPU emulator on launches built by hand in the GPU execution form: a
  * cooperative fill with a barrier passes; each detector (shared race, global
  * race, poison read, deadlock at a barrier some thread never reaches or at
- * two different barriers, async copy read before its wait) reports with the
+ * two different barriers, async copy read before its wait, shuffles not every
+ * lane reaches or lanes at different shuffles) reports with the
  * buffer, element, threads and block; spread copies split the box; the budget
- * stops a run. */
+ * stops a run; shuffles exchange the lanes' values (and shfl_xor's IR contract). */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,5 +535,118 @@ Test(emulate, refuses_the_serial_form)
     EmulateOptions o = {.seed = 1};
     cr_assert_str_eq(emulate_run(x->f, &x->args, &o, &x->a),
                      "the function is not in the GPU execution form");
+    fixture_free(x);
+}
+
+/* let v = e (a new f32 variable) at `where`, pushed into blk. */
+static IrVar *let_f32(Fixture *x, IrBlock *blk, const char *name, IrExpr *e, Span where)
+{
+    IrVar *v = ir_var_new(x->f, name, e->type, IR_VAR_LET);
+    ir_block_push(x->f, blk, ir_let(x->f, v, e, where));
+    return v;
+}
+
+/* B[tid] = A[tid ^ 1] and C[tid] = the sum of A over the 8 lanes, by a
+ * butterfly of shuffles (one warp of T = 8 lanes). */
+Test(emulate, shuffles_exchange_the_lanes_values_for_every_seed)
+{
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        Fixture *x = fixture();
+        IrBuffer *a = tensor(x, "A", ELEM_F32, MODE_IN, T);
+        IrBuffer *b = tensor(x, "B", ELEM_F32, MODE_OUT, T);
+        IrBuffer *c = tensor(x, "C", ELEM_F32, MODE_OUT, T);
+        for (int i = 0; i < T; i++)
+            fdata(x, a)[i] = (float)(1 << i);
+        launch(x, 1, T, 0);
+        IrVar *w = let_f32(x, x->body, "w", load1(x, a, ref(x, x->tid)), x->sp2);
+        store1(x, x->body, b, ref(x, x->tid), ir_shuffle_xor(x->f, ref(x, w), 1));
+        for (int m = 1; m < T; m *= 2)
+            w = let_f32(x, x->body, "s", add(x, ref(x, w), ir_shuffle_xor(x->f, ref(x, w), m)), x->sp2);
+        store1(x, x->body, c, ref(x, x->tid), ref(x, w));
+        EMULATE_OK(x, seed);
+        for (int t = 0; t < T; t++) {
+            cr_assert_float_eq(fdata(x, b)[t], (float)(1 << (t ^ 1)), 0, "B[%d]", t);
+            cr_assert_float_eq(fdata(x, c)[t], (float)((1 << T) - 1), 0, "C[%d]", t);
+        }
+        fixture_free(x);
+    }
+}
+
+/* if (tid < 2) { let y = shfl_xor(A[tid], 1) (line 2) } else { else_stmt }:
+ * lanes 0 and 1 wait at the shuffle while the others do something else. */
+static const char *shuffle_under_condition(IrStmt *(*else_stmt)(Fixture *, IrBlock *))
+{
+    Fixture *x = fixture();
+    IrBuffer *a = tensor(x, "A", ELEM_F32, MODE_IN, T);
+    launch(x, 1, T, 0);
+    IrStmt *w = ir_if(x->f, ir_binary(x->f, IR_LT, ref(x, x->tid), idx(x, 2)), x->sp);
+    let_f32(x, &w->body, "y", ir_shuffle_xor(x->f, load1(x, a, ref(x, x->tid)), 1), x->sp2);
+    if (else_stmt)
+        else_stmt(x, &w->else_body);
+    ir_block_push(x->f, x->body, w);
+    const char *err = emulate(x, 1);
+    static char msg[512];
+    snprintf(msg, sizeof msg, "%s", err ? err : "");
+    fixture_free(x);
+    return msg;
+}
+
+static IrStmt *other_shuffle(Fixture *x, IrBlock *blk)
+{
+    IrExpr *v = ir_cast(x->f, ELEM_F32, ref(x, x->tid));
+    let_f32(x, blk, "z", ir_shuffle_xor(x->f, v, 1), x->sp3);
+    return NULL;
+}
+
+static IrStmt *a_barrier(Fixture *x, IrBlock *blk) { return barrier(x, blk, x->sp3); }
+
+Test(emulate, shuffles_that_not_every_lane_reaches_are_reported)
+{
+    const char *err = shuffle_under_condition(NULL);
+    ASSERT_HAS(err, "deadlock in block (0, 0, 0): thread ");
+    ASSERT_HAS(err, " waits at the shuffle at t.acc:2:5, which thread ");
+    ASSERT_HAS(err, " of its warp never reaches (it finished)");
+
+    err = shuffle_under_condition(a_barrier);
+    ASSERT_HAS(err, " waits at the shuffle at t.acc:2:5, while thread ");
+    ASSERT_HAS(err, " of its warp waits at the barrier at t.acc:3:5");
+
+    err = shuffle_under_condition(other_shuffle);
+    ASSERT_HAS(err, "divergent shuffles in block (0, 0, 0): thread ");
+    cr_assert(strstr(err, "t.acc:2:5") && strstr(err, "t.acc:3:5"), "%s", err);
+}
+
+/* The IR contract of shfl_xor: printed as such, copied and compared with its
+ * mask; the verifier takes it in the GPU execution form only, of 32 or 64 bits,
+ * with a power-of-two mask below the wave. */
+Test(emulate, shuffle_expressions_print_copy_and_verify)
+{
+    Fixture *x = fixture();
+    IrBuffer *a = tensor(x, "A", ELEM_F32, MODE_IN, T);
+    launch(x, 1, T, 0);
+    IrExpr *e = ir_shuffle_xor(x->f, load1(x, a, ref(x, x->tid)), 4);
+    IrVar *w = let_f32(x, x->body, "w", e, x->sp2);
+    char buf[128] = {0};
+    FILE *out = fmemopen(buf, sizeof buf - 1, "w");
+    ir_print_expr(out, e);
+    fclose(out);
+    cr_assert_str_eq(buf, "shfl_xor(A[tid], 4)");
+    IrExpr *c = ir_expr_copy(x->f, e);
+    cr_assert(ir_expr_equal(c, e));
+    c->ival = 2;
+    cr_assert(!ir_expr_equal(c, e));
+    cr_assert(ir_expr_uses(e, x->tid));
+    cr_assert_null(ir_verify(x->f), "%s", ir_verify(x->f));
+    e->ival = 3;
+    ASSERT_HAS(ir_verify(x->f), "shfl_xor with a lane mask that is not a power of two below the wave");
+    e->ival = 32;
+    ASSERT_HAS(ir_verify(x->f), "shfl_xor with a lane mask");
+    e->ival = 16;
+    x->f->spmd = false;
+    ASSERT_HAS(ir_verify(x->f), "shfl_xor outside the GPU execution form");
+    x->f->spmd = true;
+    IrExpr *h = ir_shuffle_xor(x->f, ir_cast(x->f, ELEM_F16, ref(x, w)), 1);
+    let_f32(x, x->body, "h", h, x->sp2);
+    ASSERT_HAS(ir_verify(x->f), "shfl_xor of a value that is not of 32 or 64 bits");
     fixture_free(x);
 }
