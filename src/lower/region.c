@@ -253,12 +253,26 @@ static Ival eval_var(RegionCtx *cx, const IrExpr *e)
     return eval_atom(cx, e);
 }
 
+/* Whether a + b (or a - b), both ranges, hits every value of its box on the
+ * finer stride: the finer range must span a whole step of the coarser one
+ * (4*q13 + q14, q13 < 4, q14 < 2, holds 0, 1, 4, 5, ... but not 2, 3). */
+static bool sum_fills(RegionCtx *cx, const Ival *a, const Ival *b)
+{
+    if (ival_is_point(a) || ival_is_point(b))
+        return true;
+    const Ival *fine = a->stride <= b->stride ? a : b, *coarse = fine == a ? b : a;
+    Aff d = aff_axpy(cx, &fine->hi, -1, &fine->lo);
+    return coarse->stride % fine->stride == 0 && aff_is_const(&d) && d.c + fine->stride >= coarse->stride;
+}
+
 static Ival eval_add(RegionCtx *cx, const Ival *a, const Ival *b, int sign)
 {
     Ival r;
     r.lo = aff_axpy(cx, &a->lo, sign, sign > 0 ? &b->lo : &b->hi);
     r.hi = aff_axpy(cx, &a->hi, sign, sign > 0 ? &b->hi : &b->lo);
     r.stride = gcd64(a->stride, b->stride);
+    if (!sum_fills(cx, a, b))
+        cx->inexact = true;   /* the box is a superset */
     return r;
 }
 

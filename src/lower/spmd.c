@@ -43,6 +43,7 @@
  *   launch    one `for tid in [0, +T) bound thread.x` directly inside the
  *             block loops; shared buffers get 16-byte aligned offsets; the
  *             total is checked against the target's opt-in shared limit. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,8 @@ enum {
     ACC_W_SP = 16,
     ACC_R_TH = 32,     /* each thread its own elements (under thread loops) */
     ACC_W_TH = 64,
+    ACC_R_OWN = 128,   /* each thread the element at index tid (never another's) */
+    ACC_W_OWN = 256,
 };
 
 typedef struct Spmd {
@@ -990,18 +993,66 @@ static void shfl_block(Spmd *s, IrBlock *root, IrBlock *b)
 
 /* Accesses by buffer id (ACC_* bits) of a statement or of a run of them. */
 typedef struct Access {
-    unsigned char *bits;
+    uint16_t *bits;
 } Access;
 
 typedef struct Barriers {
     Spmd *s;
     int nbuf;
     bool told_race;           /* a race under a thread-dependent condition was reported */
+    int nvars;                /* variables when the analysis began */
+    const IrExpr **let_value; /* by var id: a let's value */
+    bool *is_tid;             /* by var id: a thread loop whose index is tid itself */
 } Barriers;
 
-static Access access_new(const Barriers *bs) { return (Access){calloc((size_t)bs->nbuf + 1, 1)}; }
+static Access access_new(const Barriers *bs)
+{
+    Access a = {calloc((size_t)bs->nbuf + 1, sizeof *a.bits)};
+    if (!a.bits)
+        abort();
+    return a;
+}
 
-static void access_clear(const Barriers *bs, Access *a) { memset(a->bits, 0, (size_t)bs->nbuf + 1); }
+static void access_clear(const Barriers *bs, Access *a) { memset(a->bits, 0, ((size_t)bs->nbuf + 1) * sizeof *a->bits); }
+
+/* Lets and the thread loops whose index is tid (thread.x over the whole
+ * block), for index_is_tid. */
+static void own_scan(Barriers *bs, const IrBlock *b)
+{
+    const Spmd *s = bs->s;
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        int64_t lo = -1, e = 0;
+        if (st->kind == IR_LET && st->var->id < bs->nvars)
+            bs->let_value[st->var->id] = st->value;
+        if (thread_role(st) == ROLE_TX && st->var->id < bs->nvars && ir_const_int(st->lo, &lo) && lo == 0 &&
+            ir_const_int(st->extent, &e) && e == s->threads && s->count[ROLE_TX] == s->threads)
+            bs->is_tid[st->var->id] = true;
+        own_scan(bs, &st->body);
+        own_scan(bs, &st->else_body);
+    }
+}
+
+/* Whether the index e is tid itself (through lets): thread t then touches
+ * only element t. */
+static bool index_is_tid(const Barriers *bs, const IrExpr *e, int depth)
+{
+    int64_t z = -1;
+    if (depth > 8)
+        return false;
+    if (e->kind == IR_BINARY && e->op == IR_ADD && ir_const_int(e->args[0], &z) && z == 0)
+        return index_is_tid(bs, e->args[1], depth + 1);
+    if (e->kind == IR_BINARY && e->op == IR_ADD && ir_const_int(e->args[1], &z) && z == 0)
+        return index_is_tid(bs, e->args[0], depth + 1);
+    if (e->kind != IR_VARREF)
+        return false;
+    if (e->var == bs->s->tid)
+        return true;
+    int id = e->var->id;
+    if (id >= bs->nvars)
+        return false;
+    return bs->is_tid[id] || (bs->let_value[id] && index_is_tid(bs, bs->let_value[id], depth + 1));
+}
 
 static void access_join(const Barriers *bs, Access *into, const Access *a)
 {
@@ -1012,19 +1063,23 @@ static void access_join(const Barriers *bs, Access *into, const Access *a)
 /* Who is executing while accesses are collected. */
 typedef enum Who { WHO_ALL, WHO_T0, WHO_THREAD } Who;
 
-static void note(const Barriers *bs, Access *a, const IrBuffer *b, bool write, Who who)
+/* An access of b at idx (its one index after flattening, or NULL). */
+static void note(const Barriers *bs, Access *a, const IrBuffer *b, const IrExpr *idx, bool write, Who who)
 {
     if (!mem_is_memory(b->mem) || b->id >= bs->nbuf)
         return;
-    static const unsigned char rd[] = {ACC_R_ALL, ACC_R_T0, ACC_R_TH};
-    static const unsigned char wr[] = {ACC_W_T0, ACC_W_T0, ACC_W_TH};
-    a->bits[b->id] |= write ? wr[who] : rd[who];
+    static const uint16_t rd[] = {ACC_R_ALL, ACC_R_T0, ACC_R_TH};
+    static const uint16_t wr[] = {ACC_W_T0, ACC_W_T0, ACC_W_TH};
+    if (who == WHO_THREAD && idx && index_is_tid(bs, idx, 0))
+        a->bits[b->id] |= write ? ACC_W_OWN : ACC_R_OWN;
+    else
+        a->bits[b->id] |= write ? wr[who] : rd[who];
 }
 
 static void note_expr(const Barriers *bs, Access *a, const IrExpr *e, Who who)
 {
     if (e->kind == IR_LOAD)
-        note(bs, a, e->buf, false, who);
+        note(bs, a, e->buf, e->nargs == 1 ? e->args[0] : NULL, false, who);
     for (int i = 0; i < e->nargs; i++)
         note_expr(bs, a, e->args[i], who);
 }
@@ -1061,7 +1116,7 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
         for (int i = 0; i < st->nidx; i++)
             note_expr(bs, a, st->idx[i], who);
         note_expr(bs, a, st->value, who);
-        note(bs, a, st->buf, true, who);
+        note(bs, a, st->buf, st->nidx == 1 ? st->idx[0] : NULL, true, who);
         break;
     case IR_LET: note_expr(bs, a, st->value, who); break;
     case IR_COPY:
@@ -1069,8 +1124,8 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
             a->bits[st->copy.dst->id] |= mem_is_memory(st->copy.dst->mem) ? ACC_W_SP : 0;
             a->bits[st->copy.src->id] |= mem_is_memory(st->copy.src->mem) ? ACC_R_SP : 0;
         } else {
-            note(bs, a, st->copy.dst, true, who);
-            note(bs, a, st->copy.src, false, who);
+            note(bs, a, st->copy.dst, NULL, true, who);
+            note(bs, a, st->copy.src, NULL, false, who);
         }
         break;
     case IR_ALLOC:
@@ -1086,23 +1141,24 @@ static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who w
 
 /* Whether an access `x` since the last barrier and a later access `y` of one
  * buffer may touch an element from two threads, one of them writing. Two
- * accesses of thread 0 never race; nor, inside one thread's code (in_thread),
- * two accesses of that thread. */
+ * accesses of thread 0 never race; nor two at index tid; nor, inside one
+ * thread's code (in_thread), two accesses of that thread. */
 static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
 {
-    static const unsigned reads = ACC_R_T0 | ACC_R_ALL | ACC_R_SP | ACC_R_TH;
-    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH;
-    for (unsigned p = 1; p <= ACC_W_TH; p <<= 1) {
+    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH | ACC_W_OWN;
+    static const unsigned own = ACC_R_OWN | ACC_W_OWN;
+    for (unsigned p = 1; p <= ACC_W_OWN; p <<= 1) {
         if (!(x & p))
             continue;
-        for (unsigned q = 1; q <= ACC_W_TH; q <<= 1) {
+        for (unsigned q = 1; q <= ACC_W_OWN; q <<= 1) {
             if (!(y & q) || !((p | q) & writes))
                 continue;
             if (((p | q) & ~(ACC_R_T0 | ACC_W_T0)) == 0)
                 continue;                       /* thread 0 and thread 0 */
-            if (in_thread && ((p | q) & ~(ACC_R_TH | ACC_W_TH)) == 0)
+            if (((p | q) & ~own) == 0)
+                continue;                       /* element tid, by thread tid */
+            if (in_thread && ((p | q) & ~(ACC_R_TH | ACC_W_TH | own)) == 0)
                 continue;                       /* one thread's own accesses */
-            (void)reads;
             return true;
         }
     }
@@ -2088,8 +2144,15 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     if (!spmd_failed(s))
         shfl_block(s, body, body);
     if (!spmd_failed(s)) {
-        Barriers bs = {.s = s, .nbuf = f->nbuffers};
+        Barriers bs = {.s = s, .nbuf = f->nbuffers, .nvars = f->nvars};
+        bs.let_value = calloc((size_t)bs.nvars + 1, sizeof *bs.let_value);
+        bs.is_tid = calloc((size_t)bs.nvars + 1, 1);
+        if (!bs.let_value || !bs.is_tid)
+            abort();
+        own_scan(&bs, body);
         barrier_block(&bs, body, false, false, top->origin, NULL);
+        free(bs.let_value);
+        free(bs.is_tid);
         pipeline_block(s, body);
         convert_block(s, body);
         tile_block(s, body);
