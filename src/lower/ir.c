@@ -286,15 +286,17 @@ bool ir_expr_uses(const IrExpr *e, const IrVar *v)
     return false;
 }
 
-bool ir_has_load(const IrExpr *e)
+bool ir_expr_has(const IrExpr *e, IrExprKind k)
 {
-    if (e->kind == IR_LOAD)
+    if (e->kind == k)
         return true;
     for (int i = 0; i < e->nargs; i++)
-        if (ir_has_load(e->args[i]))
+        if (ir_expr_has(e->args[i], k))
             return true;
     return false;
 }
+
+bool ir_has_load(const IrExpr *e) { return ir_expr_has(e, IR_LOAD); }
 
 bool ir_coef_of(const IrExpr *e, const IrVar *v, int64_t *k)
 {

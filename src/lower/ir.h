@@ -288,7 +288,8 @@ IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExp
  * name and every use refers to the new one; the rest is shared by reference. */
 IrStmt *ir_stmt_clone(IrFunc *f, const IrStmt *s);
 bool ir_expr_uses(const IrExpr *e, const IrVar *v);
-/* Whether e loads from any buffer. */
+/* Whether e or a part of it is of kind k; whether it loads from any buffer. */
+bool ir_expr_has(const IrExpr *e, IrExprKind k);
 bool ir_has_load(const IrExpr *e);
 /* When e is affine in v with a constant coefficient (v, constants times it,
  * sums, differences, negation; anything else free of v): that coefficient. */

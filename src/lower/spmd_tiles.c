@@ -68,20 +68,10 @@ static bool tile_uses_inside(const Tile *t, const IrExpr *e)
     return false;
 }
 
-static bool tile_has_shuffle(const IrExpr *e)
-{
-    if (e->kind == IR_SHUFFLE)
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (tile_has_shuffle(e->args[i]))
-            return true;
-    return false;
-}
-
 /* ir_stmt_map_exprs callback: clears *ok at a shuffle (every lane must run it). */
 static IrExpr *tile_no_shuffle(void *ok, IrExpr *e)
 {
-    if (tile_has_shuffle(e))
+    if (ir_expr_has(e, IR_SHUFFLE))
         *(bool *)ok = false;
     return e;
 }
