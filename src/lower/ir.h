@@ -224,7 +224,10 @@ typedef struct IrNest {
  * or global memory are guarded to run once (tid == 0). IR_MEM_REGISTERS
  * buffers are private to each thread; IR_MEM_SHARED buffers are per block, at
  * smem_offset in the launch's shared memory. Barriers sit only where every
- * thread of the block reaches them.
+ * thread of the block reaches them. A shared buffer with stages S > 1 holds
+ * its stages one after another on its outermost dimension (flatten.h,
+ * flatten_stage_rows): a copy's outermost coordinate and a flattened index
+ * already include the stage, and the buffer's bounds cover all of them.
  *
  * Shuffles. IR_SHUFFLE `shfl_xor(e, m)` (ival = m, a power of two with
  * 1 <= m < wave) is the value of e as evaluated by the thread whose tid is
