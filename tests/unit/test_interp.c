@@ -821,3 +821,39 @@ Test(interp, matmul_129_is_fast_and_exact, .timeout = 20)
         }
     fixture_free(x);
 }
+
+/* Stages of a pipelined cache (flatten_stage_rows): dims[0] rounded up so
+ * that each stage starts on a 16-byte boundary and, when swizzled, at a row
+ * that is a multiple of the chunks per row; the storage holds every stage. */
+Test(interp, pipelined_stages_are_aligned_and_swizzled_like_the_first)
+{
+    IrBuffer b = {.name = "S", .elem = ELEM_F32, .mem = IR_MEM_SHARED, .ndims = 2, .stages = 3};
+    int64_t odd[] = {3, 5};                        /* rows of 20 bytes: 4 rows make 80 */
+    cr_assert_eq(flatten_stage_rows(&b, odd), 4);
+    cr_assert_eq(flatten_stage_elems(&b, odd), 20);
+    cr_assert_eq(flatten_count(&b, odd), 60);
+    int64_t even[] = {128, 8};                     /* already aligned: unchanged */
+    cr_assert_eq(flatten_stage_rows(&b, even), 128);
+    IrBuffer v = {.name = "V", .elem = ELEM_F32, .mem = IR_MEM_SHARED, .ndims = 1, .stages = 3};
+    int64_t five[] = {5};                          /* one dimension: elements */
+    cr_assert_eq(flatten_stage_rows(&v, five), 8);
+    cr_assert_eq(flatten_count(&v, five), 24);
+    IrBuffer h = {.name = "H", .elem = ELEM_F16, .mem = IR_MEM_SHARED, .ndims = 2, .stages = 4,
+                  .swizzle = true};
+    int64_t rows3[] = {3, 32};                     /* 4 chunks per row: stages 4 rows apart */
+    cr_assert_eq(flatten_swizzles(&h, rows3), 4);
+    cr_assert_eq(flatten_stage_rows(&h, rows3), 4);
+    /* element (r, x) of stage s lands where the swizzle of row r puts it */
+    for (int64_t s = 0; s < 4; s++)
+        for (int64_t r = 0; r < 3; r++)
+            for (int64_t x = 0; x < 32; x++) {
+                int64_t at[] = {s * 4 + r, x}, first[] = {r, x};
+                cr_assert_eq(flatten_offset(&h, rows3, at), s * 4 * 32 + flatten_offset(&h, rows3, first));
+            }
+    IrBuffer d = {.name = "D", .elem = ELEM_F64, .mem = IR_MEM_SHARED, .ndims = 1, .stages = 2, .pad = 1};
+    int64_t seventeen[] = {17};                    /* 18 padded f64 = 144 bytes */
+    cr_assert_eq(flatten_stage_rows(&d, seventeen), 18);
+    IrBuffer plain = {.name = "P", .elem = ELEM_F32, .mem = IR_MEM_SHARED, .ndims = 2, .pad = 1};
+    int64_t p2[] = {3, 5};                         /* no stages: the padded dims */
+    cr_assert_eq(flatten_count(&plain, p2), 18);
+}
