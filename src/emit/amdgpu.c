@@ -26,11 +26,9 @@
  *             ($ACCL_LLD, else ld.lld-19 on PATH, else
  *             /usr/lib/llvm-19/bin/ld.lld) into the code object (--emit=hsaco)
  *             with its amdhsa.kernels notes. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Linker.h>
@@ -191,33 +189,21 @@ static bool amd_link(const char *obj, size_t size, GpuImage *img, char **err)
                            "/usr/lib/llvm-19/bin/ld.lld): AMD code objects need it (Debian: lld-19)");
         return false;
     }
-    char *dir = tool_temp_dir("ld.lld", err);
-    if (!dir) {
+    ToolFiles t;
+    if (!tool_files_open(&t, "ld.lld", "k.o", "k.hsaco", obj, size, err)) {
         free(lld);
         return false;
     }
-    char *in = tool_printf("%s/k.o", dir), *out = tool_printf("%s/k.hsaco", dir), *log = tool_printf("%s/log", dir);
-    bool ok = tool_write_file(in, obj, size);
-    if (!ok)
-        *err = tool_printf("cannot write '%s': %s", in, strerror(errno));
-    char *argv[] = {lld, "-shared", "--no-undefined", "-o", out, in, NULL};
-    if (ok)
-        ok = amd_run(argv, log, err);
+    char *argv[] = {lld, "-shared", "--no-undefined", "-o", t.out, t.in, NULL};
+    bool ok = amd_run(argv, t.log, err);
     if (ok) {
-        img->hsaco = (unsigned char *)tool_read_file(out, &img->hsaco_size);
+        img->hsaco = (unsigned char *)tool_read_file(t.out, &img->hsaco_size);
         if (!img->hsaco) {
-            *err = tool_printf("cannot read ld.lld's output '%s'", out);
+            *err = tool_printf("cannot read ld.lld's output '%s'", t.out);
             ok = false;
         }
     }
-    unlink(in);
-    unlink(out);
-    unlink(log);
-    rmdir(dir);
-    free(in);
-    free(out);
-    free(log);
-    free(dir);
+    tool_files_close(&t);
     free(lld);
     return ok;
 }

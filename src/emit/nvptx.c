@@ -26,7 +26,6 @@
  *               <kernel>: registers R, shared S bytes (static A, dynamic D),
  *               spill stores X bytes, spill loads Y bytes, stack Z bytes, threads T
  *             (dynamic: the launch's shared memory; threads: its block size). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,46 +332,34 @@ static bool nv_ptxas(LLVMModuleRef m, const GpuVendor *v, const GpuOptions *o, G
                            o->want_cubin ? "a cubin" : "--print-resources");
         return false;
     }
-    char *dir = tool_temp_dir("ptxas", err);
-    if (!dir) {
+    ToolFiles t;
+    if (!tool_files_open(&t, "ptxas", "k.ptx", "k.cubin", img->ptx, strlen(img->ptx), err)) {
         free(ptxas);
         return false;
     }
-    char *in = tool_printf("%s/k.ptx", dir), *out = tool_printf("%s/k.cubin", dir), *log = tool_printf("%s/log", dir);
     char *arch = tool_printf("-arch=%s", v->cpu);
-    bool ok = tool_write_file(in, img->ptx, strlen(img->ptx));
-    if (!ok)
-        *err = tool_printf("cannot write '%s': %s", in, strerror(errno));
     int status = -1;
-    char *argv[] = {ptxas, arch, "-v", "-o", out, in, NULL};
-    if (ok)
-        ok = tool_run(argv, log, &status, err);
-    char *text = ok ? tool_read_file(log, NULL) : NULL;
+    char *argv[] = {ptxas, arch, "-v", "-o", t.out, t.in, NULL};
+    bool ok = tool_run(argv, t.log, &status, err);
+    char *text = ok ? tool_read_file(t.log, NULL) : NULL;
     if (ok && status != 0) {
         *err = tool_printf("internal error: ptxas rejects the PTX for %s:\n%s", v->cpu, text ? text : "");
         ok = false;
     }
     if (ok) {
         size_t size = 0;
-        img->cubin = (unsigned char *)tool_read_file(out, &size);
+        img->cubin = (unsigned char *)tool_read_file(t.out, &size);
         img->cubin_size = size;
         if (!img->cubin) {
-            *err = tool_printf("cannot read ptxas's output '%s'", out);
+            *err = tool_printf("cannot read ptxas's output '%s'", t.out);
             ok = false;
         }
     }
     if (ok)
         img->resources = nv_report(m, text ? text : "");
     free(text);
-    unlink(in);
-    unlink(out);
-    unlink(log);
-    rmdir(dir);
-    free(in);
-    free(out);
-    free(log);
+    tool_files_close(&t);
     free(arch);
-    free(dir);
     free(ptxas);
     return ok;
 }

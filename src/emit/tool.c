@@ -89,15 +89,41 @@ bool tool_write_file(const char *path, const void *data, size_t size)
     return fclose(f) == 0 && ok;
 }
 
-char *tool_temp_dir(const char *what, char **err)
+bool tool_files_open(ToolFiles *t, const char *what, const char *in_name, const char *out_name,
+                     const void *data, size_t size, char **err)
 {
     const char *tmpdir = getenv("TMPDIR");
-    char *dir = tool_printf("%s/accl-%s-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp", what);
-    if (mkdtemp(dir))
-        return dir;
-    *err = tool_printf("cannot create a temporary folder for %s: %s", what, strerror(errno));
-    free(dir);
-    return NULL;
+    *t = (ToolFiles){0};
+    t->dir = tool_printf("%s/accl-%s-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp", what);
+    if (!mkdtemp(t->dir)) {
+        *err = tool_printf("cannot create a temporary folder for %s: %s", what, strerror(errno));
+        free(t->dir);
+        t->dir = NULL;
+        return false;
+    }
+    t->in = tool_printf("%s/%s", t->dir, in_name);
+    t->out = tool_printf("%s/%s", t->dir, out_name);
+    t->log = tool_printf("%s/log", t->dir);
+    if (tool_write_file(t->in, data, size))
+        return true;
+    *err = tool_printf("cannot write '%s': %s", t->in, strerror(errno));
+    tool_files_close(t);
+    return false;
+}
+
+void tool_files_close(ToolFiles *t)
+{
+    if (!t->dir)
+        return;
+    unlink(t->in);
+    unlink(t->out);
+    unlink(t->log);
+    rmdir(t->dir);
+    free(t->in);
+    free(t->out);
+    free(t->log);
+    free(t->dir);
+    *t = (ToolFiles){0};
 }
 
 bool tool_run(char *const *argv, const char *log, int *exit_code, char **err)

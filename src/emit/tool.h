@@ -18,8 +18,18 @@ char *tool_find(const char *env_var, const char *name, const char *fallback);
 char *tool_read_file(const char *path, size_t *size);
 bool tool_write_file(const char *path, const void *data, size_t size);
 
-/* A new folder $TMPDIR/accl-<what>-XXXXXX (or under /tmp); NULL with *err set. */
-char *tool_temp_dir(const char *what, char **err);
+/* A tool's files in a new folder $TMPDIR/accl-<what>-XXXXXX (or under /tmp):
+ * its input, its output and its log, by path. */
+typedef struct ToolFiles {
+    char *dir, *in, *out, *log;
+} ToolFiles;
+
+/* Makes the folder and writes the input file `in_name` from data (size
+ * bytes); `out_name` names the output. False with *err set, nothing left. */
+bool tool_files_open(ToolFiles *t, const char *what, const char *in_name, const char *out_name,
+                     const void *data, size_t size, char **err);
+/* Removes the files and the folder; frees the paths. */
+void tool_files_close(ToolFiles *t);
 
 /* Runs argv (argv[0] a path) with stdout and stderr into the file `log` and
  * waits. False with *err set when it cannot start; else true with its exit
