@@ -13,15 +13,7 @@
 #   usage: [CAPI_CFLAGS=...] bash tests/capi/gpu.sh build/accl
 # Ends with `N passed, N failed`; exits 1 when any failed.
 set -u
-[ $# -eq 1 ] || { echo "usage: $0 ACCL" >&2; exit 2; }
-ACCL=$(realpath "$1")
-RT=$(dirname "$ACCL")/libaccrt.a
-cd "$(dirname "$0")/../.." || exit 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+source "$(dirname "$0")/prelude.sh"
 CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Werror ${CAPI_CFLAGS:-}"
 
 # Adds a C test program's `NAME: N passed, N failed` line to the counts.
@@ -245,5 +237,4 @@ else
     fail "accl bench with the stand-in driver: exit $rc: $out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

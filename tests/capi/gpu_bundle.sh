@@ -10,14 +10,7 @@
 #   usage: bash tests/capi/gpu_bundle.sh build/accl
 # Ends with `N passed, N failed`; exits 1 when any failed.
 set -u
-[ $# -eq 1 ] || { echo "usage: $0 ACCL" >&2; exit 2; }
-ACCL=$(realpath "$1")
-cd "$(dirname "$0")/../.." || exit 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+source "$(dirname "$0")/prelude.sh"
 b="$work/bundle"
 
 if out=$(bash bench/gpu/bundle.sh "$ACCL" "$b" sm_90 2>&1); then pass; else fail "bundle.sh: $out"; fi
@@ -70,5 +63,4 @@ else
     echo "note: no nvcc (or no /usr/local/cuda/lib64/stubs): the harness is not compiled here"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

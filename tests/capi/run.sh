@@ -8,15 +8,7 @@
 #   usage: [CAPI_CFLAGS=...] bash tests/capi/run.sh build/accl
 # Ends with `N passed, N failed`; exits 1 when any failed.
 set -u
-[ $# -eq 1 ] || { echo "usage: $0 ACCL" >&2; exit 2; }
-ACCL=$(realpath "$1")
-RT=$(dirname "$ACCL")/libaccrt.a
-cd "$(dirname "$0")/../.." || exit 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+source "$(dirname "$0")/prelude.sh"
 
 kernels="examples/matmul.acc examples/layernorm.acc examples/softmax.acc tests/capi/assume.acc tests/capi/half.acc"
 objs=""
@@ -90,5 +82,4 @@ else
     fail "--header alone"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -24,13 +24,7 @@
 # Skips (exit 0, with a message) when llvm-readobj-19 or ld.lld is missing.
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$(dirname "$0")/../.." && pwd)
-llvm=/usr/lib/llvm-19/bin
+source "$(dirname "$0")/prelude.sh"
 if [ ! -x "$llvm/llvm-readobj" ] || [ ! -x "$llvm/llvm-nm" ]; then
     echo "SKIP tests/emit/amdgpu.sh: llvm-readobj and llvm-nm of LLVM 19 are not installed (llvm-19)"
     exit 0
@@ -41,12 +35,6 @@ if [ -z "${ACCL_LLD:-}" ] && ! command -v ld.lld-19 >/dev/null && [ ! -x "$llvm/
 fi
 ptxas=${ACCL_PTXAS:-$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)}
 [ -x "$ptxas" ] || ptxas=
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; [ -s "$tmp/err" ] && sed 's/^/    /' "$tmp/err" | head -20; fail=$((fail + 1)); }
 
 # `accl_<K>_<i> T` for each launch of the GPU form, sorted.
 launches() {
@@ -176,5 +164,4 @@ else
     bad "ACCL_LLD=/nonexistent: exit $rc"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

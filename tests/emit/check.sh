@@ -16,19 +16,7 @@
 #    loop-invariant scalars are allowed).
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$(dirname "$0")/../.." && pwd)
-llvm=/usr/lib/llvm-19/bin
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; [ -s "$tmp/err" ] && sed 's/^/    /' "$tmp/err" | head -20; fail=$((fail + 1)); }
+source "$(dirname "$0")/prelude.sh"
 
 for f in "$root"/tests/golden/emit/*.acc; do
     name=emit/$(basename "$f")
@@ -97,5 +85,4 @@ for target in cpu cpu:x86_64; do
     fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

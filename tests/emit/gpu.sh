@@ -21,19 +21,7 @@
 # Skips the ptxas parts (with a message) where ptxas is not found.
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$(dirname "$0")/../.." && pwd)
-llvm=/usr/lib/llvm-19/bin
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; [ -s "$tmp/err" ] && sed 's/^/    /' "$tmp/err" | head -20; fail=$((fail + 1)); }
+source "$(dirname "$0")/prelude.sh"
 cd "$root" || exit 2
 
 targets="sm_80 sm_86 sm_89 sm_90 sm_90a"
@@ -164,5 +152,4 @@ expect "ptx with a header" 2 "accl: error: --header cannot be combined with --em
 expect "asm for a GPU" 2 "accl: error: --emit=asm needs a CPU target and no --check" -- \
     "$accl" examples/gelu.acc --target=nvidia:sm_80 --emit=asm
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

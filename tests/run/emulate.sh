@@ -26,28 +26,28 @@ failed=0
 pass() { passed=$((passed + 1)); }
 fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
 
+# sweep NAME FILES...: tests/run/correctness.sh --emulate over FILES (with the
+# caller's ACCL_RUN_BUDGET and ACCL_EMULATE_TARGETS), its counts added to ours.
+sweep() {
+    local name=$1 rc sp sf
+    shift
+    bash "$root/tests/run/correctness.sh" --emulate "$accl" "$@" >"$tmp/$name" 2>&1
+    rc=$?
+    grep -v '^PASS' "$tmp/$name"
+    read -r sp _ sf _ < <(tail -n 1 "$tmp/$name" | tr -d ',')
+    passed=$((passed + ${sp:-0}))
+    failed=$((failed + ${sf:-0}))
+    [ "$rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the $name failed: $(tail -n 1 "$tmp/$name")"
+}
+
 # 1. Every example and hand-written kernel at awkward sizes.
-ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET:-300000} bash "$root/tests/run/correctness.sh" --emulate "$accl" \
-    "$root"/examples/*.acc "$root"/tests/run/emulate/*.acc >"$tmp/sweep" 2>&1
-sweep_rc=$?
-grep -v '^PASS' "$tmp/sweep"
-read -r sp _ sf _ < <(tail -n 1 "$tmp/sweep" | tr -d ',')
-passed=$((passed + ${sp:-0}))
-failed=$((failed + ${sf:-0}))
-[ "$sweep_rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the sweep failed: $(tail -n 1 "$tmp/sweep")"
+ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET:-300000} sweep sweep "$root"/examples/*.acc "$root"/tests/run/emulate/*.acc
 
 # The other GPU targets (the sm_80 schedules apply to sm_86..sm_90a; gfx90a and
 # gfx1100 take the default mapping, gfx1100 with 32-lane waves), every example
 # at smaller awkward sizes.
 ACCL_EMULATE_TARGETS="nvidia:sm_86 nvidia:sm_89 nvidia:sm_90 nvidia:sm_90a amd:gfx90a amd:gfx1100" \
-    ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET_OTHER:-20000} bash "$root/tests/run/correctness.sh" --emulate "$accl" \
-    "$root"/examples/*.acc >"$tmp/sweep2" 2>&1
-sweep_rc=$?
-grep -v '^PASS' "$tmp/sweep2"
-read -r sp _ sf _ < <(tail -n 1 "$tmp/sweep2" | tr -d ',')
-passed=$((passed + ${sp:-0}))
-failed=$((failed + ${sf:-0}))
-[ "$sweep_rc" -eq 0 ] || [ "${sf:-0}" -gt 0 ] || fail "the second sweep failed: $(tail -n 1 "$tmp/sweep2")"
+    ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET_OTHER:-20000} sweep "second sweep" "$root"/examples/*.acc
 
 # 2. The command line. expect RC PATTERN CMD ARGS...: `accl CMD ARGS` exits
 # with RC and a line of its stdout or stderr matches PATTERN.
