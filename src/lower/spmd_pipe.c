@@ -152,66 +152,48 @@ static void pipe_read_copies(PipeRead *r, IrBlock *b)
     }
 }
 
-/* Substitutions for a cloned prefix: the loop variable, then each let. */
-typedef struct PipeSubst {
-    const IrVar **from;
-    IrExpr **to;
-    int n;
-} PipeSubst;
+typedef struct PipeAt {
+    IrFunc *f;
+    const IrVar *var;         /* the loop's variable */
+    const IrExpr *value;      /* the iteration it stands for */
+} PipeAt;
 
-static IrExpr *pipe_subst(IrFunc *f, const PipeSubst *ps, const IrExpr *e)
+static IrExpr *pipe_at_map(void *arg, IrExpr *e)
 {
-    IrExpr *x = ir_expr_copy(f, e);
-    for (int i = 0; i < ps->n; i++)
-        if (ir_expr_uses(x, ps->from[i]))
-            x = ir_substitute(f, x, ps->from[i], ps->to[i]);
-    return x;
+    PipeAt *at = arg;
+    return ir_expr_uses(e, at->var) ? ir_substitute(at->f, e, at->var, at->value) : e;
+}
+
+static void pipe_rename(IrFunc *f, IrVar *v, const char *suffix)
+{
+    v->name = arena_printf(f->arena, "%s_%s", v->name, suffix);
 }
 
 /* The prefix's lets and fills for iteration `v` (an expression) into stage
- * `stage`, new variables named with `suffix`. */
+ * `stage`: a clone (new variables, named with `suffix`) with the loop's
+ * variable replaced by v and each fill moved to its stage. */
 static void pipe_clone_prefix(Pipe *p, IrBlock *out, IrExpr *v, IrExpr *stage, const char *suffix)
 {
     IrFunc *f = p->f;
-    Arena *a = f->arena;
-    PipeSubst ps = {ARENA_ARRAY(a, const IrVar *, p->prefix.len + 1),
-                    ARENA_ARRAY(a, IrExpr *, p->prefix.len + 1), 0};
-    ps.from[ps.n] = p->loop->var;
-    ps.to[ps.n++] = v;
-    for (int i = 0; i < p->prefix.len; i++) {
-        IrStmt *st = p->prefix.items[i];
+    IrStmt *holder = ir_if(f, ir_int(f, ELEM_BOOL, 1), p->loop->origin);
+    for (int i = 0; i < p->prefix.len; i++)
+        if (p->prefix.items[i]->kind == IR_LET || p->prefix.items[i]->kind == IR_COPY)
+            ir_block_push(f, &holder->body, p->prefix.items[i]);
+    IrStmt *clone = ir_stmt_clone(f, holder);
+    PipeAt at = {f, p->loop->var, v};
+    ir_block_map_exprs(&clone->body, pipe_at_map, &at);
+    for (int i = 0; i < clone->body.len; i++) {
+        IrStmt *st = clone->body.items[i];
         if (st->kind == IR_LET) {
-            const char *name = arena_printf(a, "%s_%s", st->var->name, suffix);
-            IrVar *nv = ir_var_new(f, name, st->var->type, IR_VAR_LET);
-            ir_block_push(f, out, ir_let(f, nv, pipe_subst(f, &ps, st->value), st->origin));
-            ps.from[ps.n] = st->var;
-            ps.to[ps.n++] = ir_ref(f, nv);
-        } else if (st->kind == IR_COPY) {
-            IrStmt *c = ir_stmt_new(f, IR_COPY, st->origin);
-            c->copy = st->copy;
-            IrCopy *cp = &c->copy;
-            cp->dst_origin = ARENA_ARRAY(a, IrExpr *, cp->ndims);
-            cp->src_origin = ARENA_ARRAY(a, IrExpr *, cp->ndims);
-            for (int d = 0; d < cp->ndims; d++) {
-                cp->dst_origin[d] = pipe_subst(f, &ps, st->copy.dst_origin[d]);
-                cp->src_origin[d] = pipe_subst(f, &ps, st->copy.src_origin[d]);
-            }
+            pipe_rename(f, st->var, suffix);
+        } else {
+            IrCopy *cp = &st->copy;
             cp->dst_origin[0] =
                 ir_binary(f, IR_ADD, cp->dst_origin[0], pipe_stage_offset(f, cp->dst, stage, false));
-            if (cp->guard) {
-                /* the guard's element variables are declared by each copy */
-                cp->index = ARENA_ARRAY(a, IrVar *, cp->ndims);
-                IrExpr *g = pipe_subst(f, &ps, st->copy.guard);
-                for (int d = 0; d < cp->ndims; d++) {
-                    const IrVar *old = st->copy.index[d];
-                    const char *name = arena_printf(a, "%s_%s", old->name, suffix);
-                    cp->index[d] = ir_var_new(f, name, old->type, old->kind);
-                    g = ir_substitute(f, g, old, ir_ref(f, cp->index[d]));
-                }
-                cp->guard = g;
-            }
-            ir_block_push(f, out, c);
+            for (int d = 0; cp->guard && d < cp->ndims; d++)
+                pipe_rename(f, cp->index[d], suffix);
         }
+        ir_block_push(f, out, st);
     }
 }
 
