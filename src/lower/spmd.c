@@ -38,7 +38,7 @@
  *             of one store to provably distinct elements meet there
  *             (barrier_scan, carried_writes_disjoint); accesses at index tid
  *             by their own thread never conflict; where a conflict sits in a
- *             block not every thread reaches, it is an error (race_scan)
+ *             block not every thread reaches, it is an error (barrier_scan)
  *   pipelines `pipeline L stages S`: L's caches filled S-1 iterations ahead
  *             into their stages, `barrier pending S-2` (spmd_pipe.c)
  *   threads   each warp or thread loop `for v in [lo, +E) bound H` becomes
@@ -1181,15 +1181,10 @@ static int conflict_id(const Barriers *bs, const Access *before, const Access *a
     return -1;
 }
 
-static bool conflicts(const Barriers *bs, const Access *before, const Access *after, bool in_thread)
-{
-    return conflict_id(bs, before, after, in_thread) >= 0;
-}
-
 static const IrBuffer *buffer_by_id(const IrBlock *b, int id);
 static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrBuffer *b);
 
-/* Loop-carried conflicts of `loop`: as conflicts(), except that per-thread
+/* Loop-carried conflicts of `loop`: as conflict_id() finds them, except that per-thread
  * writes of global or param memory against per-thread writes (nothing else
  * conflicting) do not count where the loop's iterations write distinct
  * elements (carried_writes_disjoint). */
@@ -1393,8 +1388,11 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
 
 /* The barriers of one block that every thread reaches: before each statement
  * whose accesses conflict with those since the last barrier, and at the end
- * of a loop's body when its end conflicts with its start (is_loop_body). */
-static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, const IrStmt *loop)
+ * of a loop's body when its end conflicts with its start (is_loop_body). In a
+ * block not every thread reaches (divergent) no barrier can go: a conflict
+ * there is an error (one per launch). */
+static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+                         const IrStmt *loop)
 {
     IrFunc *f = bs->s->f;
     Who who = in_thread ? WHO_THREAD : WHO_ALL;
@@ -1407,7 +1405,18 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, cons
         }
         access_clear(bs, &item);
         collect_stmt(bs, &item, st, who);
-        if (conflicts(bs, &acc, &item, in_thread)) {
+        int id = conflict_id(bs, &acc, &item, in_thread);
+        if (id >= 0 && divergent) {
+            const IrBuffer *buf = buffer_by_id(b, id);
+            if (!bs->told_race)
+                diag_error(bs->s->pc->diag, st->origin,
+                           "threads of a block may race on '%s' here: another thread touched it before, "
+                           "under a condition on the thread index, where no barrier can go",
+                           buf ? buf->name : "?");
+            bs->told_race = true;
+            break;
+        }
+        if (id >= 0) {
             if (i > 0 && b->items[i - 1]->kind != IR_BARRIER) {
                 ir_block_insert(f, b, i, ir_barrier(f, st->origin));
                 i++;
@@ -1418,7 +1427,7 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, cons
     }
     /* Loop-carried: the accesses since the last barrier against those of the
      * next iteration up to its first barrier. */
-    if (loop && b->len && b->items[b->len - 1]->kind != IR_BARRIER) {
+    if (!divergent && loop && b->len && b->items[b->len - 1]->kind != IR_BARRIER) {
         bool carried = false;
         for (int i = 0; i < b->len && !carried && b->items[i]->kind != IR_BARRIER; i++) {
             access_clear(bs, &item);
@@ -1432,40 +1441,12 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, Span at, cons
     free(item.bits);
 }
 
-/* A block not every thread reaches cannot hold a barrier: accesses there
- * that would need one are an error (one per launch). */
-static void race_scan(Barriers *bs, const IrBlock *b, bool in_thread)
-{
-    Who who = in_thread ? WHO_THREAD : WHO_ALL;
-    Access acc = access_new(bs), item = access_new(bs);
-    for (int i = 0; i < b->len && !bs->told_race; i++) {
-        const IrStmt *st = b->items[i];
-        access_clear(bs, &item);
-        collect_stmt(bs, &item, st, who);
-        int id = conflict_id(bs, &acc, &item, in_thread);
-        if (id >= 0) {
-            const IrBuffer *buf = buffer_by_id(b, id);
-            diag_error(bs->s->pc->diag, st->origin,
-                       "threads of a block may race on '%s' here: another thread touched it before, "
-                       "under a condition on the thread index, where no barrier can go",
-                       buf ? buf->name : "?");
-            bs->told_race = true;
-        }
-        access_join(bs, &acc, &item);
-    }
-    free(acc.bits);
-    free(item.bits);
-}
-
 static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
                           const IrStmt *loop)
 {
     for (int i = 0; i < b->len; i++)
         barrier_inside(bs, b->items[i], in_thread, divergent);
-    if (!divergent)
-        barrier_scan(bs, b, in_thread, at, loop);
-    else
-        race_scan(bs, b, in_thread);
+    barrier_scan(bs, b, in_thread, divergent, at, loop);
 }
 
 /* The buffer with this id accessed in b (stores, loads, copies), or NULL. */
