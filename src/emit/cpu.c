@@ -1122,13 +1122,11 @@ static void check_alloc(Cg *cg, LLVMValueRef p)
 
 /* ---- buffers -------------------------------------------------------------- */
 
-/* The element count of b's storage: the dims, the innermost padded, times
- * the stages of a pipelined cache. */
+/* The element count of b's storage: the dims (from cg_eval_dims, which
+ * already stretches a pipelined cache's outermost one over its stages), the
+ * innermost padded. */
 static LLVMValueRef buffer_count(Cg *cg, const IrBuffer *b, LLVMValueRef *dims)
 {
-    int64_t cd[64];
-    if (b->stages > 1 && b->ndims <= 64 && cg_const_dims(b, cd))
-        return LLVMConstInt(cg->i64, (unsigned long long)flatten_count(b, cd), 0);
     LLVMValueRef n = LLVMConstInt(cg->i64, 1, 0);
     for (int d = 0; d < b->ndims; d++) {
         LLVMValueRef ext = dims[d];
