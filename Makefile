@@ -116,6 +116,8 @@ test: deps
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
 	bash tests/run/cli.sh $(BUILD)/accl || failed="$$failed run-cli"; \
 	bash tests/run/correctness.sh $(BUILD)/accl || failed="$$failed correctness"; \
+	bash tests/run/correctness.sh $(BUILD)/accl tests/run/tutorials/*.acc || failed="$$failed tutorials"; \
+	bash tests/run/correctness.sh --jit $(BUILD)/accl tests/run/tutorials/*.acc || failed="$$failed tutorials-jit"; \
 	ACCL_RUN_BUDGET=300000 bash tests/run/correctness.sh $(BUILD)/accl $$(for f in tests/golden/lower/*.acc \
 	    tests/golden/legality/*.acc tests/golden/schedule/*.acc; do b=$${f%.acc}; \
 	    if [ -e $$b.ir ] || [ -e $$b.ok ] || [ -e $$b.sched ]; then echo $$f; fi; done) \

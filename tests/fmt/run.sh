@@ -5,10 +5,10 @@
 #
 # 1. Golden cases: tests/fmt/cases/NAME.acc formats to NAME.fmt, and every
 #    NAME.fmt is a fixed point. --update rewrites the .fmt files.
-# 2. Every examples/*.acc and tests/golden/**/*.acc, copied: those that parse
-#    are formatted in place (-w), then formatting is idempotent (--check lists
-#    nothing) and `accl --emit=ast` is unchanged but for @LINE:COL; those that
-#    do not parse are reported and left byte-identical.
+# 2. Every examples/*.acc, tests/run/tutorials/*.acc and tests/golden/**/*.acc,
+#    copied: those that parse are formatted in place (-w), then formatting is
+#    idempotent (--check lists nothing) and `accl --emit=ast` is unchanged but
+#    for @LINE:COL; those that do not parse are reported and left byte-identical.
 # 3. The command line: -w (atomic, only when changed, mode kept), --check,
 #    '-', files with syntax errors, usage errors.
 # Ends with `N passed, N failed`; exits 1 on any failure.
@@ -52,7 +52,7 @@ check "the .fmt files are fixed points (changed: $(tr '\n' ' ' <"$tmp/out"))" te
 # ---- 2. every example and golden input, on copies ----
 mkdir -p "$tmp/orig"
 names=("")
-for f in examples/*.acc $(find tests/golden -name '*.acc' | sort); do
+for f in examples/*.acc tests/run/tutorials/*.acc $(find tests/golden -name '*.acc' | sort); do
     names+=("$f")
     cp "$f" "$tmp/orig/$((${#names[@]} - 1)).acc"
 done

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The GPU emulator suite (lang/SPEC.md, Emulator):
-#   1. every example and every file of tests/run/emulate/ (kernels whose GPU
+#   1. every example, every ported tutorial kernel (tests/run/tutorials/) and
+#      every file of tests/run/emulate/ (kernels whose GPU
 #      execution form is correct: shared fills and barriers, reductions across
 #      threads, a 3-D grid, two launches through a var), for each GPU target
 #      the file has a schedule for plus nvidia:sm_80 and amd:gfx942 (their
 #      default mappings where there is none), at sizes that do not divide the
 #      tiles: tests/run/correctness.sh --emulate (sizes 1, 17, 129, 65 and a
 #      mix, shrunk to ACCL_RUN_BUDGET, default 300000 here); then every example
-#      on the other GPU targets (sm_86, sm_89, sm_90, sm_90a, gfx90a, gfx1100)
+#      and tutorial kernel on the other GPU targets (sm_86, sm_89, sm_90, sm_90a, gfx90a, gfx1100)
 #      at a budget of 20000; every run must PASS
 #   2. the command line: --emulate needs a GPU target and excludes
 #      --interpret; a seed gives the same output every time; the budget
@@ -41,13 +42,15 @@ sweep() {
 }
 
 # 1. Every example and hand-written kernel at awkward sizes.
-ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET:-300000} sweep sweep "$root"/examples/*.acc "$root"/tests/run/emulate/*.acc
+ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET:-300000} sweep sweep "$root"/examples/*.acc "$root"/tests/run/emulate/*.acc \
+    "$root"/tests/run/tutorials/*.acc
 
 # The other GPU targets (the sm_80 schedules apply to sm_86..sm_90a; gfx90a and
 # gfx1100 take the default mapping, gfx1100 with 32-lane waves), every example
-# at smaller awkward sizes.
+# and every ported tutorial kernel at smaller awkward sizes.
 ACCL_EMULATE_TARGETS="nvidia:sm_86 nvidia:sm_89 nvidia:sm_90 nvidia:sm_90a amd:gfx90a amd:gfx1100" \
-    ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET_OTHER:-20000} sweep "second sweep" "$root"/examples/*.acc
+    ACCL_RUN_BUDGET=${ACCL_RUN_BUDGET_OTHER:-20000} sweep "second sweep" "$root"/examples/*.acc \
+    "$root"/tests/run/tutorials/*.acc
 
 # 2. The command line. expect RC PATTERN CMD ARGS...: `accl CMD ARGS` exits
 # with RC and a line of its stdout or stderr matches PATTERN.
