@@ -641,6 +641,49 @@ static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *
     return fn && rc == ACCL_OK;
 }
 
+/* ACCL_RUN_MUTATE=NAME,I,HOW, for tests of the check only (lang/SPEC.md,
+ * accl run): after the executor, element I (row-major) of output NAME is made
+ * wrong, so that a test can show the check catches it. HOW is `swap` (with
+ * element I + 1) or a whole number N (N units added to the element's bits:
+ * N ulps away from zero for floats, N for integers). False after a message. */
+static bool mutate_for_tests(const Kernel *k, RunArgs *got)
+{
+    const char *spec = getenv("ACCL_RUN_MUTATE");
+    if (!spec || !*spec)
+        return true;
+    char name[128], how[32];
+    long long at;
+    int p = -1;
+    if (sscanf(spec, "%127[^,],%lld,%31s", name, &at, how) == 3)
+        p = param_named(k, name);
+    RunTensor *t = p >= 0 && k->params[p]->type.is_tensor ? &got->tensors[p] : NULL;
+    bool swap = strcmp(how, "swap") == 0;
+    int64_t steps = 0;
+    if (!t || k->params[p]->mode == MODE_IN || at < 0 || at + swap >= t->count ||
+        (!swap && !driver_parse_int64(how, &steps))) {
+        fprintf(stderr, "accl: error: ACCL_RUN_MUTATE=%s: expected OUTPUT,INDEX,swap|N\n", spec);
+        return false;
+    }
+    size_t w = (size_t)elem_type_bytes(t->elem);
+    unsigned char *x = (unsigned char *)t->data + (size_t)at * w;
+    if (swap) {
+        unsigned char tmp[8];
+        memcpy(tmp, x, w);
+        memcpy(x, x + w, w);
+        memcpy(x + w, tmp, w);
+    } else if (elem_is_float(t->elem)) {
+        uint64_t bits = 0;  /* little-endian: the low bytes are the element's */
+        memcpy(&bits, x, w);
+        bits += (uint64_t)steps;
+        memcpy(x, &bits, w);
+    } else {
+        num_store_int(t->data, at, t->elem, num_load_int(t->data, at, t->elem) + steps);
+    }
+    fprintf(stderr, "accl: note: ACCL_RUN_MUTATE changed %s[%lld] (a test of the check)\n", name,
+            at);
+    return true;
+}
+
 /* Reference, executor on a copy, comparison. Returns the exit code. */
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
@@ -655,6 +698,8 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
     }
     RunArgs got = data_copy(args, a);
     bool ran = run_executor(fe, f, o, &got, a);
+    if (ran && !mutate_for_tests(k, &got))
+        return EXIT_INPUT;
     bool pass = ran;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `accl run` and `accl bench` on the command line: exit codes and messages
 # of usage errors, PASS on examples (interpreter and compiled kernel), and
-# bench's report. (That the check catches wrong outputs is tested on the
-# API, in tests/unit/test_reference.c.)
+# bench's report, and that the check catches one wrong element of an f16 or
+# bf16 output (ACCL_RUN_MUTATE, lang/SPEC.md accl run; more mutations on the
+# API, in tests/unit/test_reference.c).
 #
 #   usage: bash tests/run/cli.sh ACCL
 #
@@ -82,6 +83,41 @@ ACC
 expect 0 "PASS" "$tmp/scale.acc" --kernel scale --size N=24
 expect 1 "the compiled kernel failed: an assumption of the schedule does not hold for these sizes (code 2)" \
     "$tmp/scale.acc" --kernel scale --size N=12
+
+# Mutations: one wrong element of an f16/bf16 output converted from an f32 sum
+# of K = 131 products FAILs. With every input 0.5 each element is 32.75, and its
+# bound is the f32 sum's error plus one rounding to the output type (f16: 0.0322,
+# just above the 1/32 ulp there; it was 2.19 when every rounding counted at
+# f16's precision): one ulp passes, two fail. A swapped element fails too.
+cat >"$tmp/mm16.acc" <<'ACC'
+kernel mmh(A: f16[M, K], B: f16[K, N], D: out f16[M, N]) {
+    var C: f32[M, N];
+    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }
+    update: for i in 0..M, j in 0..N, k in 0..K { C[i, j] += f32(A[i, k]) * f32(B[k, j]); }
+    epi:    for i in 0..M, j in 0..N { D[i, j] = f16(C[i, j]); }
+}
+kernel mmb(A: bf16[M, K], B: bf16[K, N], D: out bf16[M, N]) {
+    var C: f32[M, N];
+    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }
+    update: for i in 0..M, j in 0..N, k in 0..K { C[i, j] += f32(A[i, k]) * f32(B[k, j]); }
+    epi:    for i in 0..M, j in 0..N { D[i, j] = C[i, j]; }
+}
+ACC
+half=$(printf '0.5%.0s,' $(seq 262))
+half=(--size M=2,N=2,K=131 --input "A=${half%,}" --input "B=${half%,}")
+for k in mmh mmb; do
+    expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}" --interpret
+    ACCL_RUN_MUTATE=D,3,1 expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    ACCL_RUN_MUTATE=D,3,2 expect 1 "D: 4 compared, 1 failed; worst D[1, 1]" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    ACCL_RUN_MUTATE=D,3,2 expect 1 "FAIL" "$tmp/mm16.acc" --kernel $k "${half[@]}" --interpret
+    ACCL_RUN_MUTATE=D,5,swap expect 1 "D: 64 compared, 2 failed" "$tmp/mm16.acc" --kernel $k --size M=8,N=8,K=131
+    ACCL_RUN_MUTATE=D,5,swap expect 1 "D: 64 compared, 2 failed" "$tmp/mm16.acc" --kernel $k --size M=8,N=8,K=131 \
+        --emulate --target=nvidia:sm_80
+done
+ACCL_RUN_MUTATE=D,0,1 expect 0 "bound 0.0322 ratio 0.969" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+ACCL_RUN_MUTATE=D,4,swap expect 1 "ACCL_RUN_MUTATE=D,4,swap: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+ACCL_RUN_MUTATE=A,0,1 expect 1 "ACCL_RUN_MUTATE=A,0,1: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
 
 # accl bench: usage errors, then a report.
 bench() {
