@@ -141,12 +141,36 @@ bench 2 "--threads expects an integer from 1 to 1000000, got '0'" $mm --kernel m
 bench 2 "--runs expects an integer from 1 to 1000000, got 'x'" $mm --kernel matmul --size M=2,N=2,K=2 --runs x
 bench 2 "kernel 'matmul' needs --size for: K, N" $mm --kernel matmul --size M=3
 bench 0 "runs: 5, inputs rotated over 4 copies" $mm --kernel matmul --size M=64,N=64,K=64 --runs 5
-# 2 * 64^3 flops (a multiply and an add per update) per run.
+# 2 * 64^3 flops (a multiply and an add per update) per run, over 3 * 64^2 * 4 bytes:
+# 10.7 flop/byte, compute-bound on a CPU (nominal balance 10): GFLOP/s first.
 bench 0 "; 0.000524288 GFLOP per run" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
+bench 0 "; 0.049152 MB per run" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
+bench 0 "bound: compute, GFLOP/s (10.7 flop/byte; a CPU's nominal balance is 10)" \
+    $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
 bench 0 "threads: 1" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3 --threads 1
-# No reduction: GB/s, every tensor once (two 4-byte 100x100 tensors).
+# No float operations: GB/s only, every tensor once (two 4-byte 100x100 tensors).
 bench 0 "GB/s: " examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
 bench 0 "; 0.08 MB per run" examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
+bench 0 "bound: memory, GB/s (no float operations)" examples/transpose.acc --kernel transpose \
+    --size M=100,N=100 --runs 3
+# A max reduction (argmax's shape): one flop per 4 bytes is memory-bound, so GB/s comes
+# first, then GFLOP/s; it used to print only GFLOP/s, for having a reduction.
+cat >"$tmp/amax.acc" <<'ACC'
+kernel amax(X: f32[N], M: out f32[1]) {
+    init: for z in 0..1 { M[z] = -inf; }
+    red:  for z in 0..1, i in 0..N { M[z] = max(M[z], X[i]); }
+}
+ACC
+"$accl" bench "$tmp/amax.acc" --kernel amax --size N=4096 --runs 3 >"$tmp/out" 2>&1
+if grep -qE '^GB/s: .*; 0.016388 MB per run$' "$tmp/out" &&
+    [ "$(grep -E '^(GB/s|GFLOP/s|bound):' "$tmp/out" | cut -d: -f1 | tr '\n' ' ')" = "GB/s GFLOP/s bound " ] &&
+    grep -qF "bound: memory, GB/s (0.25 flop/byte; a CPU's nominal balance is 10)" "$tmp/out"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL accl bench amax: want GB/s, then GFLOP/s, then 'bound: memory, GB/s (0.25 flop/byte ...'"
+    sed 's/^/    /' "$tmp/out" | head -10
+    fail=$((fail + 1))
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
