@@ -4,7 +4,7 @@
  *
  *   options -> front end -> sizes, shapes, scalars -> data -> lower
  *     run:   -> reference | executor (JIT or interpreter, on a copy) -> compare -> PASS / FAIL
- *     bench: -> JIT -> warm-up, timed runs on rotated copies -> time, GFLOP/s or GB/s */
+ *     bench: -> JIT -> warm-up, timed runs on rotated copies -> time, GB/s and GFLOP/s, bound */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -57,7 +57,8 @@ static const char bench_usage_text[] =
     "machine's GPU, and times it on test data:\n"
     "one warm-up run, then timed runs on copies of the inputs used in turn (so that\n"
     "caches do not flatter it); prints the compile time, the median and best time,\n"
-    "and GFLOP/s (kernels with a reduction) or GB/s (the others).\n"
+    "GB/s and GFLOP/s (the bounding resource's first), and the bound: memory or\n"
+    "compute, by float operations per byte against a nominal machine balance.\n"
     "\n"
     "  --kernel K              the kernel to time (required)\n"
     "  --size NAME=N,...       every size of the kernel (repeatable)\n"
@@ -641,6 +642,49 @@ static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *
     return fn && rc == ACCL_OK;
 }
 
+/* ACCL_RUN_MUTATE=NAME,I,HOW, for tests of the check only (lang/SPEC.md,
+ * accl run): after the executor, element I (row-major) of output NAME is made
+ * wrong, so that a test can show the check catches it. HOW is `swap` (with
+ * element I + 1) or a whole number N (N units added to the element's bits:
+ * N ulps away from zero for floats, N for integers). False after a message. */
+static bool mutate_for_tests(const Kernel *k, RunArgs *got)
+{
+    const char *spec = getenv("ACCL_RUN_MUTATE");
+    if (!spec || !*spec)
+        return true;
+    char name[128], how[32];
+    long long at;
+    int p = -1;
+    if (sscanf(spec, "%127[^,],%lld,%31s", name, &at, how) == 3)
+        p = param_named(k, name);
+    RunTensor *t = p >= 0 && k->params[p]->type.is_tensor ? &got->tensors[p] : NULL;
+    bool swap = strcmp(how, "swap") == 0;
+    int64_t steps = 0;
+    if (!t || k->params[p]->mode == MODE_IN || at < 0 || at + swap >= t->count ||
+        (!swap && !driver_parse_int64(how, &steps))) {
+        fprintf(stderr, "accl: error: ACCL_RUN_MUTATE=%s: expected OUTPUT,INDEX,swap|N\n", spec);
+        return false;
+    }
+    size_t w = (size_t)elem_type_bytes(t->elem);
+    unsigned char *x = (unsigned char *)t->data + (size_t)at * w;
+    if (swap) {
+        unsigned char tmp[8];
+        memcpy(tmp, x, w);
+        memcpy(x, x + w, w);
+        memcpy(x + w, tmp, w);
+    } else if (elem_is_float(t->elem)) {
+        uint64_t bits = 0;  /* little-endian: the low bytes are the element's */
+        memcpy(&bits, x, w);
+        bits += (uint64_t)steps;
+        memcpy(x, &bits, w);
+    } else {
+        num_store_int(t->data, at, t->elem, num_load_int(t->data, at, t->elem) + steps);
+    }
+    fprintf(stderr, "accl: note: ACCL_RUN_MUTATE changed %s[%lld] (a test of the check)\n", name,
+            at);
+    return true;
+}
+
 /* Reference, executor on a copy, comparison. Returns the exit code. */
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
@@ -655,6 +699,8 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
     }
     RunArgs got = data_copy(args, a);
     bool ran = run_executor(fe, f, o, &got, a);
+    if (ran && !mutate_for_tests(k, &got))
+        return EXIT_INPUT;
     bool pass = ran;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
@@ -701,16 +747,15 @@ static int64_t expr_flops(const Expr *e)
 }
 
 /* Float operations of one execution of a statement list (an if counts its
- * larger branch; `x += e` on a float adds one, so `C += A * B` counts 2).
- * *reduction is set when a statement is a reduction. */
-static int64_t stmts_flops(const StmtList *l, bool *reduction)
+ * larger branch; `x += e` on a float adds one, so `C += A * B` counts 2). */
+static int64_t stmts_flops(const StmtList *l)
 {
     int64_t n = 0;
     for (int i = 0; i < l->len; i++) {
         const Stmt *st = l->items[i];
         if (st->kind == STMT_IF) {
-            int64_t a = stmts_flops(&st->then_body, reduction);
-            int64_t b = st->has_else ? stmts_flops(&st->else_body, reduction) : 0;
+            int64_t a = stmts_flops(&st->then_body);
+            int64_t b = st->has_else ? stmts_flops(&st->else_body) : 0;
             n += expr_flops(st->cond) + (a > b ? a : b);
             continue;
         }
@@ -718,7 +763,6 @@ static int64_t stmts_flops(const StmtList *l, bool *reduction)
             n += expr_flops(st->rhs);
         if (st->kind == STMT_ASSIGN && st->aop != ASSIGN_SET && elem_is_float(st->lhs->type))
             n += 1;
-        *reduction = *reduction || (st->kind == STMT_ASSIGN && st->is_reduction);
     }
     return n;
 }
@@ -726,10 +770,9 @@ static int64_t stmts_flops(const StmtList *l, bool *reduction)
 /* The float operations of one run: each nest's body count times its
  * iterations (the product of its loops' trip counts). False when a loop's
  * bounds are not expressions of sizes (a triangular nest). */
-static bool kernel_flops(const Kernel *k, const int64_t *sizes, Arena *a, double *flops, bool *reduction)
+static bool kernel_flops(const Kernel *k, const int64_t *sizes, Arena *a, double *flops)
 {
     *flops = 0;
-    *reduction = false;
     for (int i = 0; i < k->nnests; i++) {
         const Nest *n = k->nests[i];
         double trips = 1;
@@ -740,7 +783,7 @@ static bool kernel_flops(const Kernel *k, const int64_t *sizes, Arena *a, double
                 return false;
             trips *= hi > lo ? (double)(hi - lo) : 0;
         }
-        *flops += trips * (double)stmts_flops(&n->body, reduction);
+        *flops += trips * (double)stmts_flops(&n->body);
     }
     return true;
 }
@@ -847,20 +890,55 @@ static void print_sizes(const Kernel *k, const int64_t *sizes)
     putchar('\n');
 }
 
-/* time, then GFLOP/s for kernels with a reduction (or when nothing is
- * moved), else GB/s. */
-static void print_rates(const Kernel *k, const RunArgs *args, double median, double best, Arena *a)
+/* The machine balance bench compares a kernel's arithmetic intensity with:
+ * the flops per byte of memory traffic at which a typical machine of the kind
+ * runs out of compute as it runs out of bandwidth (f32, no tensor cores: a
+ * recent server CPU about 10; an A100 19.5 TFLOP/s over 1.56 TB/s, an H100
+ * or MI300X about 20). Nominal: only which resource is named depends on it. */
+static const double BENCH_CPU_BALANCE = 10.0;
+static const double BENCH_GPU_BALANCE = 15.0;
+
+static void print_gbs(double bytes, double median, double best)
+{
+    printf("GB/s: %.4g (median), %.4g (best); %.6g MB per run\n", bytes / median * 1e-9,
+           bytes / best * 1e-9, bytes * 1e-6);
+}
+
+static void print_gflops(double flops, double median, double best)
+{
+    printf("GFLOP/s: %.4g (median), %.4g (best); %.6g GFLOP per run\n", flops / median * 1e-9,
+           flops / best * 1e-9, flops * 1e-9);
+}
+
+/* time, then the rate of the resource that bounds the kernel first, the other
+ * after it, then `bound:`: memory (GB/s first) when the kernel's float
+ * operations per byte moved are below the target kind's nominal balance,
+ * else compute (GFLOP/s first). A kernel without float operations (a copy),
+ * or whose operations cannot be counted, gets GB/s only. */
+static void print_rates(const Kernel *k, const RunArgs *args, Target target, double median,
+                        double best, Arena *a)
 {
     printf("time: median %.6g ms, min %.6g ms\n", median * 1e3, best * 1e3);
     double flops, bytes = kernel_bytes(k, args);
-    bool reduction;
-    bool counted = kernel_flops(k, args->sizes, a, &flops, &reduction);
-    if (counted && (reduction || bytes == 0))
-        printf("GFLOP/s: %.4g (median), %.4g (best); %.6g GFLOP per run\n", flops / median * 1e-9,
-               flops / best * 1e-9, flops * 1e-9);
-    else
-        printf("GB/s: %.4g (median), %.4g (best); %.6g MB per run\n", bytes / median * 1e-9,
-               bytes / best * 1e-9, bytes * 1e-6);
+    bool counted = kernel_flops(k, args->sizes, a, &flops);
+    if (!counted || flops == 0) {
+        print_gbs(bytes, median, best);
+        printf("bound: memory, GB/s (%s)\n", counted ? "no float operations"
+                                               : "float operations not counted: a loop's bounds "
+                                                 "are not expressions of sizes");
+        return;
+    }
+    double balance = target_is_gpu(target) ? BENCH_GPU_BALANCE : BENCH_CPU_BALANCE;
+    double intensity = bytes > 0 ? flops / bytes : INFINITY;
+    bool memory = intensity < balance;
+    if (memory)
+        print_gbs(bytes, median, best);
+    print_gflops(flops, median, best);
+    if (!memory && bytes > 0)
+        print_gbs(bytes, median, best);
+    printf("bound: %s, %s (%.3g flop/byte; %s's nominal balance is %g)\n",
+           memory ? "memory" : "compute", memory ? "GB/s" : "GFLOP/s", intensity,
+           target_is_gpu(target) ? "a GPU" : "a CPU", balance);
 }
 
 /* GPU targets: compiles, copies the data to the device once, then one
@@ -889,7 +967,7 @@ static int bench_gpu(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *args
             printf("compile: %.3f s (source to device code, data copied in, one warm-up run)\n",
                    compiled - o->start);
             printf("runs: %d, timed with GPU events\n", n);
-            print_rates(k, args, times[(n - 1) / 2], times[0], a);
+            print_rates(k, args, o->target, times[(n - 1) / 2], times[0], a);
             rc = 0;
         }
     }
@@ -925,7 +1003,7 @@ static int bench(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *ar
             printf("compile: %.3f s (source to machine code)\n", compiled - o->start);
             printf("runs: %d, inputs rotated over %d cop%s (%.4g MB each)\n", n, ncopies,
                    ncopies == 1 ? "y" : "ies", ws * 1e-6);
-            print_rates(k, args, times[(n - 1) / 2], times[0], a);
+            print_rates(k, args, o->target, times[(n - 1) / 2], times[0], a);
             rc = 0;
         }
         free_copies(copies, ncopies);

@@ -5,7 +5,8 @@
  * left), statements in order. Floats are computed in f64 and integers in i64,
  * wrapped to their type after every operation. Every value is a RefVal: the
  * value and a first-order bound on how far an executor computing in the
- * kernel's own types may be from it. */
+ * kernel's own types may be from it, each rounding counted in the precision
+ * it happens in (reference.h). */
 #include "run/reference.h"
 
 #include <math.h>
@@ -52,6 +53,51 @@ static RefVal exact_i(int64_t i)
 
 static bool is_f32ish(ElemType t) { return t == ELEM_F32 || t == ELEM_F16 || t == ELEM_BF16; }
 
+static bool is_storage(ElemType t) { return t == ELEM_F16 || t == ELEM_BF16; }
+
+static bool is_exact(const RefVal *v) { return v->n == 0 && v->e == 0; }
+
+/* The subnormal spacing of the float type whose unit roundoff is u. */
+static double underflow_of(double u)
+{
+    const ElemType floats[] = {ELEM_F16, ELEM_BF16, ELEM_F32, ELEM_F64};
+    for (int i = 0; i < 4; i++)
+        if (num_unit_roundoff(floats[i]) == u)
+            return num_underflow_unit(floats[i]);
+    return 0;
+}
+
+/* The bound of v's chain: (n + 4) * (u * A + eta_u), u doubled when it is
+ * f64's (the reference rounds as much as the executor); 0 when n = 0. The
+ * "+ 4" leaves room for a few ulps of library functions. */
+static double chain_bound(const RefVal *v)
+{
+    if (v->n == 0)
+        return 0;
+    double u = v->u;
+    if (u == num_unit_roundoff(ELEM_F64))
+        u *= 2;
+    return (double)(v->n + 4) * (u * v->a + underflow_of(v->u));
+}
+
+/* An absolute error: NaN (0 times infinity) is no bound at all. */
+static double err_sum(double e) { return isnan(e) ? INFINITY : e; }
+
+/* v about to take part in an operation whose type has unit roundoff u: a
+ * chain of another precision is folded into e, so that it is counted in its
+ * own precision (an f32 sum converted to f16 keeps the f32 sum's error, not
+ * K roundings of f16). A becomes |f|, the magnitude v adds to a sum. */
+static RefVal fold_other_chain(RefVal v, double u)
+{
+    if (v.n == 0 || v.u == u)
+        return v;
+    v.e = err_sum(v.e + chain_bound(&v));
+    v.n = 0;
+    v.u = u;
+    v.a = isfinite(v.f) ? fabs(v.f) : 0;
+    return v;
+}
+
 /* f32 results are kept in f64, except that a result beyond f32's range is the
  * infinity the kernel computes: the two would differ in kind, not in rounding. */
 static double keep_range(double x, ElemType t)
@@ -62,20 +108,23 @@ static double keep_range(double x, ElemType t)
 }
 
 /* One rounding operation of type t giving x from operands ops with partial
- * derivatives d:  A = max(|x|, sum over inexact operands of |d_i| * A_i),
- * n = max n_i + 1, u = max(u_i, u_t). An exact operand adds no error, so it
- * adds nothing to A. */
+ * derivatives d:  A = max(|x|, sum over operands with a chain of |d_i| * A_i),
+ * n = max n_i + 1, e = sum of |d_i| * e_i, u = u_t. An operand without a chain
+ * (exact, or its errors all in e) adds nothing to A. */
 static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, int nops)
 {
     RefVal r = {.f = keep_range(x, t), .u = num_unit_roundoff(t)};
     double sum = 0;
     for (int i = 0; i < nops; i++) {
-        if (ops[i].n > 0)
-            sum += fabs(d[i]) * ops[i].a;
-        r.n = ops[i].n > r.n ? ops[i].n : r.n;
-        r.u = fmax(r.u, ops[i].u);
+        RefVal o = fold_other_chain(ops[i], r.u);
+        if (o.n > 0)
+            sum += fabs(d[i]) * o.a;
+        if (o.e > 0)
+            r.e += fabs(d[i]) * o.e;
+        r.n = o.n > r.n ? o.n : r.n;
     }
     r.n++;
+    r.e = err_sum(r.e);
     if (isnan(sum))
         sum = INFINITY;
     r.a = isfinite(r.f) ? fmax(fabs(r.f), sum) : 0;
@@ -83,25 +132,29 @@ static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, 
 }
 
 /* a + b and a - b: A = A_a + A_b, which bounds every order of summing the
- * same terms (executors may reorder reductions), n = max n + 1. */
+ * same terms (executors may reorder reductions), n = max n + 1, e = e_a + e_b. */
 static RefVal add_sub(RefVal a, RefVal b, bool sub, ElemType t)
 {
     RefVal r = rounded(sub ? a.f - b.f : a.f + b.f, t, NULL, NULL, 0);
+    a = fold_other_chain(a, r.u);
+    b = fold_other_chain(b, r.u);
     r.n = (a.n > b.n ? a.n : b.n) + 1;
-    r.u = fmax(r.u, fmax(a.u, b.u));
+    r.e = err_sum(a.e + b.e);
     r.a = isfinite(r.f) ? fmax(fabs(r.f), a.a + b.a) : 0;
     return r;
 }
 
-/* Operations that do not round (negation, abs, max, min, select) keep the
- * larger A, n and u of what they pass through. */
-static RefVal pass_through(double x, const RefVal *from, int nfrom)
+/* Operations of type t that do not round (negation, abs, max, min) keep the
+ * larger A, n and e of what they pass through. */
+static RefVal pass_through(double x, ElemType t, const RefVal *from, int nfrom)
 {
     RefVal r = exact_f(x);
+    r.u = num_unit_roundoff(t);
     for (int i = 0; i < nfrom; i++) {
-        r.a = fmax(r.a, from[i].a);
-        r.n = from[i].n > r.n ? from[i].n : r.n;
-        r.u = fmax(r.u, from[i].u);
+        RefVal o = fold_other_chain(from[i], r.u);
+        r.a = fmax(r.a, o.a);
+        r.n = o.n > r.n ? o.n : r.n;
+        r.e = fmax(r.e, o.e);
     }
     if (!isfinite(x))
         r.a = 0;
@@ -110,23 +163,34 @@ static RefVal pass_through(double x, const RefVal *from, int nfrom)
 
 /* A float value v of arithmetic type from converted to float type t (a cast
  * or a store). Widening (f32 to f32 or f64) changes nothing. Exact values are
- * rounded as the kernel rounds them (bit for bit the same); an inexact value
- * keeps its f64 value, except that f16 and bf16 round, and a narrowing
- * conversion counts as one more rounding. */
+ * rounded as the kernel rounds them (bit for bit the same). An inexact value's
+ * chain is folded into e, and the conversion is one rounding of its own: to
+ * f32 the reference keeps f64 (|got - ref| grows by u_t * |v|); to f16/bf16
+ * both sides round (by 2 * u_t * |v|), unless v was rounded to t already. */
 static RefVal convert_float(RefVal v, ElemType from, ElemType t)
 {
     double r = num_round_float(v.f, t);
-    if (v.n == 0)
+    if (is_exact(&v))
         return exact_f(r);
     if ((t == ELEM_F32 && from == ELEM_F32) || t == ELEM_F64)
         return v;
-    if (t == ELEM_F16 || t == ELEM_BF16)
+    double ut = num_unit_roundoff(t);
+    if (is_storage(t) && v.stored_u == ut)
+        return v;
+    v = fold_other_chain(v, 0);
+    double x = fabs(v.f);
+    if (is_storage(t)) {
         v.f = r;
-    else
+        v.e += 2 * (ut * fmax(x, fabs(r)) + num_underflow_unit(t));
+        v.stored_u = ut;
+    } else {
         v.f = keep_range(v.f, t);
-    v.n++;
-    v.u = fmax(v.u, num_unit_roundoff(t));
-    v.a = isfinite(v.f) ? fmax(v.a, fabs(v.f)) : 0;
+        v.e += ut * x + num_underflow_unit(t);
+        v.stored_u = 0;
+    }
+    v.u = num_unit_roundoff(ELEM_F32);  /* the arithmetic type of the result */
+    v.e = err_sum(v.e);
+    v.a = isfinite(v.f) ? fabs(v.f) : 0;
     return v;
 }
 
@@ -238,8 +302,8 @@ static bool place_of(RefCtx *c, const Expr *e, RefPlace *p)
     return true;
 }
 
-/* A read: inputs are exact; an f16/bf16 element stored from an inexact value
- * was rounded on the store, one more rounding of unit roundoff u_elem. */
+/* A read: inputs are exact; an element holds the value stored into it, its
+ * f16/bf16 rounding counted by the store. */
 static RefVal load(RefCtx *c, const RefPlace *p)
 {
     if (p->input) {
@@ -249,22 +313,16 @@ static RefVal load(RefCtx *c, const RefPlace *p)
     }
     if (!p->t->written[p->off])
         fail(c, "read of an element no nest has written");
-    RefVal v = p->t->vals[p->off];
-    if ((p->elem == ELEM_F16 || p->elem == ELEM_BF16) && v.n > 0) {
-        v.n++;
-        v.u = fmax(v.u, num_unit_roundoff(p->elem));
-    }
-    return v;
+    return p->t->vals[p->off];
 }
 
-/* A store: integers wrap, f16/bf16 round (the element keeps the bound of the
- * value before rounding; the check adds the output rounding), f32 keeps f64
- * except beyond its range. */
+/* A store: integers wrap, f16/bf16 round as a conversion does (the element's
+ * bound counts that rounding once), f32 keeps f64 except beyond its range. */
 static void store(RefPlace *p, RefVal v)
 {
     if (elem_is_float(p->elem)) {
-        if (p->elem == ELEM_F16 || p->elem == ELEM_BF16 || v.n == 0)
-            v.f = num_round_float(v.f, p->elem);
+        if (is_storage(p->elem) || is_exact(&v))
+            v = convert_float(v, ELEM_F32, p->elem);
         else
             v.f = keep_range(v.f, p->elem);
         if (!isfinite(v.f))
@@ -366,9 +424,9 @@ static RefVal eval_float_call(const Expr *e, const RefVal *v)
         y = fma(x, v[1].f, v[2].f);
         d[0] = v[1].f, d[1] = x, d[2] = 1;
         break;
-    case INTR_ABS: return pass_through(fabs(x), v, 1);
-    case INTR_MIN: return pass_through(fmaxmin(x, v[1].f, false), v, 2);
-    default: return pass_through(fmaxmin(x, v[1].f, true), v, 2);
+    case INTR_ABS: return pass_through(fabs(x), t, v, 1);
+    case INTR_MIN: return pass_through(fmaxmin(x, v[1].f, false), t, v, 2);
+    default: return pass_through(fmaxmin(x, v[1].f, true), t, v, 2);
     }
     return rounded(y, t, v, d, e->nargs);
 }
@@ -519,7 +577,7 @@ static RefVal eval(RefCtx *c, const Expr *e)
         if (e->op == OP_NOT)
             return exact_i(!v.i);
         if (elem_is_float(e->type))
-            return pass_through(-v.f, &v, 1);
+            return pass_through(-v.f, e->type, &v, 1);
         return exact_i(num_wrap_int((int64_t)(0 - (uint64_t)v.i), e->type));
     }
     case EXPR_BINARY: return eval_binary(c, e);
@@ -680,21 +738,14 @@ bool ref_eval_size_expr(const Expr *e, const Kernel *k, const int64_t *sizes, in
 
 double ref_bound(const RefVal *ref, ElemType t)
 {
-    if (!elem_is_float(t) || ref->n == 0)
+    if (!elem_is_float(t) || is_exact(ref))
         return 0;
-    double u = ref->u;
-    if (u == num_unit_roundoff(ELEM_F64))
-        u *= 2;
     /* Near zero a rounding's error is absolute: one subnormal spacing (gradual
-     * underflow) of the type whose roundoff u is, per rounding; the output's
-     * own rounding adds its type's. */
-    double eta = 0;
-    const ElemType floats[] = {ELEM_F16, ELEM_BF16, ELEM_F32, ELEM_F64};
-    for (int i = 0; i < 4; i++)
-        if (num_unit_roundoff(floats[i]) == ref->u)
-            eta = num_underflow_unit(floats[i]);
-    return (double)(ref->n + 4) * (u * ref->a + eta) +
-           2 * (num_unit_roundoff(t) * fabs(ref->f) + num_underflow_unit(t));
+     * underflow) per rounding, in chain_bound and here for the output's own. */
+    double out = 0;
+    if (ref->stored_u != num_unit_roundoff(t))
+        out = 2 * (num_unit_roundoff(t) * fabs(ref->f) + num_underflow_unit(t));
+    return ref->e + chain_bound(ref) + out;
 }
 
 bool ref_element_ok(const RefVal *ref, ElemType t, double got_f, int64_t got_i, double *bound)

@@ -12,14 +12,27 @@
 #include "run/runargs.h"
 #include "util/arena.h"
 
-/* One value. An executor that rounds like the kernel's types stays within
- * n * u * a of f, to first order (f64 values: of the exact result). */
+/* One value and a first-order bound on how far an executor that rounds like
+ * the kernel's types may be from it (f64 values: from the exact result):
+ *
+ *   e + (n + 4) * (u * A + eta_u)      (the second term 0 when n = 0)
+ *
+ * Each rounding counts in the precision it happens in. (A, n, u) describe the
+ * roundings of the current chain, all in one arithmetic type: u is that type's
+ * unit roundoff (the chain of an f32 sum has u = 2^-24 and n up to K + 1).
+ * When a value enters an operation of another type, or is converted to a
+ * narrower one, its chain's bound is folded into e, an absolute error that
+ * later operations carry by their derivatives; a conversion to f16/bf16 adds
+ * its own rounding to e. A value is exact (bit for bit) when n = 0 and e = 0. */
 typedef struct RefVal {
     double f;       /* floats */
     int64_t i;      /* integers and bool (0 or 1) */
-    double a;       /* A: the magnitude the rounding errors scale with (>= |f|) */
-    double u;       /* the largest unit roundoff along the computation */
-    int64_t n;      /* roundings along the longest chain; 0: exact, bit for bit */
+    double a;       /* A: the magnitude the chain's rounding errors scale with (>= |f|) */
+    double u;       /* the unit roundoff of the chain's type */
+    int64_t n;      /* roundings along the chain's longest path; 0: none */
+    double e;       /* errors folded in from other precisions, absolute */
+    double stored_u; /* the unit roundoff of the storage type (f16, bf16) f was last
+                      * rounded to, that rounding counted in e; 0: none */
 } RefVal;
 
 /* The reference's copy of a tensor the kernel writes (out, inout) or a var. */
@@ -43,8 +56,10 @@ bool ref_eval_size_expr(const Expr *e, const Kernel *k, const int64_t *sizes, in
                         Arena *a);
 
 /* The tolerance of one element stored into type t:
- *   (n + 4) * u * A + 2 * u_out * |ref|, 0 when the value is exact (n = 0)
- * or t is an integer type (u doubled when it is f64's: the reference rounds too). */
+ *   e + (n + 4) * (u * A + eta_u) + 2 * (u_t * |ref| + eta_t)
+ * 0 when the value is exact or t is an integer type (u doubled when it is
+ * f64's: the reference rounds too). The last term, the output's rounding, is
+ * left out where the value's rounding to t is already in e (f16/bf16). */
 double ref_bound(const RefVal *ref, ElemType t);
 
 /* Whether an executor's element (got_f for floats, got_i for integers and

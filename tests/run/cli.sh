@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `accl run` and `accl bench` on the command line: exit codes and messages
 # of usage errors, PASS on examples (interpreter and compiled kernel), and
-# bench's report. (That the check catches wrong outputs is tested on the
-# API, in tests/unit/test_reference.c.)
+# bench's report, and that the check catches one wrong element of an f16 or
+# bf16 output (ACCL_RUN_MUTATE, lang/SPEC.md accl run; more mutations on the
+# API, in tests/unit/test_reference.c).
 #
 #   usage: bash tests/run/cli.sh ACCL
 #
@@ -83,6 +84,41 @@ expect 0 "PASS" "$tmp/scale.acc" --kernel scale --size N=24
 expect 1 "the compiled kernel failed: an assumption of the schedule does not hold for these sizes (code 2)" \
     "$tmp/scale.acc" --kernel scale --size N=12
 
+# Mutations: one wrong element of an f16/bf16 output converted from an f32 sum
+# of K = 131 products FAILs. With every input 0.5 each element is 32.75, and its
+# bound is the f32 sum's error plus one rounding to the output type (f16: 0.0322,
+# just above the 1/32 ulp there; it was 2.19 when every rounding counted at
+# f16's precision): one ulp passes, two fail. A swapped element fails too.
+cat >"$tmp/mm16.acc" <<'ACC'
+kernel mmh(A: f16[M, K], B: f16[K, N], D: out f16[M, N]) {
+    var C: f32[M, N];
+    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }
+    update: for i in 0..M, j in 0..N, k in 0..K { C[i, j] += f32(A[i, k]) * f32(B[k, j]); }
+    epi:    for i in 0..M, j in 0..N { D[i, j] = f16(C[i, j]); }
+}
+kernel mmb(A: bf16[M, K], B: bf16[K, N], D: out bf16[M, N]) {
+    var C: f32[M, N];
+    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }
+    update: for i in 0..M, j in 0..N, k in 0..K { C[i, j] += f32(A[i, k]) * f32(B[k, j]); }
+    epi:    for i in 0..M, j in 0..N { D[i, j] = C[i, j]; }
+}
+ACC
+half=$(printf '0.5%.0s,' $(seq 262))
+half=(--size M=2,N=2,K=131 --input "A=${half%,}" --input "B=${half%,}")
+for k in mmh mmb; do
+    expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}" --interpret
+    ACCL_RUN_MUTATE=D,3,1 expect 0 "PASS" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    ACCL_RUN_MUTATE=D,3,2 expect 1 "D: 4 compared, 1 failed; worst D[1, 1]" "$tmp/mm16.acc" --kernel $k "${half[@]}"
+    ACCL_RUN_MUTATE=D,3,2 expect 1 "FAIL" "$tmp/mm16.acc" --kernel $k "${half[@]}" --interpret
+    ACCL_RUN_MUTATE=D,5,swap expect 1 "D: 64 compared, 2 failed" "$tmp/mm16.acc" --kernel $k --size M=8,N=8,K=131
+    ACCL_RUN_MUTATE=D,5,swap expect 1 "D: 64 compared, 2 failed" "$tmp/mm16.acc" --kernel $k --size M=8,N=8,K=131 \
+        --emulate --target=nvidia:sm_80
+done
+ACCL_RUN_MUTATE=D,0,1 expect 0 "bound 0.0322 ratio 0.969" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+ACCL_RUN_MUTATE=D,4,swap expect 1 "ACCL_RUN_MUTATE=D,4,swap: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+ACCL_RUN_MUTATE=A,0,1 expect 1 "ACCL_RUN_MUTATE=A,0,1: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+
 # accl bench: usage errors, then a report.
 bench() {
     local want_rc=$1 text=$2
@@ -105,12 +141,36 @@ bench 2 "--threads expects an integer from 1 to 1000000, got '0'" $mm --kernel m
 bench 2 "--runs expects an integer from 1 to 1000000, got 'x'" $mm --kernel matmul --size M=2,N=2,K=2 --runs x
 bench 2 "kernel 'matmul' needs --size for: K, N" $mm --kernel matmul --size M=3
 bench 0 "runs: 5, inputs rotated over 4 copies" $mm --kernel matmul --size M=64,N=64,K=64 --runs 5
-# 2 * 64^3 flops (a multiply and an add per update) per run.
+# 2 * 64^3 flops (a multiply and an add per update) per run, over 3 * 64^2 * 4 bytes:
+# 10.7 flop/byte, compute-bound on a CPU (nominal balance 10): GFLOP/s first.
 bench 0 "; 0.000524288 GFLOP per run" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
+bench 0 "; 0.049152 MB per run" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
+bench 0 "bound: compute, GFLOP/s (10.7 flop/byte; a CPU's nominal balance is 10)" \
+    $mm --kernel matmul --size M=64,N=64,K=64 --runs 3
 bench 0 "threads: 1" $mm --kernel matmul --size M=64,N=64,K=64 --runs 3 --threads 1
-# No reduction: GB/s, every tensor once (two 4-byte 100x100 tensors).
+# No float operations: GB/s only, every tensor once (two 4-byte 100x100 tensors).
 bench 0 "GB/s: " examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
 bench 0 "; 0.08 MB per run" examples/transpose.acc --kernel transpose --size M=100,N=100 --runs 3
+bench 0 "bound: memory, GB/s (no float operations)" examples/transpose.acc --kernel transpose \
+    --size M=100,N=100 --runs 3
+# A max reduction (argmax's shape): one flop per 4 bytes is memory-bound, so GB/s comes
+# first, then GFLOP/s; it used to print only GFLOP/s, for having a reduction.
+cat >"$tmp/amax.acc" <<'ACC'
+kernel amax(X: f32[N], M: out f32[1]) {
+    init: for z in 0..1 { M[z] = -inf; }
+    red:  for z in 0..1, i in 0..N { M[z] = max(M[z], X[i]); }
+}
+ACC
+"$accl" bench "$tmp/amax.acc" --kernel amax --size N=4096 --runs 3 >"$tmp/out" 2>&1
+if grep -qE '^GB/s: .*; 0.016388 MB per run$' "$tmp/out" &&
+    [ "$(grep -E '^(GB/s|GFLOP/s|bound):' "$tmp/out" | cut -d: -f1 | tr '\n' ' ')" = "GB/s GFLOP/s bound " ] &&
+    grep -qF "bound: memory, GB/s (0.25 flop/byte; a CPU's nominal balance is 10)" "$tmp/out"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL accl bench amax: want GB/s, then GFLOP/s, then 'bound: memory, GB/s (0.25 flop/byte ...'"
+    sed 's/^/    /' "$tmp/out" | head -10
+    fail=$((fail + 1))
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

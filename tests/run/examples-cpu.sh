@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`, the main job: compiles every example for the CPU (through the
 # JIT), runs it against the reference at sizes that divide no tile, times it,
-# and prints a table: kernel, sizes, time, GFLOP/s (GB/s for kernels with no
-# reduction), worst error ratio (|got - ref| / bound, PASS below 1), result.
+# and prints a table: kernel, sizes, time, the rate of the resource that bounds
+# it (GB/s or GFLOP/s: bench prints that one first) with `mem` or `cmp` after it,
+# worst error ratio (|got - ref| / bound, PASS below 1), result.
 #
 #   usage: bash tests/run/examples-cpu.sh ACCL
 #
@@ -33,7 +34,7 @@ cases=(
     "hmatmul.acc hmatmul M=67,N=71,K=129 M=257,N=263,K=129"
 )
 
-printf '%-10s %-38s %8s  %-6s %-40s %11s %14s\n' KERNEL "CHECKED AT" WORST RESULT "TIMED AT" TIME RATE
+printf '%-10s %-38s %8s  %-6s %-40s %11s %18s\n' KERNEL "CHECKED AT" WORST RESULT "TIMED AT" TIME RATE
 passed=0
 failed=0
 for c in "${cases[@]}"; do
@@ -52,8 +53,10 @@ for c in "${cases[@]}"; do
     # shellcheck disable=SC2086
     "$accl" bench "$root/examples/$file" --kernel "$kernel" --size "$bsizes" $args --runs 5 >"$tmp" 2>&1
     time=$(awk '/^time:/ { print $3, $4 }' "$tmp")
-    rate=$(awk '/^GFLOP\/s:/ { print $2, "GFLOP/s" } /^GB\/s:/ { print $2, "GB/s" }' "$tmp")
-    printf '%-10s %-38s %8s  %-6s %-40s %11s %14s\n' "$kernel" "$sizes" "$worst" "$result" "$bsizes" \
+    rate=$(awk '/^(GFLOP|GB)\/s:/ && !r { r = $2 " " substr($1, 1, length($1) - 1) }
+                /^bound: memory/ { b = "mem" } /^bound: compute/ { b = "cmp" }
+                END { if (r != "") print r, b }' "$tmp")
+    printf '%-10s %-38s %8s  %-6s %-40s %11s %18s\n' "$kernel" "$sizes" "$worst" "$result" "$bsizes" \
         "${time:--}" "${rate:--}"
 done
 echo "examples on the CPU: $passed passed, $failed failed"

@@ -293,7 +293,9 @@ Test(reference, storage_rules)
     done(&r);
 }
 
-/* An f16 var holding an inexact value counts its rounding when read back. */
+/* An f16 var holding an inexact value: its f32 product folds into e, the
+ * store adds one f16 rounding (both sides round: 2 u16 |t|), the read adds
+ * nothing more, and the sum after it is a new f32 chain. */
 Test(reference, f16_intermediate_rounding_is_counted)
 {
     Run r;
@@ -305,9 +307,158 @@ Test(reference, f16_intermediate_rounding_is_counted)
         "    b: for i in 0..N { Y[i] = f32(t[i]) + 1.0; }\n"
         "}\n",
         sizes);
-    const RefVal *y = &r.ref[1].vals[0];
-    cr_assert_eq(y->u, ldexp(1, -11));
-    cr_assert_eq(y->n, 3, "n = %lld", (long long)y->n);  /* the product, the f16 store, the sum */
+    double u16 = ldexp(1, -11), u32 = ldexp(1, -24), eta16 = ldexp(1, -24);
+    for (int i = 0; i < 4; i++) {
+        const RefVal *y = &r.ref[1].vals[i];
+        double x = 3.0 * f32_data(&r, 0)[i], t = num_round_float(x, ELEM_F16);
+        cr_assert_eq(y->u, u32);
+        cr_assert_eq(y->n, 1, "n = %lld", (long long)y->n);  /* the sum */
+        double want = 5 * (u32 * fabs(x) + ldexp(1, -149)) + 2 * (u16 * fmax(fabs(x), fabs(t)) + eta16);
+        cr_assert_float_eq(y->e, want, 1e-18, "e = %g, want %g", y->e, want);
+    }
+    done(&r);
+}
+
+/* The issue-13 case: an f16 output converted from an f32 sum of K = 131
+ * products. The bound is the f32 sum's error plus one f16 rounding, not K
+ * roundings of f16: below 0.01 * max(1, |ref|) everywhere (before, about 2.1). */
+static const char hmm_f16[] =
+    "kernel mmh(A: f16[M, K], B: f16[K, N], D: out f16[M, N]) {\n"
+    "    var C: f32[M, N];\n"
+    "    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }\n"
+    "    update: for i in 0..M, j in 0..N, k in 0..K { C[i, j] += f32(A[i, k]) * f32(B[k, j]); }\n"
+    "    epi:    for i in 0..M, j in 0..N { D[i, j] = f16(C[i, j]); }\n"
+    "}\n";
+
+Test(reference, f16_output_of_f32_sum_bound_is_tight)
+{
+    Run r;
+    int64_t sizes[] = {6, 131, 5};  /* M, K, N */
+    run(&r, hmm_f16, sizes);
+    const RefTensor *d = &r.ref[2];
+    double u16 = ldexp(1, -11), u32 = ldexp(1, -24);
+    for (int64_t i = 0; i < d->count; i++) {
+        const RefVal *v = &d->vals[i];
+        double b = ref_bound(v, ELEM_F16);
+        cr_assert_lt(b, 0.01 * fmax(1, fabs(v->f)), "D[%lld]: bound %g for ref %g", (long long)i,
+                     b, v->f);
+        /* at least the f16 rounding of both sides, at most that plus the f32 sum's bound
+         * with A = sum |a b| <= 131 */
+        cr_assert_geq(b, 2 * u16 * fabs(v->f));
+        cr_assert_leq(b, 2 * u16 * fabs(v->f) + 140 * u32 * 131 + 1e-6);
+        cr_assert_eq(v->stored_u, u16);
+    }
+    done(&r);
+}
+
+/* What a correct f16/bf16 executor gives: the reference's f32 sum recomputed
+ * in f32 (k in order), rounded to the output type. */
+static void mm_rounded(Run *r, ElemType in, ElemType out, int M, int K, int N, double *got)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float s = 0;
+            for (int k = 0; k < K; k++)
+                s += (float)num_load(r->args.tensors[0].data, i * K + k, in) *
+                     (float)num_load(r->args.tensors[1].data, k * N + j, in);
+            got[i * N + j] = num_round_float(s, out);
+        }
+}
+
+static int64_t compare_as(const RefTensor *ref, ElemType t, const double *vals, int64_t n,
+                          DataReport *rep)
+{
+    uint16_t bits[64];
+    cr_assert_leq(n, 64);
+    for (int64_t i = 0; i < n; i++)
+        num_store(bits, i, t, vals[i]);
+    RunTensor got = {.elem = t, .ndims = 1, .dims = {n}, .count = n, .data = bits};
+    data_compare(ref, &got, rep);
+    return rep->failed;
+}
+
+/* Mutations of a correct f16 or bf16 result fail: two elements swapped, an
+ * element 4 ulps of its type off (the largest, where the f16 rounding
+ * dominates), a transposed 2 x 2 tile. */
+static void mutations_fail(const char *text, ElemType t)
+{
+    Run r;
+    enum { M = 6, K = 131, N = 5 };
+    int64_t sizes[] = {M, K, N};
+    run(&r, text, sizes);
+    const RefTensor *d = &r.ref[2];
+    double good[M * N], bad[M * N];
+    mm_rounded(&r, t, t, M, K, N, good);
+    DataReport rep;
+    cr_assert_eq(compare_as(d, t, good, M * N, &rep), 0, "correct: worst ratio %g", rep.ratio);
+    cr_assert_lt(rep.ratio, 0.5);
+
+    memcpy(bad, good, sizeof bad);
+    bad[7] = good[8], bad[8] = good[7];
+    cr_assert_eq(compare_as(d, t, bad, M * N, &rep), 2, "swap: worst ratio %g", rep.ratio);
+
+    int w = 0;
+    for (int i = 1; i < M * N; i++)
+        if (fabs(good[i]) > fabs(good[w]))
+            w = i;
+    memcpy(bad, good, sizeof bad);
+    double ulp = 2 * num_unit_roundoff(t) * ldexp(1, ilogb(good[w]));
+    bad[w] = good[w] + copysign(4 * ulp, good[w]);
+    cr_assert_eq(compare_as(d, t, bad, M * N, &rep), 1, "4 ulps: bound %g", rep.bound);
+    cr_assert_eq(rep.worst, w);
+
+    memcpy(bad, good, sizeof bad);  /* the tile at rows 2-3, columns 1-2, transposed */
+    bad[2 * N + 2] = good[3 * N + 1], bad[3 * N + 1] = good[2 * N + 2];
+    cr_assert_eq(compare_as(d, t, bad, M * N, &rep), 2, "tile: worst ratio %g", rep.ratio);
+    done(&r);
+}
+
+Test(reference, f16_output_mutations_fail) { mutations_fail(hmm_f16, ELEM_F16); }
+
+Test(reference, bf16_output_mutations_fail)
+{
+    mutations_fail("kernel mmb(A: bf16[M, K], B: bf16[K, N], D: out bf16[M, N]) {\n"
+                   "    var C: f32[M, N];\n"
+                   "    init:   for i in 0..M, j in 0..N { C[i, j] = 0.0; }\n"
+                   "    update: for i in 0..M, j in 0..N, k in 0..K {\n"
+                   "        C[i, j] += f32(A[i, k]) * f32(B[k, j]);\n"
+                   "    }\n"
+                   "    epi:    for i in 0..M, j in 0..N { D[i, j] = C[i, j]; }\n"
+                   "}\n",
+                   ELEM_BF16);
+}
+
+/* Each rounding counts in its own precision: f32 values widened into an f64
+ * sum keep their f32 errors (folded into e), and the f64 chain has u = 2^-53;
+ * a copy through f16 of an input stays exact, and f32 exp keeps its ulp
+ * allowance ((1 + 4) u32 |y|). */
+Test(reference, chains_count_in_their_own_precision)
+{
+    Run r;
+    int64_t sizes[] = {8};
+    run(&r,
+        "kernel mix(X: f32[N], S: out f64[1], H: out f16[N], E: out f32[N]) {\n"
+        "    init: for z in 0..1 { S[z] = 0.0; }\n"
+        "    sum:  for z in 0..1, i in 0..N { S[z] += f64(X[i] * X[i]); }\n"
+        "    cp:   for i in 0..N { H[i] = X[i]; E[i] = exp(X[i]); }\n"
+        "}\n",
+        sizes);
+    const RefVal *s = &r.ref[1].vals[0];
+    cr_assert_eq(s->u, ldexp(1, -53));
+    cr_assert_eq(s->n, 8);  /* the adds; the f32 products are in e */
+    cr_assert_gt(s->e, 0);
+    double a = 0;
+    for (int i = 0; i < 8; i++)
+        a += (double)f32_data(&r, 0)[i] * f32_data(&r, 0)[i];
+    cr_assert_leq(s->e, 5.0001 * ldexp(1, -24) * a + 1e-40, "e = %g", s->e);
+    for (int i = 0; i < 8; i++) {
+        const RefVal *h = &r.ref[2].vals[i], *e = &r.ref[3].vals[i];
+        cr_assert_eq(ref_bound(h, ELEM_F16), 0, "an f16 copy of an input is exact");
+        cr_assert_eq(e->n, 1);
+        cr_assert_eq(e->e, 0);
+        double u = ldexp(1, -24), eta = ldexp(1, -149);
+        cr_assert_eq(ref_bound(e, ELEM_F32), 5 * (u * fabs(e->f) + eta) + 2 * (u * fabs(e->f) + eta));
+    }
     done(&r);
 }
 
