@@ -130,28 +130,44 @@ static void restrict_loads(FuseCtx *c, const Region *r, const IrExpr *e, IrExpr 
         restrict_access(c, r, e->args, e->nargs, guard);
 }
 
+static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads);
+
 /* The stores in b that write r's buffer (by_loads false: a nest fused before
- * R) or read it (true: an epilogue reads what R wrote): restrict their loops,
- * or guard them. */
+ * R), and the stores and lets that read it (true: an epilogue reads what R
+ * wrote): restrict their loops, or guard them. A let's value reads the
+ * element for the statements after it, so a let that needs a guard takes
+ * the rest of its block under it (`let x = C[i, j]; D[i, j] = max(x, 0.0)`
+ * reads C through x: the let, not the store, is what reads the region). */
 static void restrict_stores(FuseCtx *c, IrBlock *b, const Region *r, bool by_loads)
 {
+    restrict_block(c, b, 0, r, by_loads);
+}
+
+static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads)
+{
     IrFunc *f = c->f;
-    for (int i = 0; i < b->len; i++) {
+    for (int i = from; i < b->len; i++) {
         IrStmt *s = b->items[i];
         restrict_stores(c, &s->body, r, by_loads);
         restrict_stores(c, &s->else_body, r, by_loads);
-        if (s->kind != IR_STORE)
-            continue;
         IrExpr *guard = NULL;
-        if (!by_loads && s->buf == r->buf)
+        if (s->kind == IR_STORE && !by_loads && s->buf == r->buf)
             restrict_access(c, r, s->idx, s->nidx, &guard);
-        if (by_loads)
+        if ((s->kind == IR_STORE || s->kind == IR_LET) && by_loads)
             restrict_loads(c, r, s->value, &guard);
-        if (guard) {
-            IrStmt *g = ir_if(f, guard, s->origin);
-            ir_block_push(f, &g->body, s);
+        if (!guard)
+            continue;
+        IrStmt *g = ir_if(f, guard, s->origin);
+        if (s->kind == IR_LET) {
+            for (int k = i; k < b->len; k++)
+                ir_block_push(f, &g->body, b->items[k]);
+            b->len = i + 1;
             b->items[i] = g;
+            restrict_block(c, &g->body, 1, r, by_loads);
+            return;
         }
+        ir_block_push(f, &g->body, s);
+        b->items[i] = g;
     }
 }
 
@@ -204,25 +220,28 @@ static void restrict_loops(FuseCtx *c, IrStmt *s)
  * coefficient at least the previous one times that loop's constant extent;
  * a loop of unknown extent only with the largest). */
 
-static bool reads_buffer(const IrExpr *e, const IrBuffer *b)
+/* Whether e reads b, lets looked through (`let t = s[r]; s[r] = t + x` accumulates). */
+static bool reads_buffer(const RegionLets *lets, const IrExpr *e, const IrBuffer *b, int depth)
 {
     if (e->kind == IR_LOAD && e->buf == b)
         return true;
+    if (e->kind == IR_VARREF && e->var->id < lets->n && lets->def[e->var->id] && depth < 1000)
+        return reads_buffer(lets, lets->def[e->var->id], b, depth + 1);
     for (int i = 0; i < e->nargs; i++)
-        if (reads_buffer(e->args[i], b))
+        if (reads_buffer(lets, e->args[i], b, depth))
             return true;
     return false;
 }
 
 /* Whether a store in the tree under s writes b with a value that reads b. */
-static bool accumulates(const IrStmt *s, const IrBuffer *b)
+static bool accumulates(const RegionLets *lets, const IrStmt *s, const IrBuffer *b)
 {
-    if (s->kind == IR_STORE && s->buf == b && reads_buffer(s->value, b))
+    if (s->kind == IR_STORE && s->buf == b && reads_buffer(lets, s->value, b, 0))
         return true;
     const IrBlock *bs[2] = {&s->body, &s->else_body};
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < bs[k]->len; i++)
-            if (accumulates(bs[k]->items[i], b))
+            if (accumulates(lets, bs[k]->items[i], b))
                 return true;
     return false;
 }
@@ -330,7 +349,7 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
      * the region: it must hold only what this iteration wrote, or it adds some twice. */
     const IrBuffer *epilogue_sum = NULL;
     for (int i = 0; epilogue && i < nw && !epilogue_sum; i++)
-        if (accumulates(p->root, ws[i]))
+        if (accumulates(&c->lets, p->root, ws[i]))
             epilogue_sum = ws[i];
     if (epilogue) {
         nw = 0;
@@ -379,7 +398,7 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        r->nest->label.name, pl);
             return false;
         }
-        const IrStmt *again = epilogue || !accumulates(p->root, ws[i]) ? NULL
+        const IrStmt *again = epilogue || !accumulates(&c->lets, p->root, ws[i]) ? NULL
                                                                       : repeating_loop(r, loop, &reg);
         if (again) {
             const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
