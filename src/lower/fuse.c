@@ -361,17 +361,8 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
         bool exact;
         if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], r->nest->span, &reg, &err,
                                   &exact)) {
-            Span at = p->sched->fuse->at.span;
-            if (err.var)
-                diag_error(c->pc->diag, at,
-                           "the region of '%s' at '%s' is not of constant shape: its extent in "
-                           "dimension %d depends on '%s'",
-                           ws[i]->name, loop->var->name, err.dim + 1, err.var);
-            else
-                diag_error(c->pc->diag, at,
-                           "the region of '%s' at '%s' is not of constant shape: index %d of '%s' "
-                           "is not affine",
-                           ws[i]->name, loop->var->name, err.dim + 1, ws[i]->name);
+            region_report(c->pc->diag, p->sched->fuse->at.span, ws[i]->name, loop->var->name,
+                          &err);
             return false;
         }
         /* P before R writes what R then updates: P's `=` at an element outside
@@ -417,7 +408,7 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        "'%s' cannot be fused into '%s' at '%s': its own clauses replace the loop "
                        "that indexes dimension %d of '%s', so it would run all of its iterations "
                        "in each iteration of '%s'",
-                       pl, r->nest->label.name, loop->var->name, c->replaced_dim + 1, ws[i]->name,
+                       pl, r->nest->label.name, loop->var->name, c->replaced_dim, ws[i]->name,
                        loop->var->name);
             return false;
         }
