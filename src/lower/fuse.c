@@ -15,7 +15,12 @@
  * with a nest fused before an R that updates what it writes, it must be exact,
  * or an element of another iteration would be reset (an error at the clause).
  * A nest written before R goes at the start of L's body (in kernel order),
- * one written after R at its end (an epilogue). P's root leaves the function
+ * one written after R at its end (an epilogue). Nests before R are restricted
+ * last first, each placed before the next is: the region a nest fills counts
+ * the nests fused after it (what consumes it), not R alone. A nest with no
+ * part of its domain under L (nothing there accesses what it writes, or an
+ * epilogue reads nothing R writes there) is an error at the clause. Lets are
+ * looked through everywhere (RegionLets). P's root leaves the function
  * body (IrNest.root = NULL). Run before the caches pass: a fused nest uses R's
  * caches, and a fused `= 0` init then counts as "first written with =". */
 #include <string.h>
@@ -195,6 +200,9 @@ static void restrict_loop(FuseCtx *c, IrStmt *loop, const Restrict *rs)
     loop->body = (IrBlock){0};
     ir_block_push(f, &loop->body, ir_let(f, v, value, loop->origin));
     ir_block_push(f, &loop->body, g);
+    /* P, once in R, is part of the regions of the nests fused before it */
+    if (v->id < c->lets.n)
+        c->lets.def[v->id] = value;
 }
 
 static void restrict_loops(FuseCtx *c, IrStmt *s)
@@ -242,6 +250,24 @@ static bool accumulates(const RegionLets *lets, const IrStmt *s, const IrBuffer 
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < bs[k]->len; i++)
             if (accumulates(lets, bs[k]->items[i], b))
+                return true;
+    return false;
+}
+
+/* Whether a statement in the tree under s reads b. */
+static bool tree_reads(const RegionLets *lets, const IrStmt *s, const IrBuffer *b)
+{
+    const IrExpr *es[3] = {s->value, s->cond, s->kind == IR_LOOP ? s->extent : NULL};
+    for (int k = 0; k < 3; k++)
+        if (es[k] && reads_buffer(lets, es[k], b, 0))
+            return true;
+    for (int d = 0; s->kind == IR_STORE && d < s->nidx; d++)
+        if (reads_buffer(lets, s->idx[d], b, 0))
+            return true;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (tree_reads(lets, bs[k]->items[i], b))
                 return true;
     return false;
 }
@@ -330,8 +356,22 @@ static const IrStmt *repeating_loop(IrNest *r, IrStmt *loop, const Region *reg)
     return NULL;
 }
 
+/* P (written before R) writes x, and neither R nor the nests fused after P
+ * access it under L. */
+static void not_accessed(FuseCtx *c, const IrNest *p, const IrNest *r, const IrStmt *loop,
+                         const IrBuffer *x)
+{
+    const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+    diag_error(c->pc->diag, p->sched->fuse->at.span,
+               "'%s' cannot be fused into '%s' at '%s': neither '%s' nor a nest fused after '%s' "
+               "accesses '%s' under '%s', so nothing limits '%s' to a part of its domain; fuse it "
+               "into a nest that reads '%s', or fuse such a nest too",
+               pl, r->nest->label.name, loop->var->name, r->nest->label.name, pl, x->name,
+               loop->var->name, pl, x->name);
+}
+
 /* P restricted to what R needs under L; false after an error. */
-static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
+static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span kernel_ifs)
 {
     enum { MAX_WRITTEN = 32 };
     IrFunc *f = c->f;
@@ -355,11 +395,12 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
         nw = 0;
         written_buffers(&loop->body, ws, &nw, MAX_WRITTEN);
     }
+    bool accessed = false;
     for (int i = 0; i < nw; i++) {
         Region reg;
         RegionError err;
         bool exact;
-        if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], r->nest->span, &reg, &err,
+        if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], kernel_ifs, &reg, &err,
                                   &exact)) {
             region_report(c->pc->diag, p->sched->fuse->at.span, ws[i]->name, loop->var->name,
                           &err);
@@ -389,7 +430,26 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        r->nest->label.name, pl);
             return false;
         }
-        const IrStmt *again = epilogue || !accumulates(&c->lets, p->root, ws[i]) ? NULL
+        /* What P writes and nothing under L accesses gives P no part to run
+         * over: it would redo all of it in each iteration of L. */
+        bool sums = !epilogue && accumulates(&c->lets, p->root, ws[i]);
+        accessed = accessed || (epilogue ? tree_reads(&c->lets, p->root, ws[i])
+                                         : reg.read || reg.written);
+        if (!epilogue && !reg.read && !reg.written && (sums || (i == nw - 1 && !accessed))) {
+            not_accessed(c, p, r, loop, ws[i]);
+            return false;
+        }
+        if (epilogue && i == nw - 1 && !accessed) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': it reads nothing that '%s' writes "
+                       "under '%s', so nothing limits '%s' to a part of its domain; fuse it into "
+                       "a nest whose results it reads",
+                       pl, r->nest->label.name, loop->var->name, r->nest->label.name,
+                       loop->var->name, pl);
+            return false;
+        }
+        const IrStmt *again = !sums ? NULL
                                                                       : repeating_loop(r, loop, &reg);
         if (again) {
             const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
@@ -458,18 +518,34 @@ static void remove_from_body(IrFunc *f, const IrStmt *s)
         }
 }
 
-/* How many nests were placed before R's statements at a loop so far. */
-typedef struct Front {
-    IrStmt *loop;
-    int n;
-} Front;
+/* The span of R's nest and of every nest fused into it: a kernel `if` inside
+ * it is data, not a clause's guard (region_compute_exact), wherever the fused
+ * nests now sit in R's tree. */
+static Span fused_span(const IrFunc *f, const IrNest *r)
+{
+    Span sp = r->nest->span;
+    for (int i = 0; i < f->nnests; i++) {
+        const IrNest *q = &f->nests[i];
+        if (!q->sched || q->sched->fused_into != r->nest->index)
+            continue;
+        sp.lo = q->nest->span.lo < sp.lo ? q->nest->span.lo : sp.lo;
+        sp.hi = q->nest->span.hi > sp.hi ? q->nest->span.hi : sp.hi;
+    }
+    return sp;
+}
 
+/* Fusing, in the order that lets each nest see what consumes it: P's loops
+ * restricted, then P moved into R. Nests written before R go last first, each
+ * to the front of L's body as soon as it is restricted (so they end in kernel
+ * order): the part P fills is what R and the nests fused after P access under
+ * L (rowmax writes m for rowsum, fused after it, even when R never reads m).
+ * Epilogues are restricted over R as written (what R writes under L), then
+ * appended in kernel order. P's root leaves the function body. */
 bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
 {
     FuseCtx c = {.f = f, .pc = ctx};
     region_lets_init(&c.lets, f);
     IrStmt **at = ARENA_ARRAY(f->arena, IrStmt *, f->nnests + 1);
-    int errors = ctx->diag->nerrors;
     bool any = false;
     for (int i = 0; i < f->nnests; i++) {
         IrNest *p = &f->nests[i];
@@ -477,8 +553,8 @@ bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
         if (!p->sched || p->sched->fused_into < 0 || !p->root)
             continue;
         IrNest *r = &f->nests[p->sched->fused_into];
-        IrStmt *loop = region_find_loop(r->root, p->sched->fused_at);
-        if (!loop) {
+        at[i] = region_find_loop(r->root, p->sched->fused_at);
+        if (!at[i]) {
             diag_error(ctx->diag, p->sched->fuse->at.span,
                        "internal error: fusing into '%s' finds no loop '%s' in the IR",
                        r->nest->label.name, p->sched->fused_at);
@@ -487,33 +563,33 @@ bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
         const char *label = p->nest->label.name ? p->nest->label.name
                                                  : arena_printf(f->arena, "nest%d", i + 1);
         rename_clashes(f, p->root, r->root, label);
-        if (!restrict_nest(&c, p, r, loop))
-            return false;
-        at[i] = loop;
         any = true;
     }
-    if (ctx->diag->nerrors > errors || !any)
+    if (!any)
         return false;
-    Front *fronts = ARENA_ARRAY(f->arena, Front, f->nnests + 1);
-    int nfronts = 0;
+    for (int i = 0; i < f->nnests; i++)
+        if (at[i] && i > f->nests[i].sched->fused_into) {
+            IrNest *r = &f->nests[f->nests[i].sched->fused_into];
+            if (!restrict_nest(&c, &f->nests[i], r, at[i], fused_span(f, r)))
+                return false;
+        }
+    for (int i = f->nnests - 1; i >= 0; i--) {
+        IrNest *p = &f->nests[i];
+        if (!at[i] || i > p->sched->fused_into)
+            continue;
+        IrNest *r = &f->nests[p->sched->fused_into];
+        if (!restrict_nest(&c, p, r, at[i], fused_span(f, r)))
+            return false;
+        remove_from_body(f, p->root);
+        ir_block_insert(f, &at[i]->body, 0, p->root);
+        p->root = NULL;
+    }
     for (int i = 0; i < f->nnests; i++) {
         IrNest *p = &f->nests[i];
-        if (!at[i])
+        if (!at[i] || !p->root)
             continue;
         remove_from_body(f, p->root);
-        if (i > p->sched->fused_into) {
-            ir_block_push(f, &at[i]->body, p->root);
-        } else {
-            Front *fr = NULL;
-            for (int k = 0; k < nfronts; k++)
-                if (fronts[k].loop == at[i])
-                    fr = &fronts[k];
-            if (!fr) {
-                fr = &fronts[nfronts++];
-                *fr = (Front){.loop = at[i], .n = 0};
-            }
-            ir_block_insert(f, &at[i]->body, fr->n++, p->root);
-        }
+        ir_block_push(f, &at[i]->body, p->root);
         p->root = NULL;
     }
     return true;
