@@ -301,16 +301,7 @@ static void apply_cache(CacheCtx *c, IrStmt *root, const SchedState *st, const S
     Region r;
     RegionError err;
     if (!region_compute(f, &c->lets, root, loop, x, sc->mem == MEM_SHARED, &r, &err)) {
-        if (err.var)
-            diag_error(c->pc->diag, sc->span,
-                       "the region of '%s' at '%s' is not of constant shape: its extent in "
-                       "dimension %d depends on '%s'",
-                       sc->tensor, sc->at, err.dim + 1, err.var);
-        else
-            diag_error(c->pc->diag, sc->span,
-                       "the region of '%s' at '%s' is not of constant shape: index %d of '%s' "
-                       "is not affine",
-                       sc->tensor, sc->at, err.dim + 1, sc->tensor);
+        region_report(c->pc->diag, sc->span, sc->tensor, sc->at, &err);
         return;
     }
     if (!r.read && !r.written)

@@ -15,7 +15,12 @@
  * with a nest fused before an R that updates what it writes, it must be exact,
  * or an element of another iteration would be reset (an error at the clause).
  * A nest written before R goes at the start of L's body (in kernel order),
- * one written after R at its end (an epilogue). P's root leaves the function
+ * one written after R at its end (an epilogue). Nests before R are restricted
+ * last first, each placed before the next is: the region a nest fills counts
+ * the nests fused after it (what consumes it), not R alone. A nest with no
+ * part of its domain under L (nothing there accesses what it writes, or an
+ * epilogue reads nothing R writes there) is an error at the clause. Lets are
+ * looked through everywhere (RegionLets). P's root leaves the function
  * body (IrNest.root = NULL). Run before the caches pass: a fused nest uses R's
  * caches, and a fused `= 0` init then counts as "first written with =". */
 #include <string.h>
@@ -130,28 +135,44 @@ static void restrict_loads(FuseCtx *c, const Region *r, const IrExpr *e, IrExpr 
         restrict_access(c, r, e->args, e->nargs, guard);
 }
 
+static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads);
+
 /* The stores in b that write r's buffer (by_loads false: a nest fused before
- * R) or read it (true: an epilogue reads what R wrote): restrict their loops,
- * or guard them. */
+ * R), and the stores and lets that read it (true: an epilogue reads what R
+ * wrote): restrict their loops, or guard them. A let's value reads the
+ * element for the statements after it, so a let that needs a guard takes
+ * the rest of its block under it (`let x = C[i, j]; D[i, j] = max(x, 0.0)`
+ * reads C through x: the let, not the store, is what reads the region). */
 static void restrict_stores(FuseCtx *c, IrBlock *b, const Region *r, bool by_loads)
 {
+    restrict_block(c, b, 0, r, by_loads);
+}
+
+static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads)
+{
     IrFunc *f = c->f;
-    for (int i = 0; i < b->len; i++) {
+    for (int i = from; i < b->len; i++) {
         IrStmt *s = b->items[i];
         restrict_stores(c, &s->body, r, by_loads);
         restrict_stores(c, &s->else_body, r, by_loads);
-        if (s->kind != IR_STORE)
-            continue;
         IrExpr *guard = NULL;
-        if (!by_loads && s->buf == r->buf)
+        if (s->kind == IR_STORE && !by_loads && s->buf == r->buf)
             restrict_access(c, r, s->idx, s->nidx, &guard);
-        if (by_loads)
+        if ((s->kind == IR_STORE || s->kind == IR_LET) && by_loads)
             restrict_loads(c, r, s->value, &guard);
-        if (guard) {
-            IrStmt *g = ir_if(f, guard, s->origin);
-            ir_block_push(f, &g->body, s);
+        if (!guard)
+            continue;
+        IrStmt *g = ir_if(f, guard, s->origin);
+        if (s->kind == IR_LET) {
+            for (int k = i; k < b->len; k++)
+                ir_block_push(f, &g->body, b->items[k]);
+            b->len = i + 1;
             b->items[i] = g;
+            restrict_block(c, &g->body, 1, r, by_loads);
+            return;
         }
+        ir_block_push(f, &g->body, s);
+        b->items[i] = g;
     }
 }
 
@@ -179,6 +200,9 @@ static void restrict_loop(FuseCtx *c, IrStmt *loop, const Restrict *rs)
     loop->body = (IrBlock){0};
     ir_block_push(f, &loop->body, ir_let(f, v, value, loop->origin));
     ir_block_push(f, &loop->body, g);
+    /* P, once in R, is part of the regions of the nests fused before it */
+    if (v->id < c->lets.n)
+        c->lets.def[v->id] = value;
 }
 
 static void restrict_loops(FuseCtx *c, IrStmt *s)
@@ -204,25 +228,46 @@ static void restrict_loops(FuseCtx *c, IrStmt *s)
  * coefficient at least the previous one times that loop's constant extent;
  * a loop of unknown extent only with the largest). */
 
-static bool reads_buffer(const IrExpr *e, const IrBuffer *b)
+/* Whether e reads b, lets looked through (`let t = s[r]; s[r] = t + x` accumulates). */
+static bool reads_buffer(const RegionLets *lets, const IrExpr *e, const IrBuffer *b, int depth)
 {
     if (e->kind == IR_LOAD && e->buf == b)
         return true;
+    if (e->kind == IR_VARREF && e->var->id < lets->n && lets->def[e->var->id] && depth < 1000)
+        return reads_buffer(lets, lets->def[e->var->id], b, depth + 1);
     for (int i = 0; i < e->nargs; i++)
-        if (reads_buffer(e->args[i], b))
+        if (reads_buffer(lets, e->args[i], b, depth))
             return true;
     return false;
 }
 
 /* Whether a store in the tree under s writes b with a value that reads b. */
-static bool accumulates(const IrStmt *s, const IrBuffer *b)
+static bool accumulates(const RegionLets *lets, const IrStmt *s, const IrBuffer *b)
 {
-    if (s->kind == IR_STORE && s->buf == b && reads_buffer(s->value, b))
+    if (s->kind == IR_STORE && s->buf == b && reads_buffer(lets, s->value, b, 0))
         return true;
     const IrBlock *bs[2] = {&s->body, &s->else_body};
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < bs[k]->len; i++)
-            if (accumulates(bs[k]->items[i], b))
+            if (accumulates(lets, bs[k]->items[i], b))
+                return true;
+    return false;
+}
+
+/* Whether a statement in the tree under s reads b. */
+static bool tree_reads(const RegionLets *lets, const IrStmt *s, const IrBuffer *b)
+{
+    const IrExpr *es[3] = {s->value, s->cond, s->kind == IR_LOOP ? s->extent : NULL};
+    for (int k = 0; k < 3; k++)
+        if (es[k] && reads_buffer(lets, es[k], b, 0))
+            return true;
+    for (int d = 0; s->kind == IR_STORE && d < s->nidx; d++)
+        if (reads_buffer(lets, s->idx[d], b, 0))
+            return true;
+    const IrBlock *bs[2] = {&s->body, &s->else_body};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < bs[k]->len; i++)
+            if (tree_reads(lets, bs[k]->items[i], b))
                 return true;
     return false;
 }
@@ -311,8 +356,22 @@ static const IrStmt *repeating_loop(IrNest *r, IrStmt *loop, const Region *reg)
     return NULL;
 }
 
+/* P (written before R) writes x, and neither R nor the nests fused after P
+ * access it under L. */
+static void not_accessed(FuseCtx *c, const IrNest *p, const IrNest *r, const IrStmt *loop,
+                         const IrBuffer *x)
+{
+    const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+    diag_error(c->pc->diag, p->sched->fuse->at.span,
+               "'%s' cannot be fused into '%s' at '%s': neither '%s' nor a nest fused after '%s' "
+               "accesses '%s' under '%s', so nothing limits '%s' to a part of its domain; fuse it "
+               "into a nest that reads '%s', or fuse such a nest too",
+               pl, r->nest->label.name, loop->var->name, r->nest->label.name, pl, x->name,
+               loop->var->name, pl, x->name);
+}
+
 /* P restricted to what R needs under L; false after an error. */
-static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
+static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span kernel_ifs)
 {
     enum { MAX_WRITTEN = 32 };
     IrFunc *f = c->f;
@@ -330,29 +389,21 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
      * the region: it must hold only what this iteration wrote, or it adds some twice. */
     const IrBuffer *epilogue_sum = NULL;
     for (int i = 0; epilogue && i < nw && !epilogue_sum; i++)
-        if (accumulates(p->root, ws[i]))
+        if (accumulates(&c->lets, p->root, ws[i]))
             epilogue_sum = ws[i];
     if (epilogue) {
         nw = 0;
         written_buffers(&loop->body, ws, &nw, MAX_WRITTEN);
     }
+    bool accessed = false;
     for (int i = 0; i < nw; i++) {
         Region reg;
         RegionError err;
         bool exact;
-        if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], r->nest->span, &reg, &err,
+        if (!region_compute_exact(f, &c->lets, r->root, loop, ws[i], kernel_ifs, &reg, &err,
                                   &exact)) {
-            Span at = p->sched->fuse->at.span;
-            if (err.var)
-                diag_error(c->pc->diag, at,
-                           "the region of '%s' at '%s' is not of constant shape: its extent in "
-                           "dimension %d depends on '%s'",
-                           ws[i]->name, loop->var->name, err.dim + 1, err.var);
-            else
-                diag_error(c->pc->diag, at,
-                           "the region of '%s' at '%s' is not of constant shape: index %d of '%s' "
-                           "is not affine",
-                           ws[i]->name, loop->var->name, err.dim + 1, ws[i]->name);
+            region_report(c->pc->diag, p->sched->fuse->at.span, ws[i]->name, loop->var->name,
+                          &err);
             return false;
         }
         /* P before R writes what R then updates: P's `=` at an element outside
@@ -379,7 +430,26 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        r->nest->label.name, pl);
             return false;
         }
-        const IrStmt *again = epilogue || !accumulates(p->root, ws[i]) ? NULL
+        /* What P writes and nothing under L accesses gives P no part to run
+         * over: it would redo all of it in each iteration of L. */
+        bool sums = !epilogue && accumulates(&c->lets, p->root, ws[i]);
+        accessed = accessed || (epilogue ? tree_reads(&c->lets, p->root, ws[i])
+                                         : reg.read || reg.written);
+        if (!epilogue && !reg.read && !reg.written && (sums || (i == nw - 1 && !accessed))) {
+            not_accessed(c, p, r, loop, ws[i]);
+            return false;
+        }
+        if (epilogue && i == nw - 1 && !accessed) {
+            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
+            diag_error(c->pc->diag, p->sched->fuse->at.span,
+                       "'%s' cannot be fused into '%s' at '%s': it reads nothing that '%s' writes "
+                       "under '%s', so nothing limits '%s' to a part of its domain; fuse it into "
+                       "a nest whose results it reads",
+                       pl, r->nest->label.name, loop->var->name, r->nest->label.name,
+                       loop->var->name, pl);
+            return false;
+        }
+        const IrStmt *again = !sums ? NULL
                                                                       : repeating_loop(r, loop, &reg);
         if (again) {
             const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
@@ -398,7 +468,7 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop)
                        "'%s' cannot be fused into '%s' at '%s': its own clauses replace the loop "
                        "that indexes dimension %d of '%s', so it would run all of its iterations "
                        "in each iteration of '%s'",
-                       pl, r->nest->label.name, loop->var->name, c->replaced_dim + 1, ws[i]->name,
+                       pl, r->nest->label.name, loop->var->name, c->replaced_dim, ws[i]->name,
                        loop->var->name);
             return false;
         }
@@ -448,18 +518,34 @@ static void remove_from_body(IrFunc *f, const IrStmt *s)
         }
 }
 
-/* How many nests were placed before R's statements at a loop so far. */
-typedef struct Front {
-    IrStmt *loop;
-    int n;
-} Front;
+/* The span of R's nest and of every nest fused into it: a kernel `if` inside
+ * it is data, not a clause's guard (region_compute_exact), wherever the fused
+ * nests now sit in R's tree. */
+static Span fused_span(const IrFunc *f, const IrNest *r)
+{
+    Span sp = r->nest->span;
+    for (int i = 0; i < f->nnests; i++) {
+        const IrNest *q = &f->nests[i];
+        if (!q->sched || q->sched->fused_into != r->nest->index)
+            continue;
+        sp.lo = q->nest->span.lo < sp.lo ? q->nest->span.lo : sp.lo;
+        sp.hi = q->nest->span.hi > sp.hi ? q->nest->span.hi : sp.hi;
+    }
+    return sp;
+}
 
+/* Fusing, in the order that lets each nest see what consumes it: P's loops
+ * restricted, then P moved into R. Nests written before R go last first, each
+ * to the front of L's body as soon as it is restricted (so they end in kernel
+ * order): the part P fills is what R and the nests fused after P access under
+ * L (rowmax writes m for rowsum, fused after it, even when R never reads m).
+ * Epilogues are restricted over R as written (what R writes under L), then
+ * appended in kernel order. P's root leaves the function body. */
 bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
 {
     FuseCtx c = {.f = f, .pc = ctx};
     region_lets_init(&c.lets, f);
     IrStmt **at = ARENA_ARRAY(f->arena, IrStmt *, f->nnests + 1);
-    int errors = ctx->diag->nerrors;
     bool any = false;
     for (int i = 0; i < f->nnests; i++) {
         IrNest *p = &f->nests[i];
@@ -467,8 +553,8 @@ bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
         if (!p->sched || p->sched->fused_into < 0 || !p->root)
             continue;
         IrNest *r = &f->nests[p->sched->fused_into];
-        IrStmt *loop = region_find_loop(r->root, p->sched->fused_at);
-        if (!loop) {
+        at[i] = region_find_loop(r->root, p->sched->fused_at);
+        if (!at[i]) {
             diag_error(ctx->diag, p->sched->fuse->at.span,
                        "internal error: fusing into '%s' finds no loop '%s' in the IR",
                        r->nest->label.name, p->sched->fused_at);
@@ -477,33 +563,33 @@ bool pass_fuse_nests(IrFunc *f, PassCtx *ctx)
         const char *label = p->nest->label.name ? p->nest->label.name
                                                  : arena_printf(f->arena, "nest%d", i + 1);
         rename_clashes(f, p->root, r->root, label);
-        if (!restrict_nest(&c, p, r, loop))
-            return false;
-        at[i] = loop;
         any = true;
     }
-    if (ctx->diag->nerrors > errors || !any)
+    if (!any)
         return false;
-    Front *fronts = ARENA_ARRAY(f->arena, Front, f->nnests + 1);
-    int nfronts = 0;
+    for (int i = 0; i < f->nnests; i++)
+        if (at[i] && i > f->nests[i].sched->fused_into) {
+            IrNest *r = &f->nests[f->nests[i].sched->fused_into];
+            if (!restrict_nest(&c, &f->nests[i], r, at[i], fused_span(f, r)))
+                return false;
+        }
+    for (int i = f->nnests - 1; i >= 0; i--) {
+        IrNest *p = &f->nests[i];
+        if (!at[i] || i > p->sched->fused_into)
+            continue;
+        IrNest *r = &f->nests[p->sched->fused_into];
+        if (!restrict_nest(&c, p, r, at[i], fused_span(f, r)))
+            return false;
+        remove_from_body(f, p->root);
+        ir_block_insert(f, &at[i]->body, 0, p->root);
+        p->root = NULL;
+    }
     for (int i = 0; i < f->nnests; i++) {
         IrNest *p = &f->nests[i];
-        if (!at[i])
+        if (!at[i] || !p->root)
             continue;
         remove_from_body(f, p->root);
-        if (i > p->sched->fused_into) {
-            ir_block_push(f, &at[i]->body, p->root);
-        } else {
-            Front *fr = NULL;
-            for (int k = 0; k < nfronts; k++)
-                if (fronts[k].loop == at[i])
-                    fr = &fronts[k];
-            if (!fr) {
-                fr = &fronts[nfronts++];
-                *fr = (Front){.loop = at[i], .n = 0};
-            }
-            ir_block_insert(f, &at[i]->body, fr->n++, p->root);
-        }
+        ir_block_push(f, &at[i]->body, p->root);
         p->root = NULL;
     }
     return true;

@@ -121,12 +121,31 @@ static Aff aff_div_exact(const Aff *a, int64_t k)
     return r;
 }
 
-/* The first atom of a that is a variable, for messages. */
+/* The first variable (or tensor read) inside e, for messages. */
+static const char *expr_some_var(const IrExpr *e)
+{
+    if (e->kind == IR_VARREF)
+        return e->var->name;
+    for (int i = 0; i < e->nargs; i++) {
+        const char *v = expr_some_var(e->args[i]);
+        if (v)
+            return v;
+    }
+    return e->kind == IR_LOAD ? e->buf->name : NULL;
+}
+
+/* A variable that a's symbolic part depends on, for messages: the atoms are
+ * variables or opaque fixed expressions ((N + 255) fdiv 256 depends on N). */
 static const char *aff_some_var(const Aff *a)
 {
     for (int i = 0; i < a->n; i++)
         if (a->atom[i]->kind == IR_VARREF)
             return a->atom[i]->var->name;
+    for (int i = 0; i < a->n; i++) {
+        const char *v = expr_some_var(a->atom[i]);
+        if (v)
+            return v;
+    }
     return NULL;
 }
 
@@ -950,6 +969,20 @@ static bool compute(RegionCtx *cx_, IrStmt *root, IrStmt *loop, const IrBuffer *
         return false;
     }
     return true;
+}
+
+void region_report(Diag *d, Span at, const char *tensor, const char *loop, const RegionError *err)
+{
+    if (err->var)
+        diag_error(d, at,
+                   "the region of '%s' at '%s' is not of constant shape: its extent in dimension %d "
+                   "depends on '%s'",
+                   tensor, loop, err->dim, err->var);
+    else
+        diag_error(d, at,
+                   "the region of '%s' at '%s' is not of constant shape: index %d of '%s' is not "
+                   "affine",
+                   tensor, loop, err->dim, tensor);
 }
 
 IrExpr *region_offset(IrFunc *f, const Region *r, int d, IrExpr *idx)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "lower/ir.h"
+#include "util/diag.h"
 
 typedef struct RegionDim {
     IrExpr *min;
@@ -35,8 +36,10 @@ typedef struct Region {
     bool read, written;    /* whether any statement under L loads / stores it */
 } Region;
 
-/* Why a region could not be computed: dimension `dim` of the buffer has an
- * index that is not affine (var NULL), or an extent that depends on `var`. */
+/* Why a region could not be computed: dimension `dim` (from 0) of the buffer
+ * has an index that is not affine (var NULL), or an extent that depends on
+ * `var` (a variable inside the symbolic part, such as N in (N + 255) fdiv 256:
+ * an affine index over loops of unknown extent is such a dependence). */
 typedef struct RegionError {
     int dim;
     const char *var;       /* the variable the extent depends on, or NULL */
@@ -73,6 +76,10 @@ bool region_compute(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loo
 bool region_compute_exact(IrFunc *f, const RegionLets *lets, IrStmt *root, IrStmt *loop,
                           const IrBuffer *buf, Span nest_span, Region *out, RegionError *err,
                           bool *exact);
+
+/* The error for a region that failed, at the clause `at` (a cache, or the
+ * loop of a fuse): dimensions count from 0, as everywhere in messages. */
+void region_report(Diag *d, Span at, const char *tensor, const char *loop, const RegionError *err);
 
 /* The position of `idx` (an index into dimension d of the region's buffer)
  * inside the region: (idx - min) / stride, as a new expression. */
