@@ -18,6 +18,9 @@
  *             sign of a zero result matches too). The only fast-math flag is
  *             `contract` on fmul/fadd/fsub: a*b + c may become one fma, which
  *             the design allows
+ *   selects   c ? a : b with a load in an arm evaluates only the arm taken
+ *             (ir.h): a branch and a phi, or in vector code each arm under
+ *             its lanes' mask; arms that load nothing become one `select`
  *   loops     serial: phi-based; unrolled: the body emitted extent times;
  *             vectorized: the body emitted once with lane-dependent values as
  *             <V x T> (see "Vector code" below); parallel: the body outlined
@@ -1036,6 +1039,59 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValue
     cg_intrinsic(cg, "llvm.masked.scatter", over, 2, args, 4);
 }
 
+/* c ? a : b evaluates only the arm taken (ir.h). Arms that load nothing
+ * cannot fault: both are computed and a select picks one. Otherwise, under a
+ * lane-dependent condition each arm is computed under its lanes' mask (masked
+ * loads, as in an `if`); under a lane-invariant one, in its own block. */
+static LLVMValueRef emit_select(Cg *cg, const IrExpr *e)
+{
+    LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, e->args[0]), e->args[0]->type);
+    bool lazy = ir_has_load(e->args[1]) || ir_has_load(e->args[2]);
+    LLVMValueRef a, b;
+    if (!lazy) {
+        a = cg_expr(cg, e->args[1]);
+        b = cg_expr(cg, e->args[2]);
+    } else if (cg_lanes_of(c)) {
+        LLVMValueRef outer = cg->mask, nc = LLVMBuildNot(cg->b, c, "");
+        cg->mask = outer ? LLVMBuildAnd(cg->b, outer, c, "") : c;
+        a = cg_expr(cg, e->args[1]);
+        cg->mask = outer ? LLVMBuildAnd(cg->b, outer, nc, "") : nc;
+        b = cg_expr(cg, e->args[2]);
+        cg->mask = outer;
+    } else {
+        LLVMBasicBlockRef then_b = cg_new_block(cg, "sel.then"), else_b = cg_new_block(cg, "sel.else"),
+                          done = cg_new_block(cg, "sel.done");
+        LLVMBuildCondBr(cg->b, c, then_b, else_b);
+        LLVMPositionBuilderAtEnd(cg->b, then_b);
+        a = cg_expr(cg, e->args[1]);
+        LLVMBasicBlockRef a_end = LLVMGetInsertBlock(cg->b);
+        LLVMPositionBuilderAtEnd(cg->b, else_b);
+        b = cg_expr(cg, e->args[2]);
+        LLVMBasicBlockRef b_end = LLVMGetInsertBlock(cg->b);
+        int lanes = cg_lanes_of(a) ? cg_lanes_of(a) : cg_lanes_of(b);
+        LLVMPositionBuilderAtEnd(cg->b, a_end);   /* each arm's splat in its own block */
+        a = lanes ? cg_splat(cg, a, lanes) : a;
+        LLVMBuildBr(cg->b, done);
+        LLVMPositionBuilderAtEnd(cg->b, b_end);
+        b = lanes ? cg_splat(cg, b, lanes) : b;
+        LLVMBuildBr(cg->b, done);
+        LLVMPositionBuilderAtEnd(cg->b, done);
+        LLVMValueRef phi = LLVMBuildPhi(cg->b, LLVMTypeOf(a), "");
+        LLVMValueRef vals[2] = {a, b};
+        LLVMBasicBlockRef bbs[2] = {a_end, b_end};
+        LLVMAddIncoming(phi, vals, bbs, 2);
+        return phi;
+    }
+    unify(cg, &a, &b);
+    if (cg_lanes_of(a) && !cg_lanes_of(c))
+        c = cg_splat(cg, c, cg_lanes_of(a));
+    else if (cg_lanes_of(c)) {
+        a = cg_splat(cg, a, cg_lanes_of(c));
+        b = cg_splat(cg, b, cg_lanes_of(c));
+    }
+    return LLVMBuildSelect(cg->b, c, a, b, "");
+}
+
 LLVMValueRef cg_expr(Cg *cg, const IrExpr *e)
 {
     switch (e->kind) {
@@ -1050,18 +1106,7 @@ LLVMValueRef cg_expr(Cg *cg, const IrExpr *e)
     case IR_LOAD: return emit_load(cg, e);
     case IR_UNARY: return emit_unary(cg, e);
     case IR_BINARY: return emit_binary(cg, e);
-    case IR_SELECT: {
-        LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, e->args[0]), e->args[0]->type);
-        LLVMValueRef a = cg_expr(cg, e->args[1]), b = cg_expr(cg, e->args[2]);
-        unify(cg, &a, &b);
-        if (cg_lanes_of(a) && !cg_lanes_of(c))
-            c = cg_splat(cg, c, cg_lanes_of(a));
-        else if (cg_lanes_of(c)) {
-            a = cg_splat(cg, a, cg_lanes_of(c));
-            b = cg_splat(cg, b, cg_lanes_of(c));
-        }
-        return LLVMBuildSelect(cg->b, c, a, b, "");
-    }
+    case IR_SELECT: return emit_select(cg, e);
     case IR_CAST: return cg_convert(cg, cg_expr(cg, e->args[0]), e->args[0]->type, e->type);
     case IR_CALL: return emit_call(cg, e);
     case IR_SHUFFLE:

@@ -80,7 +80,8 @@ typedef enum IrExprKind {
     IR_LOAD,     /* buf[args...] */
     IR_UNARY,    /* op args[0] */
     IR_BINARY,   /* args[0] op args[1] */
-    IR_SELECT,   /* args[0] ? args[1] : args[2] (both arms evaluated: no side effects) */
+    IR_SELECT,   /* args[0] ? args[1] : args[2]: only the arm taken is evaluated (the
+                    other may load out of bounds); no pass may move a load out of an arm */
     IR_CAST,     /* type(args[0]) */
     IR_CALL,     /* intrinsic(args...) */
     IR_SHUFFLE,  /* shfl_xor(args[0], ival): GPU execution form only, see IrLaunch */

@@ -7,13 +7,60 @@
 %extra_context {ParseCtx *ctx}
 %stack_size 4096
 %token_destructor { (void)$$; (void)ctx; }
-%syntax_error { p_syntax_error(ctx, yymajor, yyminor); }
+%syntax_error { p_syntax_error(ctx, yymajor, yyminor, name_fits(yypParser, yymajor, ctx)); }
 %stack_overflow { ctx->stopped = true; diag_error(ctx->diag, ctx->last.span, "expression nested too deeply (more than %d levels)", PARSE_MAX_EXPR_DEPTH); }
 %parse_failure { ctx->stopped = true; }
 
 %include {
 #include <assert.h>
 #include "parser/parse.h"
+
+static bool name_fits(void *parser, int major, ParseCtx *ctx);
+}
+
+/* Whether a reserved word (a keyword or a type name) stands where a name
+ * would fit: the parser, from its state at the error, would shift an
+ * identifier there and then accept the token after it. The parse is
+ * simulated on a copy of the state stack with the tables alone (no action
+ * runs), as yy_reduce and yy_shift move it. Then the syntax error says the
+ * word is reserved: `split i by 8 -> po, pi;`, `kernel k(by: f32)`, `at: for`. */
+%code {
+static bool sim_token(YYACTIONTYPE *st, int *n, int cap, YYCODETYPE tok)
+{
+    for (int steps = 0; steps < 4 * cap; steps++) {
+        YYACTIONTYPE act = yy_find_shift_action(tok, st[*n - 1]);
+        if (act >= YY_MIN_REDUCE && act <= YY_MAX_REDUCE) {
+            int r = act - YY_MIN_REDUCE;
+            *n += yyRuleInfoNRhs[r];   /* pops the right-hand side (stored negative) */
+            if (*n < 1 || *n >= cap)
+                return false;
+            st[*n] = yy_find_reduce_action(st[*n - 1], yyRuleInfoLhs[r]);
+            (*n)++;
+        } else if (act <= YY_MAX_SHIFTREDUCE) {
+            if (*n >= cap)
+                return false;
+            st[(*n)++] = act > YY_MAX_SHIFT ? act + YY_MIN_REDUCE - YY_MIN_SHIFTREDUCE : act;
+            return true;
+        } else {
+            return act == YY_ACCEPT_ACTION;
+        }
+    }
+    return false;
+}
+
+static bool name_fits(void *parser, int major, ParseCtx *ctx)
+{
+    if (!p_reserved_what(major))
+        return false;
+    yyParser *p = parser;
+    static_assert(YYSTACKDEPTH > 0, "a fixed parser stack");
+    YYACTIONTYPE st[YYSTACKDEPTH + 2];
+    int n = 0;
+    for (yyStackEntry *e = p->yystack; e <= p->yytos; e++)
+        st[n++] = e->stateno;
+    return sim_token(st, &n, YYSTACKDEPTH + 2, TK_IDENT) &&
+           sim_token(st, &n, YYSTACKDEPTH + 2, (YYCODETYPE)p_peek_kind(ctx));
+}
 }
 
 /* Every token, so each has a code even when no rule uses it yet. */

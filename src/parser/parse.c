@@ -16,12 +16,45 @@ Span span_join(Span a, Span b)
     return (Span){a.lo < b.lo ? a.lo : b.lo, a.hi > b.hi ? a.hi : b.hi};
 }
 
-void p_syntax_error(ParseCtx *c, int major, Token t)
+/* Keyword categories of ACC_KEYWORDS, as a syntax error names them. */
+#define RESERVED_DECL "a keyword"
+#define RESERVED_CLAUSE "a schedule keyword"
+#define RESERVED_CONST "a constant"
+
+const char *p_reserved_what(int major)
+{
+    switch (major) {
+#define X(tok, s, cat) case TK_##tok: return RESERVED_##cat;
+        ACC_KEYWORDS(X)
+#undef X
+    case TK_TYPE: return "an element type";
+    default: return NULL;
+    }
+}
+
+int p_peek_kind(const ParseCtx *c)
+{
+    Lexer lx = *c->lexer;
+    Diag quiet = {.src = c->src};   /* no output: the real lexer reports later */
+    lx.diag = &quiet;
+    Token t;
+    do
+        lex_next(&lx, &t);
+    while (t.kind == TK_COMMENT);
+    return t.kind;
+}
+
+void p_syntax_error(ParseCtx *c, int major, Token t, bool as_name)
 {
     if (c->stopped)
         return;
+    int len = (int)(t.span.hi - t.span.lo);
+    const char *text = c->src->text + t.span.lo;
     if (major == TK_EOF)
         diag_error(c->diag, t.span, "unexpected end of file");
+    else if (as_name)
+        diag_error(c->diag, t.span, "'%.*s' is a reserved word (%s) and cannot be a name; use another, such as '%.*s_'",
+                   len, text, p_reserved_what(major), len, text);
     else
         diag_error(c->diag, t.span, "unexpected %s", lex_token_name(major));
 }
@@ -31,6 +64,7 @@ Program *parse_program(const Source *src, Diag *diag, Arena *arena)
     ParseCtx ctx = {.arena = arena, .diag = diag, .src = src};
     Lexer lx;
     lex_init(&lx, src, diag);
+    ctx.lexer = &lx;
     void *parser = AccParseAlloc(malloc, &ctx);
     int depth = 0;
     Token t;

@@ -28,6 +28,7 @@ typedef struct ParseCtx {
     PtrVec kernels, schedules;
     bool stopped;          /* a fatal error (nesting too deep): no more tokens */
     Token last;            /* the token being fed, for error positions */
+    const Lexer *lexer;    /* positioned after `last` */
 } ParseCtx;
 
 Program *parse_program(const Source *src, Diag *diag, Arena *arena);
@@ -81,6 +82,14 @@ FuseInto *p_fuse_into(ParseCtx *c, Token kw, PtrVec *nests, Token into, Token at
 InBlock *p_in_block(ParseCtx *c, Token kw, Token label, PtrVec *clauses, Token end);
 void p_schedule(ParseCtx *c, Token kw, Token kernel, Token vendor, Token *arch, Token tend,
                 SchedBody *body, Token end);
-void p_syntax_error(ParseCtx *c, int major, Token t);
+/* Reports a syntax error at t; as_name: t is a reserved word where a name
+ * would fit (grammar.y's name_fits), said so with a name to use instead. */
+void p_syntax_error(ParseCtx *c, int major, Token t, bool as_name);
+/* What a reserved token is ("a constant", "an element type", ...), from the
+ * lists of langdefs.h; NULL when the token is not a reserved word. */
+const char *p_reserved_what(int major);
+/* The kind of the token after `last` (comments skipped), read by a copy of
+ * the lexer that reports nothing. */
+int p_peek_kind(const ParseCtx *c);
 
 #endif

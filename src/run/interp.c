@@ -583,14 +583,10 @@ static Val eval(Interp *in, const IrExpr *e)
         return binary(in, e->op, a, b, t);
     }
     case IR_UNARY: return unary(e->op, eval(in, e->args[0]), e->type);
-    case IR_SELECT: {
-        /* Both arms are evaluated, as the IR defines: an out-of-bounds load in
-         * the arm not taken is still an out-of-bounds access. */
-        Val c = eval(in, e->args[0]);
-        Val a = eval(in, e->args[1]);
-        Val b = eval(in, e->args[2]);
-        return c.i ? a : b;
-    }
+    case IR_SELECT:
+        /* Only the arm taken, as the IR defines: the other may load out of
+         * bounds (a guarded read, `i >= 1 ? X[i - 1] : 0.0`). */
+        return eval(in, e->args[eval(in, e->args[0]).i ? 1 : 2]);
     case IR_CAST: return cast_val(eval(in, e->args[0]), e->args[0]->type, e->type);
     case IR_CALL: return eval_call(in, e);
     case IR_SHUFFLE: return eval_shuffle(in, e);

@@ -362,9 +362,18 @@ static int infer(SemaCtx *c, Expr *e)
         return set_type(e, t);
     }
     case EXPR_COND: {
+        /* Only the arm taken is evaluated (SPEC, Kernels), so each arm's
+         * accesses are proven under the condition's facts, as in an `if`. */
         int tc = infer(c, e->args[0]);
+        int mark = c->sys.ncons;
+        if (tc == ELEM_BOOL)
+            sema_add_condition(c, e->args[0], true);
         int ta = infer(c, e->args[1]);
+        c->sys.ncons = mark;
+        if (tc == ELEM_BOOL)
+            sema_add_condition(c, e->args[0], false);
         int tb = infer(c, e->args[2]);
+        c->sys.ncons = mark;
         if (tc != TY_ERROR && tc != ELEM_BOOL) {
             fit(c, e->args[0], tc, ELEM_NONE);
             diag_error(c->d, e->args[0]->span, "condition of '?:' must be bool, got %s",
@@ -447,6 +456,50 @@ bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
     }
     *out = acc;
     return true;
+}
+
+/* ---- facts from conditions ---- */
+
+void sema_add_condition(SemaCtx *c, const Expr *e, bool positive)
+{
+    for (;;) {  /* a && b && c ... : loop down the left operand */
+        if (e->kind == EXPR_UNARY && e->op == OP_NOT) {
+            e = e->args[0];
+            positive = !positive;
+            continue;
+        }
+        if (e->kind == EXPR_BINARY &&
+            ((e->op == OP_AND && positive) || (e->op == OP_OR && !positive))) {
+            sema_add_condition(c, e->args[1], positive);
+            e = e->args[0];
+            continue;
+        }
+        break;
+    }
+    if (e->kind != EXPR_BINARY)
+        return;
+    Affine a, b;
+    if (e->op < OP_EQ || e->op > OP_GE || !sema_affine(c, e->args[0], &a) ||
+        !sema_affine(c, e->args[1], &b))
+        return;
+    Op op = e->op;
+    if (!positive) {
+        static const Op neg[] = {[OP_EQ] = OP_NE, [OP_NE] = OP_EQ, [OP_LT] = OP_GE,
+                                 [OP_LE] = OP_GT, [OP_GT] = OP_LE, [OP_GE] = OP_LT};
+        op = neg[op];
+    }
+    Affine ab = aff_sub(&a, &b), ba = aff_sub(&b, &a);
+    switch (op) {
+    case OP_LT: ba.c -= 1; aff_system_push(&c->sys, &ba); break;
+    case OP_LE: aff_system_push(&c->sys, &ba); break;
+    case OP_GT: ab.c -= 1; aff_system_push(&c->sys, &ab); break;
+    case OP_GE: aff_system_push(&c->sys, &ab); break;
+    case OP_EQ:
+        aff_system_push(&c->sys, &ab);
+        aff_system_push(&c->sys, &ba);
+        break;
+    default: break;
+    }
 }
 
 /* ---- accesses ---- */

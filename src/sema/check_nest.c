@@ -62,49 +62,6 @@ static bool check_bound(SemaCtx *c, Nest *n, int p, Expr *b, Affine *out)
     return true;
 }
 
-/* Facts from a condition: `positive` when it is known true, else false. */
-static void add_condition(SemaCtx *c, const Expr *e, bool positive)
-{
-    for (;;) {  /* a && b && c ... : loop down the left operand */
-        if (e->kind == EXPR_UNARY && e->op == OP_NOT) {
-            e = e->args[0];
-            positive = !positive;
-            continue;
-        }
-        if (e->kind == EXPR_BINARY &&
-            ((e->op == OP_AND && positive) || (e->op == OP_OR && !positive))) {
-            add_condition(c, e->args[1], positive);
-            e = e->args[0];
-            continue;
-        }
-        break;
-    }
-    if (e->kind != EXPR_BINARY)
-        return;
-    Affine a, b;
-    if (e->op < OP_EQ || e->op > OP_GE || !sema_affine(c, e->args[0], &a) ||
-        !sema_affine(c, e->args[1], &b))
-        return;
-    Op op = e->op;
-    if (!positive) {
-        static const Op neg[] = {[OP_EQ] = OP_NE, [OP_NE] = OP_EQ, [OP_LT] = OP_GE,
-                                 [OP_LE] = OP_GT, [OP_GT] = OP_LE, [OP_GE] = OP_LT};
-        op = neg[op];
-    }
-    Affine ab = aff_sub(&a, &b), ba = aff_sub(&b, &a);
-    switch (op) {
-    case OP_LT: ba.c -= 1; aff_system_push(&c->sys, &ba); break;
-    case OP_LE: aff_system_push(&c->sys, &ba); break;
-    case OP_GT: ab.c -= 1; aff_system_push(&c->sys, &ab); break;
-    case OP_GE: aff_system_push(&c->sys, &ab); break;
-    case OP_EQ:
-        aff_system_push(&c->sys, &ab);
-        aff_system_push(&c->sys, &ba);
-        break;
-    default: break;
-    }
-}
-
 static bool is_minmax_of(SemaCtx *c, const Stmt *st, const Expr **other)
 {
     const Expr *r = st->rhs;
@@ -254,11 +211,11 @@ static void check_if(SemaCtx *c, Stmt *st)
     int mark = c->sys.ncons;
     c->if_depth++;
     if (facts)
-        add_condition(c, st->cond, true);
+        sema_add_condition(c, st->cond, true);
     check_stmts(c, &st->then_body);
     c->sys.ncons = mark;
     if (facts)
-        add_condition(c, st->cond, false);
+        sema_add_condition(c, st->cond, false);
     check_stmts(c, &st->else_body);
     c->sys.ncons = mark;
     c->if_depth--;

@@ -50,7 +50,7 @@ void aff_print(char *buf, int size, const Affine *a, const char *const *size_nam
                const char *const *index_names);
 
 /* A set of facts g >= 0 over sizes and indices: loop ranges, non-empty
- * loops, enclosing `if` conditions and shape expressions. Used as a stack:
+ * loops, the conditions of enclosing `if`s and `?:` arms and shape expressions. Used as a stack:
  * save ncons, push, restore. */
 typedef struct AffSystem {
     Arena *arena;
@@ -125,6 +125,11 @@ int sema_expr(SemaCtx *c, Expr *e, int want);
 /* Converts a checked integer expression into an affine one over sizes and
  * indices; false when it is not affine. */
 bool sema_affine(SemaCtx *c, const Expr *e, Affine *out);
+/* Pushes onto c->sys the affine facts a checked bool condition gives when it
+ * is true (positive) or false: comparisons of affine operands, through `!`,
+ * `&&` (when true) and `||` (when false). Callers save and restore
+ * c->sys.ncons around what the facts cover (the branches of an `if` or a `?:`). */
+void sema_add_condition(SemaCtx *c, const Expr *e, bool positive);
 /* The type arithmetic on elements of t happens in: f16/bf16 -> f32. */
 ElemType sema_arith_type(ElemType t);
 /* Checks an access (read or write) once its subscripts are checked: rank,

@@ -1,12 +1,16 @@
 /* The JIT (src/emit/jit.c): kernel sources through the front end, the pass
  * list, code generation and ORC LLJIT, called through K.packed and checked
  * against plain C; the entry's error codes (null pointer, negative size,
- * violated assume); two kernels in one module; an unknown kernel. */
+ * violated assume); two kernels in one module; an unknown kernel; `?:` that
+ * loads only in the arm taken. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "emit/jit.h"
 #include "fixture.h"
@@ -232,5 +236,52 @@ Test(jit, two_kernels_and_an_unknown_one)
     cr_assert_not_null(err);
     cr_assert_not_null(strstr(err, "nosuch.packed"), "%s", err);
     free(err);
+    jt_free(&t);
+}
+
+/* `?:` evaluates only the arm taken (SPEC, Kernels): a guarded read of X[i - 1]
+ * or X[i + 1] at the edges must not happen, in scalar and in vector code. X is
+ * placed against an inaccessible page, first at its start and then at its end,
+ * so a speculated load faults. */
+Test(jit, select_loads_only_the_arm_taken)
+{
+    JitTest t;
+    jt_compile(&t,
+               "kernel around(X: f32[N], Y: out f32[N]) {\n"
+               "    for i in 0..N { Y[i] = (i >= 1 ? X[i - 1] : 0.0) + (i + 1 < N ? X[i + 1] : 0.0); }\n"
+               "}\n"
+               "kernel around_v(X: f32[N], Y: out f32[N]) {\n"
+               "    for i in 0..N {\n"
+               "        Y[i] = i >= 1 ? (i + 1 < N ? X[i - 1] + X[i + 1] : X[i - 1]) : (N > 1 ? X[i + 1] : 0.0);\n"
+               "    }\n"
+               "}\n"
+               "schedule around_v for cpu {\n"
+               "    split i by 8 -> io, ii;\n"
+               "    vectorize ii;\n"
+               "}\n");
+    JitPackedFn fns[2] = {jt_fn(&t, "around"), jt_fn(&t, "around_v")};
+    long page = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, (size_t)page * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_assert_eq(mprotect(m, (size_t)page, PROT_NONE), 0);
+    cr_assert_eq(mprotect(m + 2 * page, (size_t)page, PROT_NONE), 0);
+    enum { N = 37 };
+    float *at[2] = {(float *)(m + page), (float *)(m + 2 * page) - N};
+    for (int f = 0; f < 2; f++)
+        for (int w = 0; w < 2; w++) {
+            float *x = at[w], y[N];
+            for (int i = 0; i < N; i++)
+                x[i] = (float)(i % 7 + 1);
+            float *py = y;
+            int64_t n = N;
+            void *args[] = {&x, &py, &n};
+            cr_assert_eq(fns[f](args), ACCL_OK);
+            for (int i = 0; i < N; i++) {
+                float want = (i >= 1 ? x[i - 1] : 0.0f) + (i + 1 < N ? x[i + 1] : 0.0f);
+                cr_assert_eq(y[i], want, "kernel %d, X at %s: Y[%d] = %g, want %g", f,
+                             w ? "the end" : "the start", i, y[i], want);
+            }
+        }
+    munmap(m, (size_t)page * 3);
     jt_free(&t);
 }
