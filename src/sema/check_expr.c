@@ -460,7 +460,13 @@ bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
 
 /* ---- facts from conditions ---- */
 
-void sema_add_condition(SemaCtx *c, const Expr *e, bool positive)
+/* How many `let`s one condition's facts are followed through: a let is
+ * immutable and names only what was visible before it, so its value may
+ * stand for its name; the limit keeps `let b2 = b1 && b1; let b3 = b2 && b2;
+ * ...` from doubling the work at each step. */
+enum { CONDITION_LET_DEPTH = 8 };
+
+static void add_condition(SemaCtx *c, const Expr *e, bool positive, int lets)
 {
     for (;;) {  /* a && b && c ... : loop down the left operand */
         if (e->kind == EXPR_UNARY && e->op == OP_NOT) {
@@ -470,8 +476,13 @@ void sema_add_condition(SemaCtx *c, const Expr *e, bool positive)
         }
         if (e->kind == EXPR_BINARY &&
             ((e->op == OP_AND && positive) || (e->op == OP_OR && !positive))) {
-            sema_add_condition(c, e->args[1], positive);
+            add_condition(c, e->args[1], positive, lets);
             e = e->args[0];
+            continue;
+        }
+        if (e->kind == EXPR_NAME && e->sym == SYM_LET && e->decl && lets < CONDITION_LET_DEPTH) {
+            e = ((const Stmt *)e->decl)->rhs;
+            lets++;
             continue;
         }
         break;
@@ -501,6 +512,8 @@ void sema_add_condition(SemaCtx *c, const Expr *e, bool positive)
     default: break;
     }
 }
+
+void sema_add_condition(SemaCtx *c, const Expr *e, bool positive) { add_condition(c, e, positive, 0); }
 
 /* ---- accesses ---- */
 

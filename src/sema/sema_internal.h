@@ -127,7 +127,7 @@ int sema_expr(SemaCtx *c, Expr *e, int want);
 bool sema_affine(SemaCtx *c, const Expr *e, Affine *out);
 /* Pushes onto c->sys the affine facts a checked bool condition gives when it
  * is true (positive) or false: comparisons of affine operands, through `!`,
- * `&&` (when true) and `||` (when false). Callers save and restore
+ * `&&` (when true), `||` (when false) and bool `let`s (their values). Callers save and restore
  * c->sys.ncons around what the facts cover (the branches of an `if` or a `?:`). */
 void sema_add_condition(SemaCtx *c, const Expr *e, bool positive);
 /* The type arithmetic on elements of t happens in: f16/bf16 -> f32. */
