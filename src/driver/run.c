@@ -446,6 +446,14 @@ static bool bind_scalars(const Kernel *k, const RunOptions *o, RunArgs *args)
     bool ok = true;
     for (int a = 0; a < o->nargs && ok; a++) {
         int i = param_named(k, o->args[a].name);
+        if (i >= 0 && !k->params[i]->type.is_tensor && k->params[i]->mode != MODE_IN) {
+            fprintf(stderr, "accl: error: --arg %s: '%s' is an '%s' scalar, a result of kernel '%s'%s\n",
+                    o->args[a].name, o->args[a].name, k->params[i]->mode == MODE_OUT ? "out" : "inout",
+                    k->name.name,
+                    k->params[i]->mode == MODE_OUT ? "" : "; --input gives its value on entry");
+            ok = false;
+            break;
+        }
         if (i < 0 || ast_param_is_buffer(k->params[i])) {
             fprintf(stderr, "accl: error: '%s' is not a scalar parameter of kernel '%s'\n",
                     o->args[a].name, k->name.name);
