@@ -31,7 +31,7 @@ static const char run_usage_text[] =
     "\n"
     "  --kernel K              the kernel to run (required)\n"
     "  --size NAME=N,...       every size of the kernel (repeatable)\n"
-    "  --arg NAME=VALUE        a scalar parameter (required for each; repeatable)\n"
+    "  --arg NAME=VALUE        an in scalar parameter (required for each; repeatable)\n"
     "  --seed S                the seed of the random inputs (default 1)\n"
     "  --input NAME=V,V,...    a tensor's contents, row-major, instead of random data\n"
     "  --print                 print every output element of the reference and the executor\n"
@@ -61,7 +61,7 @@ static const char bench_usage_text[] =
     "\n"
     "  --kernel K              the kernel to time (required)\n"
     "  --size NAME=N,...       every size of the kernel (repeatable)\n"
-    "  --arg NAME=VALUE        a scalar parameter (required for each; repeatable)\n"
+    "  --arg NAME=VALUE        an in scalar parameter (required for each; repeatable)\n"
     "  --seed S, --input NAME=V,V,...   the data, as for accl run\n"
     "  --threads N             threads of parallel loops (sets ACCL_NUM_THREADS)\n"
     "  --runs R                timed runs (default: 10, more for fast kernels, up to 1 s)\n"
@@ -439,7 +439,7 @@ static int param_named(const Kernel *k, const char *name)
     return -1;
 }
 
-/* --arg NAME=VALUE for every scalar parameter. */
+/* --arg NAME=VALUE for every `in` scalar parameter (out and inout scalars are results). */
 static bool bind_scalars(const Kernel *k, const RunOptions *o, RunArgs *args)
 {
     bool *given = calloc((size_t)k->nparams + 1, 1);
