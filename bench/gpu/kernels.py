@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The harness's table of kernels (kernels.h in the GPU bundle), read from the
 CPU reference headers bundle.sh wrote (NAME.ref.h): for each kernel its name,
-its sizes, and each parameter (tensor: mode, element type, shape; scalar:
-type), from the comment above each prototype, which lists them:
+its sizes, and each parameter (tensor, out or inout scalar: mode, element type,
+shape; in scalar: type), from the comment above each prototype, which lists them:
 
     /* ref_rmsnorm (the CPU reference)
      *   X: f32[R, N]
@@ -38,11 +38,11 @@ def kernels_of(path):
                 ok = False
                 break
             pname, mode, elem, shape = pm.groups()
-            if shape is None:
+            if shape is None and mode is None:
                 params.append((pname, "H_SCALAR", ELEMS[elem], []))
                 continue
-            dims = []
-            for d in shape.split(", "):
+            dims = []   # an out or inout scalar: a device buffer of one element, no dimensions
+            for d in (shape.split(", ") if shape is not None else []):
                 if d in sizes:
                     dims.append(str(sizes.index(d)))
                 elif d.isdigit():

@@ -31,7 +31,7 @@ static const char run_usage_text[] =
     "\n"
     "  --kernel K              the kernel to run (required)\n"
     "  --size NAME=N,...       every size of the kernel (repeatable)\n"
-    "  --arg NAME=VALUE        a scalar parameter (required for each; repeatable)\n"
+    "  --arg NAME=VALUE        an in scalar parameter (required for each; repeatable)\n"
     "  --seed S                the seed of the random inputs (default 1)\n"
     "  --input NAME=V,V,...    a tensor's contents, row-major, instead of random data\n"
     "  --print                 print every output element of the reference and the executor\n"
@@ -62,7 +62,7 @@ static const char bench_usage_text[] =
     "\n"
     "  --kernel K              the kernel to time (required)\n"
     "  --size NAME=N,...       every size of the kernel (repeatable)\n"
-    "  --arg NAME=VALUE        a scalar parameter (required for each; repeatable)\n"
+    "  --arg NAME=VALUE        an in scalar parameter (required for each; repeatable)\n"
     "  --seed S, --input NAME=V,V,...   the data, as for accl run\n"
     "  --threads N             threads of parallel loops (sets ACCL_NUM_THREADS)\n"
     "  --runs R                timed runs (default: 10, more for fast kernels, up to 1 s)\n"
@@ -392,7 +392,7 @@ static bool shape_tensors(const Kernel *k, RunArgs *args)
 {
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
-        if (!p->type.is_tensor)
+        if (!ast_param_is_buffer(p))
             continue;
         int dim;
         int64_t value;
@@ -440,14 +440,22 @@ static int param_named(const Kernel *k, const char *name)
     return -1;
 }
 
-/* --arg NAME=VALUE for every scalar parameter. */
+/* --arg NAME=VALUE for every `in` scalar parameter (out and inout scalars are results). */
 static bool bind_scalars(const Kernel *k, const RunOptions *o, RunArgs *args)
 {
     bool *given = calloc((size_t)k->nparams + 1, 1);
     bool ok = true;
     for (int a = 0; a < o->nargs && ok; a++) {
         int i = param_named(k, o->args[a].name);
-        if (i < 0 || k->params[i]->type.is_tensor) {
+        if (i >= 0 && !k->params[i]->type.is_tensor && k->params[i]->mode != MODE_IN) {
+            fprintf(stderr, "accl: error: --arg %s: '%s' is an '%s' scalar, a result of kernel '%s'%s\n",
+                    o->args[a].name, o->args[a].name, k->params[i]->mode == MODE_OUT ? "out" : "inout",
+                    k->name.name,
+                    k->params[i]->mode == MODE_OUT ? "" : "; --input gives its value on entry");
+            ok = false;
+            break;
+        }
+        if (i < 0 || ast_param_is_buffer(k->params[i])) {
             fprintf(stderr, "accl: error: '%s' is not a scalar parameter of kernel '%s'\n",
                     o->args[a].name, k->name.name);
             ok = false;
@@ -463,7 +471,7 @@ static bool bind_scalars(const Kernel *k, const RunOptions *o, RunArgs *args)
         given[i] = true;
     }
     for (int i = 0; i < k->nparams && ok; i++)
-        if (!k->params[i]->type.is_tensor && !given[i]) {
+        if (!ast_param_is_buffer(k->params[i]) && !given[i]) {
             fprintf(stderr, "accl: error: scalar parameter '%s' needs --arg %s=VALUE\n",
                     k->params[i]->name.name, k->params[i]->name.name);
             ok = false;
@@ -476,7 +484,7 @@ static bool bind_scalars(const Kernel *k, const RunOptions *o, RunArgs *args)
 static bool apply_input(const Kernel *k, const RunNamed *in, RunArgs *args)
 {
     int i = param_named(k, in->name);
-    if (i < 0 || !k->params[i]->type.is_tensor) {
+    if (i < 0 || !ast_param_is_buffer(k->params[i])) {
         fprintf(stderr, "accl: error: '%s' is not a tensor parameter of kernel '%s'\n", in->name,
                 k->name.name);
         return false;
@@ -516,10 +524,10 @@ static bool apply_input(const Kernel *k, const RunNamed *in, RunArgs *args)
  * the reference never wrote, `-` where the executor gave nothing. */
 static void print_elements(const char *name, const RefTensor *ref, const RunTensor *got)
 {
-    char idx[256];
+    char elem[512];
     for (int64_t i = 0; i < ref->count; i++) {
-        data_index_text(got, i, idx, sizeof idx);
-        printf("%s[%s] ref=", name, idx);
+        data_element_text(got, name, i, elem, sizeof elem);
+        printf("%s ref=", elem);
         const RefVal *v = &ref->vals[i];
         bool is_float = elem_is_float(ref->elem);
         if (!ref->written[i])
@@ -544,13 +552,13 @@ static void print_report(const char *name, const RunTensor *t, const DataReport 
     if (r->unwritten)
         printf(", %lld not written by the kernel (not compared)", (long long)r->unwritten);
     if (r->worst >= 0) {
-        char idx[256];
-        data_index_text(t, r->worst, idx, sizeof idx);
+        char elem[512];
+        data_element_text(t, name, r->worst, elem, sizeof elem);
         if (elem_is_float(t->elem))
-            printf("; worst %s[%s]: got %.9g ref %.9g bound %.3g ratio %.3g", name, idx, r->got,
-                   r->ref, r->bound, r->ratio);
+            printf("; worst %s: got %.9g ref %.9g bound %.3g ratio %.3g", elem, r->got, r->ref,
+                   r->bound, r->ratio);
         else
-            printf("; worst %s[%s]: got %lld ref %lld (exact)", name, idx, (long long)r->got_i,
+            printf("; worst %s: got %lld ref %lld (exact)", elem, (long long)r->got_i,
                    (long long)r->ref_i);
     }
     putchar('\n');
@@ -566,7 +574,7 @@ static void **packed_args(const Kernel *k, const RunArgs *args, Arena *a)
     uint64_t *scalars = ARENA_ARRAY(a, uint64_t, k->nparams + 1);  /* zeroed: narrow types fit */
     for (int i = 0; i < k->nparams; i++) {
         const RunScalar *sc = &args->scalars[i];
-        if (k->params[i]->type.is_tensor) {
+        if (ast_param_is_buffer(k->params[i])) {
             ptrs[i] = args->tensors[i].data;
             p[i] = &ptrs[i];
             continue;
@@ -704,7 +712,7 @@ static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *
     bool pass = ran;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
-        if (!p->type.is_tensor || p->mode == MODE_IN)
+        if (!ast_param_is_buffer(p) || p->mode == MODE_IN)
             continue;
         if (o->print)
             print_elements(p->name.name, &ref[i], ran ? &got.tensors[i] : NULL);
@@ -795,7 +803,7 @@ static double kernel_bytes(const Kernel *k, const RunArgs *args)
     double bytes = 0;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
-        if (!p->type.is_tensor)
+        if (!ast_param_is_buffer(p))
             continue;
         double b = (double)args->tensors[i].count * elem_type_bytes(args->tensors[i].elem);
         bytes += p->mode == MODE_INOUT ? 2 * b : b;
@@ -835,7 +843,7 @@ static RunArgs *make_copies(const RunArgs *args, int ncopies, Arena *a)
         c[j].tensors = ARENA_ARRAY(a, RunTensor, k->nparams + 1);
         for (int i = 0; i < k->nparams; i++) {
             c[j].tensors[i] = args->tensors[i];
-            if (!k->params[i]->type.is_tensor)
+            if (!ast_param_is_buffer(k->params[i]))
                 continue;
             size_t bytes = (size_t)args->tensors[i].count * (size_t)elem_type_bytes(args->tensors[i].elem);
             size_t rounded = (bytes + 63) / 64 * 64 + 64;
@@ -854,7 +862,7 @@ static void free_copies(RunArgs *c, int ncopies)
 {
     for (int j = 0; j < ncopies; j++)
         for (int i = 0; i < c[j].kernel->nparams; i++)
-            if (c[j].kernel->params[i]->type.is_tensor)
+            if (ast_param_is_buffer(c[j].kernel->params[i]))
                 free(c[j].tensors[i].data);
 }
 

@@ -69,7 +69,7 @@ bool run_gpu_open(RunGpu *g, Frontend *fe, IrFunc *f, const RunArgs *args, RunPa
     g->dev.tensors = ARENA_ARRAY(a, RunTensor, k->nparams + 1);
     for (int i = 0; i < k->nparams; i++) {
         g->dev.tensors[i] = args->tensors[i];
-        if (!k->params[i]->type.is_tensor)
+        if (!ast_param_is_buffer(k->params[i]))
             continue;
         g->dev.tensors[i].data = NULL;
         size_t bytes = run_gpu_bytes(&args->tensors[i]);
@@ -120,7 +120,7 @@ bool run_gpu_read(RunGpu *g, RunArgs *args)
     const Kernel *k = args->kernel;
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
-        size_t bytes = p->type.is_tensor ? run_gpu_bytes(&args->tensors[i]) : 0;
+        size_t bytes = ast_param_is_buffer(p) ? run_gpu_bytes(&args->tensors[i]) : 0;
         if (p->mode == MODE_IN || bytes == 0)
             continue;
         int rc = accl_gpu_copy_to_host(g->vendor, args->tensors[i].data, g->dev.tensors[i].data, bytes);
@@ -134,7 +134,7 @@ void run_gpu_close(RunGpu *g)
 {
     const Kernel *k = g->dev.kernel;
     for (int i = 0; k && g->dev.tensors && i < k->nparams; i++)
-        if (k->params[i]->type.is_tensor && g->dev.tensors[i].data)
+        if (ast_param_is_buffer(k->params[i]) && g->dev.tensors[i].data)
             accl_gpu_free(g->vendor, g->dev.tensors[i].data);
     jit_free(g->jit);
     memset(g, 0, sizeof *g);

@@ -2310,7 +2310,7 @@ static LLVMValueRef declare_body(Cg *cg)
         abort();
     int at = 0, ti = 0, si = 0;
     for (int p = 0; p < k->nparams; p++) {
-        if (k->params[p]->type.is_tensor) {
+        if (ast_param_is_buffer(k->params[p])) {
             if (ti < f->ntensors) {
                 params[at++] = cg->ptr;
                 ti++;
@@ -2338,7 +2338,7 @@ void cg_bind_params(Cg *cg, LLVMValueRef fn)
     unsigned at = 0;
     int ti = 0, si = 0;
     for (int p = 0; p < k->nparams; p++) {
-        if (k->params[p]->type.is_tensor) {
+        if (ast_param_is_buffer(k->params[p])) {
             if (ti < f->ntensors) {
                 LLVMValueRef v = LLVMGetParam(fn, at++);
                 LLVMSetValueName2(v, f->tensors[ti]->name, strlen(f->tensors[ti]->name));

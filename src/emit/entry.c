@@ -8,7 +8,9 @@
  *     2. every tensor pointer non-NULL, unless the tensor
  *        has no elements                                  else ACCL_ERR_NULL
  *     3. every `assume` of the schedule holds             else ACCL_ERR_ASSUME
- *     4. return K.body(the same arguments)
+ *     4. rc = K.body(the same arguments; on a CPU an out or inout scalar is a
+ *        private slot, see entry_scalar_slots), then on a CPU, if rc is
+ *        ACCL_OK, each slot is copied to the caller's pointer; return rc
  *   The checks run in this order, before any work; the first that fails gives
  *   the result, so nothing is written when one fails. K.body is the kernel
  *   itself on a CPU (cpu.c) and the host stub that launches it on a GPU
@@ -71,8 +73,8 @@ static void entry_types(LLVMContextRef cx, const IrFunc *f, LLVMTypeRef *types, 
     for (int i = 0; i < k->nparams; i++) {
         const TypeExpr *ty = &k->params[i]->type;
         ext[i] = NULL;
-        types[i] = ty->is_tensor ? LLVMPointerTypeInContext(cx, 0)
-                                 : entry_scalar_type(cx, ty->elem, &ext[i]);
+        types[i] = ast_param_is_buffer(k->params[i]) ? LLVMPointerTypeInContext(cx, 0)
+                                                     : entry_scalar_type(cx, ty->elem, &ext[i]);
     }
     for (int i = 0; i < f->nsizes; i++) {
         types[k->nparams + i] = LLVMInt64TypeInContext(cx);
@@ -247,7 +249,7 @@ static void entry_check_nulls(Entry *e)
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
     for (int i = 0; i < k->nparams; i++) {
         const TypeExpr *ty = &k->params[i]->type;
-        if (!ty->is_tensor)
+        if (!ast_param_is_buffer(k->params[i]))
             continue;
         LLVMValueRef null = LLVMBuildIsNull(e->b, e->args[i], "");
         for (int d = 0; d < ty->ndims; d++)
@@ -270,6 +272,71 @@ static void entry_check_assumes(Entry *e)
                           "");
     }
     entry_check(e, bad, ACCL_ERR_ASSUME, "assume");
+}
+
+/* ---- out and inout scalars (CPU) -------------------------------------- */
+
+/* A scalar the kernel writes is written only when K returns ACCL_OK: on a CPU,
+ * K.body computes into a private slot of K's frame (holding the caller's value
+ * first for `inout`), and K copies the slot through the caller's pointer after
+ * a successful call. On a GPU the pointer is a device pointer that the
+ * launches write like an out tensor (see lang/SPEC.md, Calling from C).
+ * Returns each param's slot (an alloca in the entry block), or NULL. */
+static LLVMValueRef *entry_scalar_slots(Entry *e)
+{
+    const Kernel *k = e->f->kernel;
+    if (target_is_gpu(e->f->target))
+        return NULL;
+    LLVMValueRef *slots = ARENA_ARRAY(e->f->arena, LLVMValueRef, k->nparams + 1);
+    for (int i = 0; i < k->nparams; i++) {
+        const Param *p = k->params[i];
+        if (p->type.is_tensor || p->mode == MODE_IN)
+            continue;
+        LLVMTypeRef ty = LLVMArrayType2(LLVMInt8TypeInContext(e->cx),
+                                        (uint64_t)elem_type_bytes(p->type.elem));
+        slots[i] = LLVMBuildAlloca(e->b, ty, arena_printf(e->f->arena, "%s.slot", p->name.name));
+        LLVMSetAlignment(slots[i], 8);
+    }
+    return slots;
+}
+
+static void entry_copy(Entry *e, LLVMValueRef to, LLVMValueRef from, const Param *p)
+{
+    LLVMBuildMemCpy(e->b, to, 1, from, 1, entry_const(e, elem_type_bytes(p->type.elem)));
+}
+
+/* After the checks: K.body gets the slots; an inout slot takes the caller's value. */
+static void entry_scalars_in(Entry *e, LLVMValueRef *slots, LLVMValueRef *call_args)
+{
+    const Kernel *k = e->f->kernel;
+    for (int i = 0; slots && i < k->nparams; i++) {
+        if (!slots[i])
+            continue;
+        if (k->params[i]->mode == MODE_INOUT)
+            entry_copy(e, slots[i], e->args[i], k->params[i]);
+        call_args[i] = slots[i];
+    }
+}
+
+/* if (rc == ACCL_OK) copy each slot to the caller's pointer. */
+static void entry_scalars_out(Entry *e, LLVMValueRef *slots, LLVMValueRef rc)
+{
+    const Kernel *k = e->f->kernel;
+    bool any = false;
+    for (int i = 0; slots && i < k->nparams; i++)
+        any |= slots[i] != NULL;
+    if (!any)
+        return;
+    LLVMBasicBlockRef store = LLVMAppendBasicBlockInContext(e->cx, e->fn, "store_scalars");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, e->fn, "done");
+    LLVMValueRef ok = LLVMBuildICmp(e->b, LLVMIntEQ, rc, LLVMConstInt(LLVMTypeOf(rc), ACCL_OK, false), "");
+    LLVMBuildCondBr(e->b, ok, store, done);
+    LLVMPositionBuilderAtEnd(e->b, store);
+    for (int i = 0; i < k->nparams; i++)
+        if (slots[i])
+            entry_copy(e, e->args[i], slots[i], k->params[i]);
+    LLVMBuildBr(e->b, done);
+    LLVMPositionBuilderAtEnd(e->b, done);
 }
 
 /* ---- K and K.packed --------------------------------------------------- */
@@ -333,13 +400,16 @@ static void entry_emit_k(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc *f, 
     Entry e = {.cx = cx, .b = LLVMCreateBuilderInContext(cx), .f = f, .fn = fn, .args = args,
                .i64 = LLVMInt64TypeInContext(cx)};
     LLVMPositionBuilderAtEnd(e.b, LLVMAppendBasicBlockInContext(cx, fn, "entry"));
+    LLVMValueRef *slots = entry_scalar_slots(&e);
     entry_check_sizes(&e);
     entry_check_nulls(&e);
     entry_check_assumes(&e);
     LLVMValueRef *call_args = ARENA_ARRAY(f->arena, LLVMValueRef, n + 1);
     for (int i = 0; i < n; i++)
         call_args[i] = entry_convert(&e, args[i], btypes[i]);
+    entry_scalars_in(&e, slots, call_args);
     LLVMValueRef rc = LLVMBuildCall2(e.b, bty, body, call_args, (unsigned)n, "");
+    entry_scalars_out(&e, slots, rc);
     LLVMBuildRet(e.b, rc);
     LLVMDisposeBuilder(e.b);
 }

@@ -670,7 +670,7 @@ static LLVMValueRef declare_kernel(Cg *cg, const GpuVendor *v, const IrFunc *f, 
         abort();
     int at = 0, ti = 0, si = 0;
     for (int p = 0; p < k->nparams; p++) {
-        if (k->params[p]->type.is_tensor) {
+        if (ast_param_is_buffer(k->params[p])) {
             if (ti < f->ntensors) {
                 readonly[at] = f->tensors[ti++]->mode == MODE_IN;
                 noalias[at] = true;

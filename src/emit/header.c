@@ -158,7 +158,7 @@ static void header_prototype(FILE *out, const IrFunc *f)
     for (int i = 0; i < k->nparams; i++, written++) {
         const Param *p = k->params[i];
         fputs(written ? ", " : "", out);
-        if (p->type.is_tensor)
+        if (ast_param_is_buffer(p))
             fprintf(out, "%s%s *", p->mode == MODE_IN ? "const " : "", header_ctype(p->type.elem));
         else
             fprintf(out, "%s ", header_ctype(p->type.elem));

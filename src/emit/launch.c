@@ -149,7 +149,7 @@ static LLVMValueRef launch_declare_body(Launch *L, const IrFunc *f)
         abort();
     int at = 0;
     for (int p = 0; p < k->nparams; p++)
-        types[at++] = k->params[p]->type.is_tensor ? cg->ptr : cg_reg_type(cg, k->params[p]->type.elem);
+        types[at++] = ast_param_is_buffer(k->params[p]) ? cg->ptr : cg_reg_type(cg, k->params[p]->type.elem);
     for (int i = 0; i < f->nsizes; i++)
         types[at++] = cg->i64;
     types[at++] = cg->ptr;

@@ -303,7 +303,7 @@ static bool reads_regular(const Writes *w, const Expr *e)
 {
     if (!e)
         return true;
-    if (e->kind == EXPR_INDEX || (e->kind == EXPR_NAME && e->sym == SYM_VAR))
+    if (e->kind == EXPR_INDEX || (e->kind == EXPR_NAME && (e->sym == SYM_VAR || e->sym == SYM_TENSOR)))
         for (int i = 0; i < w->n; i++)
             if (w->lhs[i]->decl == e->decl && !ast_equal(w->lhs[i], e))
                 return false;

@@ -104,7 +104,9 @@ static IrExpr *lower_name(LowerCtx *c, const Expr *e)
     IrFunc *f = c->f;
     switch (e->sym) {
     case SYM_SIZE: return ir_ref(f, size_var(c, e->name.name));
-    case SYM_VAR: return lower_widen(f, ir_load(f, lookup(c, e->decl), NULL, 0));
+    case SYM_VAR:
+    case SYM_TENSOR:   /* a scalar var or `out`/`inout` scalar: a buffer of no dimensions */
+        return lower_widen(f, ir_load(f, lookup(c, e->decl), NULL, 0));
     default: return lower_widen(f, ir_ref(f, lookup(c, e->decl)));
     }
 }
@@ -273,7 +275,7 @@ static void lower_params(LowerCtx *c, const Kernel *k)
     f->scalars = ARENA_ARRAY(f->arena, IrVar *, k->nparams + 1);
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
-        if (!p->type.is_tensor) {
+        if (!ast_param_is_buffer(p)) {
             IrVar *v = ir_var_new(f, p->name.name, p->type.elem, IR_VAR_SCALAR);
             f->scalars[f->nscalars++] = v;
             bind(c, p, v);

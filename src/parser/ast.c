@@ -23,6 +23,8 @@ static const char elem_class[] = {
 #undef X
 };
 
+bool ast_param_is_buffer(const Param *p) { return p->type.is_tensor || p->mode != MODE_IN; }
+
 const char *elem_type_name(ElemType t) { return t >= 0 && t < ELEM_COUNT ? elem_names[t] : "literal"; }
 int elem_type_bytes(ElemType t) { return t >= 0 && t < ELEM_COUNT ? elem_bytes[t] : 0; }
 bool elem_is_float(ElemType t) { return t >= 0 && t < ELEM_COUNT && elem_class[t] == 'F'; }

@@ -123,6 +123,11 @@ typedef struct Param {
     Span span;
 } Param;
 
+/* Whether a parameter lives in memory the caller passes by pointer: every
+ * tensor, and a scalar the kernel writes (`out` or `inout`), which every stage
+ * after the parser treats as a tensor of no dimensions (one element). */
+bool ast_param_is_buffer(const Param *p);
+
 typedef struct VarDecl {
     Ident name;
     TypeExpr type;

@@ -58,7 +58,7 @@ void data_alloc(RunArgs *args, Arena *a)
     const Kernel *k = args->kernel;
     for (int i = 0; i < k->nparams; i++) {
         RunTensor *t = &args->tensors[i];
-        if (!k->params[i]->type.is_tensor)
+        if (!ast_param_is_buffer(k->params[i]))
             continue;
         size_t bytes = (size_t)elem_type_bytes(t->elem) * (size_t)(t->count > 0 ? t->count : 1);
         t->data = arena_alloc(a, bytes);
@@ -112,7 +112,7 @@ void data_fill(RunArgs *args, uint64_t seed)
 {
     const Kernel *k = args->kernel;
     for (int i = 0; i < k->nparams; i++) {
-        if (!k->params[i]->type.is_tensor)
+        if (!ast_param_is_buffer(k->params[i]))
             continue;
         /* One stream per parameter position, derived from the seed. */
         DataRng r = {seed * 0x100000001B3ull + (uint64_t)i * 0xD1B54A32D192ED03ull};
@@ -130,7 +130,7 @@ RunArgs data_copy(const RunArgs *src, Arena *a)
     dst.tensors = ARENA_ARRAY(a, RunTensor, k->nparams + 1);
     for (int i = 0; i < k->nparams; i++) {
         dst.tensors[i] = src->tensors[i];
-        if (!k->params[i]->type.is_tensor || !src->tensors[i].data)
+        if (!ast_param_is_buffer(k->params[i]) || !src->tensors[i].data)
             continue;
         size_t bytes = (size_t)elem_type_bytes(src->tensors[i].elem) *
                        (size_t)(src->tensors[i].count > 0 ? src->tensors[i].count : 1);
@@ -193,7 +193,7 @@ void data_compare(const RefTensor *ref, const RunTensor *got, DataReport *r)
     }
 }
 
-void data_index_text(const RunTensor *t, int64_t i, char *buf, int n)
+void data_element_text(const RunTensor *t, const char *name, int64_t i, char *buf, int n)
 {
     int64_t idx[RUN_MAX_DIMS];
     for (int d = t->ndims - 1; d >= 0; d--) {
@@ -201,8 +201,9 @@ void data_index_text(const RunTensor *t, int64_t i, char *buf, int n)
         idx[d] = i % ext;
         i /= ext;
     }
-    int len = 0;
-    buf[0] = '\0';
+    int len = snprintf(buf, (size_t)n, "%s", name);
     for (int d = 0; d < t->ndims && len < n; d++)
-        len += snprintf(buf + len, (size_t)(n - len), "%s%lld", d ? ", " : "", (long long)idx[d]);
+        len += snprintf(buf + len, (size_t)(n - len), "%s%lld", d ? ", " : "[", (long long)idx[d]);
+    if (t->ndims > 0 && len < n)
+        snprintf(buf + len, (size_t)(n - len), "]");
 }

@@ -58,7 +58,8 @@ typedef struct DataReport {
  * failing one with the largest ratio, or the largest ratio when all pass. */
 void data_compare(const RefTensor *ref, const RunTensor *got, DataReport *r);
 
-/* The index of element i of t as "i0, i1, ..." into buf. */
-void data_index_text(const RunTensor *t, int64_t i, char *buf, int n);
+/* Element i of t, named name, as "name[i0, i1, ...]" into buf; a scalar
+ * (no dimensions: an out or inout scalar) is just "name". */
+void data_element_text(const RunTensor *t, const char *name, int64_t i, char *buf, int n);
 
 #endif

@@ -955,7 +955,7 @@ static bool bind_scalars(Interp *in)
     int next = 0;
     const Kernel *k = f->kernel;
     for (int p = 0; p < k->nparams && next < f->nscalars; p++) {
-        if (k->params[p]->type.is_tensor)
+        if (ast_param_is_buffer(k->params[p]))
             continue;
         const IrVar *v = f->scalars[next++];
         const RunScalar *rs = &in->args->scalars[p];

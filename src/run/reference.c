@@ -704,7 +704,7 @@ const char *ref_run(const RunArgs *args, RefTensor *out, Arena *a)
     RefCtx c = {.k = k, .args = args, .params = out, .a = a};
     for (int i = 0; i < k->nparams; i++) {
         memset(&out[i], 0, sizeof out[i]);
-        if (!k->params[i]->type.is_tensor || k->params[i]->mode == MODE_IN)
+        if (!ast_param_is_buffer(k->params[i]) || k->params[i]->mode == MODE_IN)
             continue;
         ref_tensor_init(&out[i], &args->tensors[i], a);
         if (k->params[i]->mode == MODE_INOUT)

@@ -172,7 +172,7 @@ static int infer_name(SemaCtx *c, Expr *e)
     switch (n->kind) {
     case SYM_TENSOR:
     case SYM_VAR:
-        if (n->ndims > 0 || n->kind == SYM_TENSOR) {
+        if (n->ndims > 0) {
             diag_error(c->d, e->span, "'%s' is a tensor and needs indices", n->name);
             return TY_ERROR;
         }
@@ -195,9 +195,10 @@ static int infer_index(SemaCtx *c, Expr *e)
     }
     e->sym = n->kind;
     e->decl = n->decl;
-    if (!(n->kind == SYM_TENSOR || (n->kind == SYM_VAR && n->ndims > 0))) {
+    bool scalar_param = n->kind == SYM_TENSOR && n->ndims == 0;
+    if (!((n->kind == SYM_TENSOR && !scalar_param) || (n->kind == SYM_VAR && n->ndims > 0))) {
         diag_error(c->d, e->name.span, "'%s' is a %s and cannot be indexed", n->name,
-                   n->kind == SYM_VAR ? "scalar var" : sema_kind_name(n->kind));
+                   n->kind == SYM_VAR ? "scalar var" : sema_name_kind(n));
         return TY_ERROR;
     }
     for (int i = 0; i < e->nargs; i++)

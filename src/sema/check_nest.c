@@ -121,7 +121,7 @@ static void check_assign(SemaCtx *c, Stmt *st)
     else if (n->kind == SYM_TENSOR && n->mode == MODE_IN)
         why = "it is an 'in' parameter";
     else if (n->kind == SYM_SCALAR)
-        why = "it is a scalar parameter";
+        why = "it is an 'in' scalar parameter; declare it 'out' or 'inout' to write it";
     else if (n->kind == SYM_SIZE)
         why = "it is a size";
     else if (n->kind == SYM_INDEX)
@@ -143,7 +143,8 @@ static void check_assign(SemaCtx *c, Stmt *st)
         diag_error(c->d, lhs->span, "'%s' is a tensor and needs indices", n->name);
         ok = false;
     } else if (lhs->kind == EXPR_INDEX && n->ndims == 0) {
-        diag_error(c->d, lhs->name.span, "'%s' is a scalar var and cannot be indexed", n->name);
+        diag_error(c->d, lhs->name.span, "'%s' is a %s and cannot be indexed", n->name,
+                   n->kind == SYM_VAR ? "scalar var" : sema_name_kind(n));
         ok = false;
     }
     for (int i = 0; i < lhs->nargs; i++)
@@ -265,6 +266,12 @@ static void note_full_writes(SemaCtx *c, Nest *n, Affine *lo, Affine *hi, bool *
                    aff_equal(&lo[p], &zero) && x->dims[d].ok && aff_equal(&hi[p], &x->dims[d]);
             if (p < 64)
                 seen |= 1ull << p;
+        }
+        /* An `out` scalar is the caller's result: the nest must run. */
+        for (int p = 0; p < n->niters && full && x->kind == SYM_TENSOR && x->ndims == 0; p++) {
+            Affine g = aff_sub(&hi[p], &lo[p]);
+            g.c -= 1;
+            full = range_ok[p] && g.ok && aff_trivially_nonneg(&g);
         }
         if (full)
             x->full_pending = true;

@@ -48,7 +48,12 @@
  *   element written with `=` may be read afterwards by the statements it
  *   encloses (same block or nested blocks) when the subscripts are the same
  *   affine expressions. A scalar var is fully written by any `=` not under an
- *   `if`. Each tensor's read-before-write is reported once.
+ *   `if`; an `out` scalar parameter too, but only in a nest whose loops are
+ *   never empty (each range's hi - lo - 1 is >= 0 for every size >= 0), and
+ *   a kernel that never writes its `out` scalar so is an error. Each tensor's
+ *   read-before-write is reported once.
+ * - Scalars a kernel writes (`out`, `inout`) are tensors of no dimensions
+ *   (SYM_TENSOR, ndims 0): read and written without indices.
  * - Reductions: also `x = max(e, x)` and `min(e, x)`; x must be the same
  *   element as the target.
  */
@@ -57,6 +62,13 @@
 #include "sema/schedule.h"
 #include "sema/sema_internal.h"
 
+
+const char *sema_name_kind(const Name *n)
+{
+    if (n->kind == SYM_TENSOR && !((const Param *)n->decl)->type.is_tensor)
+        return "scalar parameter";
+    return sema_kind_name(n->kind);
+}
 
 const char *sema_kind_name(SymKind k)
 {
@@ -88,7 +100,7 @@ Name *sema_define(SemaCtx *c, const char *name, SymKind kind, void *decl, Span s
 {
     Name *old = sema_lookup(c, name);
     if (old) {
-        diag_error(c->d, span, "'%s' is already defined as a %s", name, sema_kind_name(old->kind));
+        diag_error(c->d, span, "'%s' is already defined as a %s", name, sema_name_kind(old));
         diag_note(c->d, old->span, "first defined here");
     }
     Name *n = ARENA_NEW(c->a, Name);
@@ -190,13 +202,10 @@ static void check_kernel(SemaCtx *c, Kernel *k)
     for (int i = 0; i < k->nparams; i++) {
         Param *p = k->params[i];
         bind_sizes(c, &sizes, p);
-        pnames[i] = sema_define(c, p->name.name, p->type.is_tensor ? SYM_TENSOR : SYM_SCALAR, p,
-                                p->name.span);
+        pnames[i] = sema_define(c, p->name.name, ast_param_is_buffer(p) ? SYM_TENSOR : SYM_SCALAR,
+                                p, p->name.span);
         pnames[i]->mode = p->mode;
         pnames[i]->elem = p->type.elem;
-        if (!p->type.is_tensor && p->mode != MODE_IN)
-            diag_error(c->d, p->name.span, "scalar parameter '%s' cannot be '%s'; only tensors are written",
-                       p->name.name, p->mode == MODE_OUT ? "out" : "inout");
     }
     k->nsizes = sizes.len;
     k->sizes = ARENA_ARRAY(c->a, Ident, sizes.len + 1);
@@ -211,7 +220,7 @@ static void check_kernel(SemaCtx *c, Kernel *k)
             n->decl = &k->sizes[n->pos];
     }
     for (int i = 0; i < k->nparams; i++)
-        if (k->params[i]->type.is_tensor)
+        if (ast_param_is_buffer(k->params[i]))
             check_shape(c, pnames[i], &k->params[i]->type);
 
     for (int i = 0; i < k->nvars; i++) {
@@ -241,6 +250,16 @@ static void check_kernel(SemaCtx *c, Kernel *k)
             n->full |= n->full_pending;
             n->full_pending = false;
         }
+    }
+    /* An `out` scalar is the kernel's result: some nest must write it. */
+    for (int i = 0; i < k->nparams; i++) {
+        Param *p = k->params[i];
+        if (!p->type.is_tensor && p->mode == MODE_OUT && !pnames[i]->full && !pnames[i]->reported)
+            diag_error(c->d, p->name.span,
+                       "'out' scalar '%s' may be left unwritten; write it with '=', not under "
+                       "an 'if', in a nest that always runs (such as 'for z in 0..1'), or "
+                       "declare it 'inout'",
+                       p->name.name);
     }
 }
 

@@ -117,6 +117,8 @@ Name *sema_lookup(SemaCtx *c, const char *name);
 Name *sema_define(SemaCtx *c, const char *name, SymKind kind, void *decl, Span span);
 void sema_unknown_name(SemaCtx *c, const char *name, Span span, bool calls);
 const char *sema_kind_name(SymKind k);
+/* A defined name's kind for messages: an `out` scalar is a "scalar parameter". */
+const char *sema_name_kind(const Name *n);
 
 /* check_expr.c: resolves names and types an expression. `want` is the type
  * the context needs (ELEM_NONE: none); untyped literals take it. Returns the

@@ -43,6 +43,9 @@ static void checks(void)
     /* (M + 15) / 16 = 65536 blocks in y: beyond the limit, nothing launched. */
     expect("shift, grid.y 65536", shift(dev, dev, 1048576 + 1, 4, NULL), ACCL_ERR_LAUNCH);
     expect("shift, grid.y 65535", shift(dev, dev, 1048560, 0, NULL), ACCL_OK);
+    expect("total, s NULL", total(dev, NULL, 8, NULL), ACCL_ERR_NULL);
+    expect("total, s NULL and no elements", total(NULL, NULL, 0, NULL), ACCL_ERR_NULL);
+    expect("total, N < 0", total(dev, dev, -1, NULL), ACCL_ERR_BAD_SIZE);
     /* No elements, no launch: success without a device. */
     expect("twice, N = 0", twice(NULL, 1.0f, false, NULL, 0, NULL), ACCL_OK);
     expect("softmax, R = 0", softmax(NULL, NULL, 0, 77, NULL), ACCL_OK);

@@ -10,7 +10,7 @@
 set -u
 source "$(dirname "$0")/prelude.sh"
 
-kernels="examples/matmul.acc examples/layernorm.acc examples/softmax.acc tests/capi/assume.acc tests/capi/half.acc"
+kernels="examples/matmul.acc examples/layernorm.acc examples/softmax.acc tests/capi/assume.acc tests/capi/half.acc tests/capi/outscalar.acc"
 objs=""
 for f in $kernels; do
     n=$(basename "$f" .acc)

@@ -17,6 +17,7 @@
 #include "half.h"
 #include "layernorm.h"
 #include "matmul.h"
+#include "outscalar.h"
 #include "softmax.h"
 
 /* The uniform entry K.packed is in the object too (for the JIT). */
@@ -254,6 +255,41 @@ static void check_half(void)
     CHECK(bad == 0, "hscale: %d elements off", bad);
 }
 
+/* Out and inout scalars: pointers, written only when the call returns ACCL_OK. */
+static void check_out_scalars(void)
+{
+    enum { N = 37 };
+    float X[N];
+    for (int i = 0; i < N; i++)
+        X[i] = rng_float();
+    X[5] = X[23] = 2.0f;
+    int32_t best = -7;
+    CHECK(argmax(X, &best, N) == ACCL_OK && best == 5, "argmax: %d", (int)best);
+    CHECK(argmax(X + 6, &best, N - 6) == ACCL_OK && best == 17, "argmax of a suffix: %d", (int)best);
+    CHECK(argmax(NULL, NULL, 0) == ACCL_ERR_NULL, "a NULL out scalar gives ACCL_ERR_NULL");
+    best = -7;
+    CHECK(argmax(X, &best, 0) == ACCL_OK && best == 2147483647, "argmax of nothing: %d", (int)best);
+    best = -7;
+    CHECK(argmax(NULL, &best, 3) == ACCL_ERR_NULL && best == -7, "NULL X: best untouched");
+    CHECK(argmax(X, &best, -1) == ACCL_ERR_BAD_SIZE && best == -7, "N = -1: best untouched");
+
+    double total = 1.5, sum = 1.5;
+    bool any = false;
+    accl_f16 last = 0x1234;
+    for (int i = 0; i < N; i++)
+        sum += X[i];
+    CHECK(stats(X, &total, &any, &last, N) == ACCL_OK, "stats");
+    CHECK(fabs(total - sum) <= 1e-12 * N, "inout total: %.17g, want %.17g", total, sum);
+    CHECK(any && last == to_f16(X[N - 1]), "stats: any %d, last %04x", (int)any, (unsigned)last);
+    total = 1.5;
+    CHECK(stats(X, &total, &any, &last, 0) == ACCL_OK && total == 1.5 && !any && last == 0,
+          "stats of nothing keeps total, writes any and last");
+    total = 9.0, any = true, last = 0x1234;
+    CHECK(stats(NULL, &total, &any, &last, 4) == ACCL_ERR_NULL && total == 9.0 && any &&
+              last == 0x1234,
+          "NULL X: every scalar untouched");
+}
+
 static void check_strerror(void)
 {
     CHECK(ACCL_OK == 0 && ACCL_ERR_BAD_SIZE == 1 && ACCL_ERR_ASSUME == 2 && ACCL_ERR_NULL == 3 &&
@@ -323,6 +359,7 @@ int main(int argc, char **argv)
     check_error_codes();
     check_scalars();
     check_half();
+    check_out_scalars();
     check_strerror();
     check_packed();
     printf("capi: %d passed, %d failed\n", passed, failed);

@@ -53,6 +53,9 @@ expect 2 "dimension 3 of 'Y' is -1, which is negative" examples/conv2d.acc --int
 expect 2 "scalar parameter 'eps' needs --arg eps=VALUE" examples/layernorm.acc --interpret --kernel layernorm --size R=2,N=3
 expect 2 "--arg eps: 'tiny' is not a valid f32" examples/layernorm.acc --interpret --kernel layernorm --size R=2,N=3 --arg eps=tiny
 expect 2 "'X' is not a scalar parameter of kernel 'layernorm'" examples/layernorm.acc --interpret --kernel layernorm --size R=2,N=3 --arg X=1
+expect 2 "--arg best: 'best' is an 'out' scalar, a result of kernel 'argmax'" examples/argmax.acc --interpret --kernel argmax --size N=3 --arg best=1
+expect 0 "best: 1 compared, 0 failed; worst best: got 2 ref 2 (exact)" examples/argmax.acc --interpret --kernel argmax --size N=3 --input X=1,2,5
+expect 0 "best ref=2 got=2" examples/argmax.acc --kernel argmax --size N=3 --input X=1,2,5 --print
 expect 2 "--input A: expected 4 values, got 3" $mm --interpret --kernel matmul --size M=2,N=2,K=2 --input A=1,2,3
 expect 2 "--input C: an out tensor has no contents on entry" $mm --interpret --kernel matmul --size M=1,N=1,K=1 --input C=1
 expect 2 "'Z' is not a tensor parameter of kernel 'matmul'" $mm --interpret --kernel matmul --size M=1,N=1,K=1 --input Z=1

@@ -65,7 +65,7 @@ failed=0
 skipped=0
 
 # Kernels of an AST dump: "KERNEL|SIZE SIZE...|ARG ARG..." per kernel, sizes in
-# order of first appearance in the param shapes, one --arg per scalar param.
+# order of first appearance in the param shapes, one --arg per `in` scalar param.
 kernels_of() {
     awk '
     function flush() {
@@ -74,6 +74,7 @@ kernels_of() {
     /^kernel / { flush(); k = $2; sizes = ""; args = ""; delete seen; next }
     /^  param / && k != "" {
         name = $2; type = $4
+        if (index(type, "[") == 0 && $3 != "in") next   # an out or inout scalar: an output
         if (index(type, "[") == 0) {
             # A scalar: floats get a small positive value, integers 3, bool 1.
             if (type ~ /^(f16|bf16|f32|f64)$/) v = "1e-5"

@@ -32,6 +32,7 @@ cases=(
     "rmsnorm.acc rmsnorm R=101,N=1027 R=1001,N=1027 --arg eps=1e-5"
     "softmax.acc softmax R=101,N=1027 R=1001,N=1027"
     "hmatmul.acc hmatmul M=67,N=71,K=129 M=257,N=263,K=129"
+    "argmax.acc argmax N=100003 N=1000003"
 )
 
 printf '%-10s %-38s %8s  %-6s %-40s %11s %18s\n' KERNEL "CHECKED AT" WORST RESULT "TIMED AT" TIME RATE

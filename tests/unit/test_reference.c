@@ -35,7 +35,7 @@ static void run(Run *r, const char *text, const int64_t *sizes)
     for (int i = 0; i < k->nparams; i++) {
         int dim;
         int64_t v;
-        if (k->params[i]->type.is_tensor)
+        if (ast_param_is_buffer(k->params[i]))
             cr_assert_eq(data_shape(&k->params[i]->type, k, r->args.sizes, &r->args.tensors[i],
                                     &dim, &v),
                          DATA_OK);
