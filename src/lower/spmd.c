@@ -13,7 +13,9 @@
  *             lane: thread.x = lane % X, .y = (lane / X) % Y, .z = lane / (X*Y)
  *             (X*Y*Z <= wave)
  *   shared    a registers buffer allocated outside every warp or thread loop
- *             and written inside one is per block: it moves to shared memory
+ *             and written inside one is per block: it moves to shared memory;
+ *             one allocated in a warp loop and written by thread loops under
+ *             it is an error (promote_block)
  *   copies    a copy that reads or writes shared memory with a box that does
  *             not depend on the thread indices is spread over the block's
  *             threads; every thread must reach it. One whose box does depend
@@ -37,8 +39,10 @@
  *             end conflicts so with its start, unless only per-thread writes
  *             of one store to provably distinct elements meet there
  *             (barrier_scan, carried_writes_disjoint); accesses at index tid
- *             by their own thread never conflict; where a conflict sits in a
- *             block not every thread reaches, it is an error (barrier_scan)
+ *             by their own thread never conflict; a once-guard under warp or
+ *             thread loops is one thread per index of them, not thread 0
+ *             (Who); where a conflict sits in a block not every thread
+ *             reaches, it is an error (barrier_scan)
  *   pipelines `pipeline L stages S`: L's caches filled S-1 iterations ahead
  *             into their stages, `barrier pending S-2` (spmd_pipe.c)
  *   threads   each warp or thread loop `for v in [lo, +E) bound H` becomes
@@ -62,6 +66,12 @@ enum { SPMD_MAX_THREADS = 1024 };
 /* The five roles a loop may be bound to inside a block. */
 typedef enum Role { ROLE_TX, ROLE_TY, ROLE_TZ, ROLE_WX, ROLE_WY, ROLE_COUNT } Role;
 
+/* Where a buffer is stored or copied into (Spmd.written_in). */
+enum {
+    WRITTEN_ROLE = 1,  /* under a warp or thread loop */
+    WRITTEN_LANE = 2,  /* under a thread loop (thread.x, .y, .z) */
+};
+
 /* Who performs a memory access, for the barrier analysis. */
 enum {
     ACC_R_T0 = 1,      /* thread 0 only (a once-guarded store) */
@@ -73,6 +83,9 @@ enum {
     ACC_W_TH = 64,
     ACC_R_OWN = 128,   /* each thread the element at index tid (never another's) */
     ACC_W_OWN = 256,
+    ACC_R_LEAD = 512,  /* one thread per index of the enclosing thread or warp loops */
+    ACC_W_LEAD = 1024, /* (a once-guarded store under them: lane 0 of each warp, ...) */
+    ACC_LAST = ACC_W_LEAD,
 };
 
 typedef struct Spmd {
@@ -86,7 +99,7 @@ typedef struct Spmd {
     int64_t extent[ROLE_COUNT];   /* largest loop extent bound to each role, 0: none */
     int64_t count[ROLE_COUNT];    /* threads along each role (1: none) */
     bool *tainted;                /* by var id: the value depends on the thread indices */
-    bool *written_in_thread;      /* by buffer id: stored or copied into under a thread loop */
+    unsigned char *written_in;    /* by buffer id: WRITTEN_* bits */
     int nvars;
     const IrExpr **let_value;     /* by var id: the value of a let (for affine indices) */
     IrStmt **spread;              /* spread store loops made here (their threads differ) */
@@ -334,17 +347,19 @@ static bool copy_tainted(const Spmd *s, const IrCopy *c)
 }
 
 /* Marks thread-dependent variables (thread loop indices, and lets and loops
- * computed from them) and the buffers written under thread loops. */
-static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
+ * computed from them) and the buffers written under warp and thread loops
+ * (`in`: the WRITTEN_* bits of the loops around b). */
+static void taint_block(Spmd *s, const IrBlock *b, unsigned in)
 {
     for (int i = 0; i < b->len; i++) {
         const IrStmt *st = b->items[i];
         switch (st->kind) {
         case IR_LOOP: {
-            bool thread = thread_role(st) >= 0;
-            if (thread || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
+            int role = thread_role(st);
+            if (role >= 0 || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
                 s->tainted[st->var->id] = true;
-            taint_block(s, &st->body, in_thread || thread);
+            unsigned inner = in | (role >= 0 ? WRITTEN_ROLE : 0) | (role >= 0 && role < ROLE_WX ? WRITTEN_LANE : 0);
+            taint_block(s, &st->body, inner);
             break;
         }
         case IR_LET:
@@ -353,35 +368,42 @@ static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
             s->let_value[st->var->id] = st->value;
             break;
         case IR_IF:
-            taint_block(s, &st->body, in_thread);
-            taint_block(s, &st->else_body, in_thread);
+            taint_block(s, &st->body, in);
+            taint_block(s, &st->else_body, in);
             break;
-        case IR_STORE:
-            if (in_thread)
-                s->written_in_thread[st->buf->id] = true;
-            break;
-        case IR_COPY:
-            if (in_thread)
-                s->written_in_thread[st->copy.dst->id] = true;
-            break;
+        case IR_STORE: s->written_in[st->buf->id] |= (unsigned char)in; break;
+        case IR_COPY: s->written_in[st->copy.dst->id] |= (unsigned char)in; break;
         case IR_ALLOC:
         case IR_BARRIER: break;
         }
     }
 }
 
-/* Registers allocated outside every thread loop and written inside one hold
- * values of several threads (reduction partials): they are per block. */
-static void promote_block(Spmd *s, IrBlock *b)
+/* Registers allocated outside every warp and thread loop and written inside
+ * one hold values of several threads (reduction partials): they are per
+ * block. Registers allocated inside a warp loop (a cache at it) and written
+ * under a thread loop inside it would hold values of several lanes, which
+ * the warp's one write-back cannot gather: an error at the cache's clause
+ * (`warp` the warp loop around b, or NULL). */
+static void promote_block(Spmd *s, IrBlock *b, const IrStmt *warp)
 {
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
-        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS &&
-            s->written_in_thread[st->buf->id])
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && !warp &&
+            (s->written_in[st->buf->id] & WRITTEN_ROLE))
             st->buf->mem = IR_MEM_SHARED;
-        if ((st->kind == IR_LOOP && thread_role(st) < 0) || st->kind == IR_IF) {
-            promote_block(s, &st->body);
-            promote_block(s, &st->else_body);
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && warp &&
+            (s->written_in[st->buf->id] & WRITTEN_LANE))
+            diag_error(s->pc->diag, st->origin,
+                       "'%s' is held in registers at warp loop '%s', but thread loops under it "
+                       "write it, each lane its part: cache it at a loop inside them, or in shared",
+                       st->buf->name, warp->var->name);
+        int role = thread_role(st);
+        if ((st->kind == IR_LOOP && role < ROLE_TX) || st->kind == IR_IF) {
+            promote_block(s, &st->body, warp);
+            promote_block(s, &st->else_body, warp);
+        } else if (role >= ROLE_WX && !warp) {
+            promote_block(s, &st->body, st);
         }
     }
 }
@@ -1067,16 +1089,51 @@ static void access_join(const Barriers *bs, Access *into, const Access *a)
         into->bits[i] |= a->bits[i];
 }
 
-/* Who is executing while accesses are collected. */
-typedef enum Who { WHO_ALL, WHO_T0, WHO_THREAD } Who;
+/* Who is executing while accesses are collected:
+ *   WHO_ALL     every thread (uniform code outside thread and warp loops)
+ *   WHO_WARP    under warp loops alone: the lanes of a warp the same elements
+ *   WHO_T0      thread 0 alone (a once-guard `tid == 0`)
+ *   WHO_THREAD  under a thread loop (or a spread statement): each thread its own
+ *   WHO_LEAD    a once-guard under thread or warp loops: one thread for each
+ *               index of the loops around it (lane 0 of every warp, say), not
+ *               thread 0 alone */
+typedef enum Who { WHO_ALL, WHO_WARP, WHO_T0, WHO_THREAD, WHO_LEAD } Who;
+
+/* Whether `who`'s accesses in one block are one thread's code each (two of
+ * them never race on their own elements). */
+static bool who_in_thread(Who who) { return who == WHO_T0 || who == WHO_THREAD || who == WHO_LEAD; }
+
+/* Who runs the body of loop st. Under a thread loop each thread has its own
+ * elements; under a warp loop alone the warp's lanes touch the same ones
+ * (like uniform code), different warps different ones. */
+static Who who_in_loop(Who who, const IrStmt *st)
+{
+    int role = thread_role(st);
+    if (role >= 0 && role < ROLE_WX)
+        return WHO_THREAD;
+    if (role >= ROLE_WX && who == WHO_ALL)
+        return WHO_WARP;
+    return who;
+}
+
+/* Who runs the branches of `if` st. A condition on tid itself is a
+ * once-guard: outside every thread and warp loop it is `tid == 0`; under
+ * them its writes are one thread's per index of those loops (lane 0 of each
+ * warp), other threads than the loop's own elements and not thread 0 alone. */
+static Who who_in_if(const Barriers *bs, Who who, const IrStmt *st)
+{
+    if (who == WHO_T0 || who == WHO_LEAD || is_spread_stmt(bs->s, st) || !ir_expr_uses(st->cond, bs->s->tid))
+        return who;
+    return who == WHO_ALL ? WHO_T0 : WHO_LEAD;
+}
 
 /* An access of b at idx (its one index after flattening, or NULL). */
 static void note(const Barriers *bs, Access *a, const IrBuffer *b, const IrExpr *idx, bool write, Who who)
 {
     if (!mem_is_memory(b->mem) || b->id >= bs->nbuf)
         return;
-    static const uint16_t rd[] = {ACC_R_ALL, ACC_R_T0, ACC_R_TH};
-    static const uint16_t wr[] = {ACC_W_T0, ACC_W_T0, ACC_W_TH};
+    static const uint16_t rd[] = {ACC_R_ALL, ACC_R_ALL, ACC_R_T0, ACC_R_TH, ACC_R_LEAD};
+    static const uint16_t wr[] = {ACC_W_T0, ACC_W_LEAD, ACC_W_T0, ACC_W_TH, ACC_W_LEAD};
     if (who == WHO_THREAD && idx && index_is_tid(bs, idx, 0))
         a->bits[b->id] |= write ? ACC_W_OWN : ACC_R_OWN;
     else
@@ -1093,8 +1150,8 @@ static void note_expr(const Barriers *bs, Access *a, const IrExpr *e, Who who)
 
 static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who who);
 
-/* The accesses of one statement executed by `who` (thread loops switch to
- * WHO_THREAD; a once-guard to WHO_T0; spread copies are the block's). */
+/* The accesses of one statement executed by `who` (who_in_loop, who_in_if;
+ * spread statements are the block's). */
 static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who who)
 {
     bool spread = is_spread_stmt(bs->s, st);
@@ -1104,16 +1161,10 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
     case IR_LOOP:
         note_expr(bs, a, st->lo, who);
         note_expr(bs, a, st->extent, who);
-        /* Under a thread loop each thread has its own elements; under a warp
-         * loop alone the warp's lanes touch the same ones (like uniform code). */
-        collect_block(bs, a, &st->body,
-                      thread_role(st) >= 0 && thread_role(st) < ROLE_WX ? WHO_THREAD : who);
+        collect_block(bs, a, &st->body, who_in_loop(who, st));
         break;
     case IR_IF: {
-        /* a once-guard (on tid itself): under a thread loop too, its writes
-         * are another thread's than the loop's own elements */
-        bool once = !spread && (who == WHO_ALL || who == WHO_THREAD) && ir_expr_uses(st->cond, bs->s->tid);
-        Who inner = once ? WHO_T0 : who;
+        Who inner = who_in_if(bs, who, st);
         note_expr(bs, a, st->cond, who);
         collect_block(bs, a, &st->body, inner);
         collect_block(bs, a, &st->else_body, inner);
@@ -1149,15 +1200,19 @@ static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who w
 /* Whether an access `x` since the last barrier and a later access `y` of one
  * buffer may touch an element from two threads, one of them writing. Two
  * accesses of thread 0 never race; nor two at index tid; nor, inside one
- * thread's code (in_thread), two accesses of that thread. */
+ * thread's code (in_thread), two accesses of that thread, or two of the one
+ * thread a once-guard picks there. A once-guard's thread against the others
+ * of its thread loop (LEAD and TH) is a conflict: they are different threads
+ * at the same loop index. */
 static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
 {
-    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH | ACC_W_OWN;
+    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH | ACC_W_OWN | ACC_W_LEAD;
     static const unsigned own = ACC_R_OWN | ACC_W_OWN;
-    for (unsigned p = 1; p <= ACC_W_OWN; p <<= 1) {
+    static const unsigned lead = ACC_R_LEAD | ACC_W_LEAD;
+    for (unsigned p = 1; p <= ACC_LAST; p <<= 1) {
         if (!(x & p))
             continue;
-        for (unsigned q = 1; q <= ACC_W_OWN; q <<= 1) {
+        for (unsigned q = 1; q <= ACC_LAST; q <<= 1) {
             if (!(y & q) || !((p | q) & writes))
                 continue;
             if (((p | q) & ~(ACC_R_T0 | ACC_W_T0)) == 0)
@@ -1166,6 +1221,8 @@ static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
                 continue;                       /* element tid, by thread tid */
             if (in_thread && ((p | q) & ~(ACC_R_TH | ACC_W_TH | own)) == 0)
                 continue;                       /* one thread's own accesses */
+            if (in_thread && ((p | q) & ~lead) == 0)
+                continue;                       /* the once-guard's own thread */
             return true;
         }
     }
@@ -1359,12 +1416,12 @@ static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrB
     return k > spread;
 }
 
-static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_block(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                           const IrStmt *loop);
 
 /* Recurses into the blocks a statement holds (barriers go only where every
  * thread arrives: not under a thread-dependent condition). */
-static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool divergent)
+static void barrier_inside(Barriers *bs, IrStmt *st, Who who, bool divergent)
 {
     Spmd *s = bs->s;
     if (is_spread_stmt(s, st))
@@ -1376,13 +1433,12 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
         bool div = divergent || expr_tainted(s, st->lo) || expr_tainted(s, st->extent) ||
                    (role >= 0 && s->count[role] > e);
         /* each thread runs a thread loop's body once: nothing carried */
-        /* under a warp loop alone the lanes share their elements: not in_thread */
-        bool own = role >= 0 && role < ROLE_WX;
-        barrier_block(bs, &st->body, in_thread || own, div, st->origin, role < 0 ? st : NULL);
+        barrier_block(bs, &st->body, who_in_loop(who, st), div, st->origin, role < 0 ? st : NULL);
     } else if (st->kind == IR_IF) {
         bool div = divergent || expr_tainted(s, st->cond) || ir_expr_uses(st->cond, s->tid);
-        barrier_block(bs, &st->body, in_thread, div, st->origin, NULL);
-        barrier_block(bs, &st->else_body, in_thread, div, st->origin, NULL);
+        Who inner = who_in_if(bs, who, st);
+        barrier_block(bs, &st->body, inner, div, st->origin, NULL);
+        barrier_block(bs, &st->else_body, inner, div, st->origin, NULL);
     }
 }
 
@@ -1391,11 +1447,11 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
  * of a loop's body when its end conflicts with its start (is_loop_body). In a
  * block not every thread reaches (divergent) no barrier can go: a conflict
  * there is an error (one per launch). */
-static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_scan(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                          const IrStmt *loop)
 {
     IrFunc *f = bs->s->f;
-    Who who = in_thread ? WHO_THREAD : WHO_ALL;
+    bool in_thread = who_in_thread(who);
     Access acc = access_new(bs), item = access_new(bs);
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
@@ -1441,12 +1497,12 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, bool divergen
     free(item.bits);
 }
 
-static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_block(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                           const IrStmt *loop)
 {
     for (int i = 0; i < b->len; i++)
-        barrier_inside(bs, b->items[i], in_thread, divergent);
-    barrier_scan(bs, b, in_thread, divergent, at, loop);
+        barrier_inside(bs, b->items[i], who, divergent);
+    barrier_scan(bs, b, who, divergent, at, loop);
 }
 
 /* The buffer with this id accessed in b (stores, loads, copies), or NULL. */
@@ -1603,10 +1659,10 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     s->tid = ir_var_new(f, "tid", ELEM_I64, IR_VAR_LOOP);
     s->nvars = f->nvars;
     s->tainted = calloc((size_t)s->nvars + 1, 1);
-    s->written_in_thread = calloc((size_t)f->nbuffers + 1, 1);
+    s->written_in = calloc((size_t)f->nbuffers + 1, 1);
     s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
-    taint_block(s, body, false);
-    promote_block(s, body);
+    taint_block(s, body, 0);
+    promote_block(s, body, NULL);
     place_block(s, body, (Place){0});
     if (!spmd_failed(s))
         shfl_block(s, body, body);
@@ -1617,7 +1673,7 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
         if (!bs.let_value || !bs.is_tid)
             abort();
         own_scan(&bs, body);
-        barrier_block(&bs, body, false, false, top->origin, NULL);
+        barrier_block(&bs, body, WHO_ALL, false, top->origin, NULL);
         free(bs.let_value);
         free(bs.is_tid);
         spmd_pipeline(f, body);
@@ -1625,14 +1681,14 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
         spmd_full_tiles(f, body);
     }
     free(s->tainted);
-    free(s->written_in_thread);
+    free(s->written_in);
     free(s->let_value);
     s->let_value = NULL;
     free(s->spread);
     s->spread = NULL;
     s->nspread = s->capspread = 0;
     s->tainted = NULL;
-    s->written_in_thread = NULL;
+    s->written_in = NULL;
 
     IrStmt *tl = ir_loop(f, s->tid, ir_index(f, 0), ir_index(f, s->threads), IR_BOUND, top->origin);
     tl->hw = HW_THREAD_X;
