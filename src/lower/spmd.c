@@ -4,7 +4,9 @@
  *
  * For each top-level statement that is not `alloc global` (one launch):
  *   grid      its leading block loops (each directly inside the previous one,
- *             next to lets only) give grid x, y, z; the rest is the body
+ *             next to lets only, bound to x, y, z in any order) give grid x, y,
+ *             z, their extents with those lets substituted (grid_extent); the
+ *             rest is the body
  *   roles     X, Y, Z: the largest extent bound to thread.x, .y, .z; WX, WY
  *             to warp.x, .y. Without warps T = X*Y*Z, thread.x = tid % X,
  *             thread.y = (tid / X) % Y, thread.z = tid / (X*Y). With warps
@@ -169,26 +171,46 @@ static IrStmt *inner_block_loop(IrBlock *b)
     return loop;
 }
 
-/* Block loops: outermost first, each directly inside the previous one. Returns
- * the innermost, or NULL when the statement has none. */
+/* e with the lets of the block loops' bodies above it substituted, innermost
+ * first (a let's value may use the lets before it): the grid is computed on
+ * the host, where those lets do not exist. An extent the passes hoisted
+ * (`let b_c0 = (N + 15) fdiv 16` in block.z's body, the extent of block.y
+ * and block.x) is then over sizes again. */
+static IrExpr *grid_extent(Spmd *s, IrStmt *const *outer, int nouter, const IrExpr *e)
+{
+    IrExpr *x = ir_expr_copy(s->f, e);
+    for (int k = nouter - 1; k >= 0; k--) {
+        const IrBlock *b = &outer[k]->body;
+        for (int i = b->len - 1; i >= 0; i--)
+            if (b->items[i]->kind == IR_LET)
+                x = ir_substitute(s->f, x, b->items[i]->var, b->items[i]->value);
+    }
+    return x;
+}
+
+/* Block loops: outermost first, each directly inside the previous one, bound
+ * to x, y and z in any order. Returns the innermost, or NULL when the
+ * statement has none. */
 static IrStmt *grid_loops(Spmd *s, IrStmt *top)
 {
-    IrStmt *inner = NULL;
-    for (IrStmt *cur = top; cur;) {
+    IrStmt *outer[3];
+    int nouter = 0;
+    for (IrStmt *cur = top; cur && nouter < 3;) {
         if (!(cur->kind == IR_LOOP && cur->loop_kind == IR_BOUND && hw_is_block(cur->hw)))
             break;
         int axis = cur->hw - HW_BLOCK_X;
         int64_t lo;
-        const IrVar *v = grid_free_var(cur->extent);
+        IrExpr *extent = grid_extent(s, outer, nouter, cur->extent);
+        const IrVar *v = grid_free_var(extent);
         /* sema and lowering keep block loops distinct, from 0, over sizes */
         if (s->launch->grid[axis] || v || !ir_const_int(cur->lo, &lo) || lo != 0)
             diag_error(s->pc->diag, cur->origin,
                        "internal error: spmd: block loop '%s' is not a grid dimension", cur->var->name);
-        s->launch->grid[axis] = cur->extent;
-        inner = cur;
+        s->launch->grid[axis] = extent;
+        outer[nouter++] = cur;
         cur = inner_block_loop(&cur->body);
     }
-    return inner;
+    return nouter ? outer[nouter - 1] : NULL;
 }
 
 /* ---- roles and thread indices ---- */
