@@ -16,8 +16,11 @@
  *             (X*Y*Z <= wave)
  *   shared    a registers buffer allocated outside every warp or thread loop
  *             and written inside one is per block: it moves to shared memory;
- *             one allocated in a warp loop and written by thread loops under
- *             it is an error (promote_block)
+ *             one allocated under such loops and written under deeper ones
+ *             moves to shared memory in slices (partials, promote_sliced) or
+ *             is an error (a cache: promote_block)
+ *   one block a top-level alloc that is not global and the statements up to
+ *             its buffer's last use are one launch (launch_length)
  *   copies    a copy that reads or writes shared memory with a box that does
  *             not depend on the thread indices is spread over the block's
  *             threads; every thread must reach it. One whose box does depend
@@ -68,12 +71,6 @@ enum { SPMD_MAX_THREADS = 1024 };
 /* The five roles a loop may be bound to inside a block. */
 typedef enum Role { ROLE_TX, ROLE_TY, ROLE_TZ, ROLE_WX, ROLE_WY, ROLE_COUNT } Role;
 
-/* Where a buffer is stored or copied into (Spmd.written_in). */
-enum {
-    WRITTEN_ROLE = 1,  /* under a warp or thread loop */
-    WRITTEN_LANE = 2,  /* under a thread loop (thread.x, .y, .z) */
-};
-
 /* Who performs a memory access, for the barrier analysis. */
 enum {
     ACC_R_T0 = 1,      /* thread 0 only (a once-guarded store) */
@@ -101,7 +98,6 @@ typedef struct Spmd {
     int64_t extent[ROLE_COUNT];   /* largest loop extent bound to each role, 0: none */
     int64_t count[ROLE_COUNT];    /* threads along each role (1: none) */
     bool *tainted;                /* by var id: the value depends on the thread indices */
-    unsigned char *written_in;    /* by buffer id: WRITTEN_* bits */
     int nvars;
     const IrExpr **let_value;     /* by var id: the value of a let (for affine indices) */
     IrStmt **spread;              /* spread store loops made here (their threads differ) */
@@ -369,9 +365,8 @@ static bool copy_tainted(const Spmd *s, const IrCopy *c)
 }
 
 /* Marks thread-dependent variables (thread loop indices, and lets and loops
- * computed from them) and the buffers written under warp and thread loops
- * (`in`: the WRITTEN_* bits of the loops around b). */
-static void taint_block(Spmd *s, const IrBlock *b, unsigned in)
+ * computed from them). */
+static void taint_block(Spmd *s, const IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
         const IrStmt *st = b->items[i];
@@ -380,8 +375,7 @@ static void taint_block(Spmd *s, const IrBlock *b, unsigned in)
             int role = thread_role(st);
             if (role >= 0 || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
                 s->tainted[st->var->id] = true;
-            unsigned inner = in | (role >= 0 ? WRITTEN_ROLE : 0) | (role >= 0 && role < ROLE_WX ? WRITTEN_LANE : 0);
-            taint_block(s, &st->body, inner);
+            taint_block(s, &st->body);
             break;
         }
         case IR_LET:
@@ -390,42 +384,144 @@ static void taint_block(Spmd *s, const IrBlock *b, unsigned in)
             s->let_value[st->var->id] = st->value;
             break;
         case IR_IF:
-            taint_block(s, &st->body, in);
-            taint_block(s, &st->else_body, in);
+            taint_block(s, &st->body);
+            taint_block(s, &st->else_body);
             break;
-        case IR_STORE: s->written_in[st->buf->id] |= (unsigned char)in; break;
-        case IR_COPY: s->written_in[st->copy.dst->id] |= (unsigned char)in; break;
+        case IR_STORE:
+        case IR_COPY:
         case IR_ALLOC:
         case IR_BARRIER: break;
         }
     }
 }
 
-/* Registers allocated outside every warp and thread loop and written inside
- * one hold values of several threads (reduction partials): they are per
- * block. Registers allocated inside a warp loop (a cache at it) and written
- * under a thread loop inside it would hold values of several lanes, which
- * the warp's one write-back cannot gather: an error at the cache's clause
- * (`warp` the warp loop around b, or NULL). */
-static void promote_block(Spmd *s, IrBlock *b, const IrStmt *warp)
+/* Whether b copies into or out of buf anywhere. */
+static bool block_copies(const IrBlock *b, const IrBuffer *buf)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if ((st->kind == IR_COPY && (st->copy.dst == buf || st->copy.src == buf)) ||
+            block_copies(&st->body, buf) || block_copies(&st->else_body, buf))
+            return true;
+    }
+    return false;
+}
+
+/* Whether buf is stored or copied into under a warp or thread loop in b
+ * (`under`: b itself is under one). */
+static bool written_under_role(const IrBlock *b, const IrBuffer *buf, bool under)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (under && ((st->kind == IR_STORE && st->buf == buf) || (st->kind == IR_COPY && st->copy.dst == buf)))
+            return true;
+        bool u = under || thread_role(st) >= 0;
+        if (written_under_role(&st->body, buf, u) || written_under_role(&st->else_body, buf, u))
+            return true;
+    }
+    return false;
+}
+
+/* Shared memory in slices: every access to buf at idx becomes one at
+ * idx + slice * per (the slice of the threads that share it). */
+typedef struct Slice {
+    IrFunc *f;
+    const IrBuffer *buf;
+    const IrExpr *slice;
+    int64_t per;
+} Slice;
+
+static IrExpr *slice_index(Slice *sl, IrExpr *idx)
+{
+    IrFunc *f = sl->f;
+    return ir_binary(f, IR_ADD, idx, ir_binary(f, IR_MUL, ir_expr_copy(f, sl->slice), ir_index(f, sl->per)));
+}
+
+static IrExpr *slice_loads(void *arg, IrExpr *e)
+{
+    Slice *sl = arg;
+    for (int i = 0; i < e->nargs; i++)
+        e->args[i] = slice_loads(arg, e->args[i]);
+    if (e->kind == IR_LOAD && e->buf == sl->buf && e->nargs == 1)
+        e->args[0] = slice_index(sl, e->args[0]);
+    return e;
+}
+
+static void slice_stores(Slice *sl, IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
-        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && !warp &&
-            (s->written_in[st->buf->id] & WRITTEN_ROLE))
-            st->buf->mem = IR_MEM_SHARED;
-        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && warp &&
-            (s->written_in[st->buf->id] & WRITTEN_LANE))
+        if (st->kind == IR_STORE && st->buf == sl->buf && st->nidx == 1)
+            st->idx[0] = slice_index(sl, st->idx[0]);
+        slice_stores(sl, &st->body);
+        slice_stores(sl, &st->else_body);
+    }
+}
+
+/* Registers allocated under the warp or thread loops of `roles` and written
+ * by deeper ones, with no copy (a reduction's partials over the lanes inside
+ * a warp's own partial): the threads with the same indices of `roles` share
+ * them, so they move to shared memory, one slice for each such index (the
+ * slices one after another, by the linear index of those roles). */
+static void promote_sliced(Spmd *s, IrStmt *alloc, IrBlock *scope, unsigned roles)
+{
+    IrFunc *f = s->f;
+    IrBuffer *buf = alloc->buf;
+    int64_t dims[64] = {0};
+    for (int d = 0; d < buf->ndims && d < 64; d++)
+        ir_const_int(buf->dims[d], &dims[d]);
+    IrExpr *slice = ir_index(f, 0);
+    int64_t count = 1;
+    for (int r = 0; r < ROLE_COUNT; r++)
+        if (roles & (1u << r)) {
+            slice = ir_binary(f, IR_ADD, slice, ir_binary(f, IR_MUL, role_index(s, (Role)r), ir_index(f, count)));
+            count *= s->count[r];
+        }
+    Slice sl = {.f = f, .buf = buf, .slice = slice, .per = flatten_count(buf, dims)};
+    IrExpr **nd = ARENA_ARRAY(f->arena, IrExpr *, buf->ndims + 1);
+    nd[0] = ir_index(f, count);
+    for (int d = 0; d < buf->ndims; d++)
+        nd[d + 1] = buf->dims[d];
+    buf->dims = nd;
+    buf->ndims++;
+    buf->mem = IR_MEM_SHARED;
+    ir_block_map_exprs(scope, slice_loads, &sl);
+    slice_stores(&sl, scope);
+}
+
+/* Registers allocated outside every warp and thread loop and written inside
+ * one hold values of several threads (reduction partials): they are per
+ * block. Registers allocated under such loops (`roles`, the innermost
+ * `loop`) and written under deeper ones hold values of several threads too:
+ * partials move to shared memory in slices (promote_sliced); a cache at the
+ * loop, which its one write-back could not gather, is an error at its clause. */
+static void promote_block(Spmd *s, IrBlock *b, unsigned roles, const IrStmt *loop)
+{
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL && roles && written_under_role(b, st->buf, false))
             diag_error(s->pc->diag, st->origin,
-                       "'%s' is held in registers at warp loop '%s', but thread loops under it "
-                       "write it, each lane its part: cache it at a loop inside them, or in shared",
-                       st->buf->name, warp->var->name);
+                       "'%s' (not of constant shape, so in global memory) is allocated in %s loop '%s' "
+                       "and written by %s loops under it: its threads would share one copy (not yet "
+                       "supported; make the loops around the reduction serial or bind them to blocks)",
+                       st->buf->name, hw_unit(loop->hw), loop->var->name,
+                       thread_role(loop) >= ROLE_WX ? "thread or warp" : "thread");
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && written_under_role(b, st->buf, false)) {
+            if (!roles)
+                st->buf->mem = IR_MEM_SHARED;
+            else if (block_copies(b, st->buf))
+                diag_error(s->pc->diag, st->origin,
+                           "'%s' is held in registers at %s loop '%s', but %s loops under it "
+                           "write it, each thread its part: cache it at a loop inside them, or in shared",
+                           st->buf->name, hw_unit(loop->hw), loop->var->name,
+                           thread_role(loop) >= ROLE_WX ? "thread or warp" : "thread");
+            else
+                promote_sliced(s, st, b, roles);
+        }
         int role = thread_role(st);
-        if ((st->kind == IR_LOOP && role < ROLE_TX) || st->kind == IR_IF) {
-            promote_block(s, &st->body, warp);
-            promote_block(s, &st->else_body, warp);
-        } else if (role >= ROLE_WX && !warp) {
-            promote_block(s, &st->body, st);
+        if (st->kind == IR_LOOP || st->kind == IR_IF) {
+            promote_block(s, &st->body, role >= 0 ? roles | (1u << role) : roles, role >= 0 ? st : loop);
+            promote_block(s, &st->else_body, roles, loop);
         }
     }
 }
@@ -1540,22 +1636,49 @@ static const IrBuffer *expr_buffer(const IrExpr *e, int id)
     return NULL;
 }
 
-static const IrBuffer *buffer_by_id(const IrBlock *b, int id)
+/* The buffer with this id as st accesses it anywhere (stores, loads in any
+ * expression, copies), or NULL. */
+static const IrBuffer *stmt_buffer_by_id(const IrStmt *st, int id)
 {
-    for (int i = 0; i < b->len; i++) {
-        const IrStmt *st = b->items[i];
-        if (st->kind == IR_STORE && st->buf->id == id)
+    const IrExpr *exprs[3] = {0};
+    int n = 0;
+    switch (st->kind) {
+    case IR_STORE:
+        if (st->buf->id == id)
             return st->buf;
-        if (st->kind == IR_STORE) {
-            const IrBuffer *x = expr_buffer(st->value, id);
+        for (int i = 0; i < st->nidx; i++) {
+            const IrBuffer *x = expr_buffer(st->idx[i], id);
             if (x)
                 return x;
         }
-        if (st->kind == IR_COPY && (st->copy.dst->id == id || st->copy.src->id == id))
+        exprs[n++] = st->value;
+        break;
+    case IR_COPY:
+        if (st->copy.dst->id == id || st->copy.src->id == id)
             return st->copy.dst->id == id ? st->copy.dst : st->copy.src;
-        const IrBuffer *x = buffer_by_id(&st->body, id);
-        if (!x)
-            x = buffer_by_id(&st->else_body, id);
+        break;
+    case IR_LOOP:
+        exprs[n++] = st->lo;
+        exprs[n++] = st->extent;
+        break;
+    case IR_IF: exprs[n++] = st->cond; break;
+    case IR_LET: exprs[n++] = st->value; break;
+    case IR_ALLOC: return st->buf->id == id ? st->buf : NULL;
+    case IR_BARRIER: break;
+    }
+    for (int i = 0; i < n; i++) {
+        const IrBuffer *x = expr_buffer(exprs[i], id);
+        if (x)
+            return x;
+    }
+    const IrBuffer *x = buffer_by_id(&st->body, id);
+    return x ? x : buffer_by_id(&st->else_body, id);
+}
+
+static const IrBuffer *buffer_by_id(const IrBlock *b, int id)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrBuffer *x = stmt_buffer_by_id(b->items[i], id);
         if (x)
             return x;
     }
@@ -1659,16 +1782,20 @@ static void layout_block(SharedLayout *l, const IrBlock *b)
 
 /* ---- one launch ---- */
 
-static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
+/* The top-level statements items[0 .. n) are one launch (n > 1: a launch
+ * of one block, see launch_length). */
+static IrStmt *spmd_launch(Spmd *s, IrStmt **items, int n)
 {
     IrFunc *f = s->f;
-    IrStmt *inner = grid_loops(s, top);
+    IrStmt *top = items[0];
+    IrStmt *inner = n == 1 ? grid_loops(s, top) : NULL;
     IrBlock *body;
     IrBlock wrapper = {0};
     if (inner) {
         body = &inner->body;
     } else {
-        ir_block_push(f, &wrapper, top);
+        for (int i = 0; i < n; i++)
+            ir_block_push(f, &wrapper, items[i]);
         body = &wrapper;
     }
     memset(s->extent, 0, sizeof s->extent);
@@ -1681,10 +1808,9 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     s->tid = ir_var_new(f, "tid", ELEM_I64, IR_VAR_LOOP);
     s->nvars = f->nvars;
     s->tainted = calloc((size_t)s->nvars + 1, 1);
-    s->written_in = calloc((size_t)f->nbuffers + 1, 1);
     s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
-    taint_block(s, body, 0);
-    promote_block(s, body, NULL);
+    taint_block(s, body);
+    promote_block(s, body, 0, NULL);
     place_block(s, body, (Place){0});
     if (!spmd_failed(s))
         shfl_block(s, body, body);
@@ -1703,14 +1829,12 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
         spmd_full_tiles(f, body);
     }
     free(s->tainted);
-    free(s->written_in);
     free(s->let_value);
     s->let_value = NULL;
     free(s->spread);
     s->spread = NULL;
     s->nspread = s->capspread = 0;
     s->tainted = NULL;
-    s->written_in = NULL;
 
     IrStmt *tl = ir_loop(f, s->tid, ir_index(f, 0), ir_index(f, s->threads), IR_BOUND, top->origin);
     tl->hw = HW_THREAD_X;
@@ -1728,6 +1852,27 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     SharedLayout l = {.s = s};
     layout_block(&l, &tl->body);
     return root;
+}
+
+/* How many top-level statements from items[i] make one launch: one, unless
+ * it allocates registers or shared memory at the top level (a reduction's
+ * partials where no block loop is around: `split i by 256 -> io, il;
+ * reorder il, io; bind il -> thread.x`); such a buffer lives until its last
+ * use, so the statements up to it are one launch of one block. */
+static int launch_length(const IrFunc *f, int i)
+{
+    int end = i + 1;
+    for (int k = i; k < end; k++) {
+        const IrStmt *st = f->body.items[k];
+        if (st->kind != IR_ALLOC || st->buf->mem == IR_MEM_GLOBAL)
+            continue;
+        for (int j = f->body.len - 1; j >= end; j--)
+            if (stmt_buffer_by_id(f->body.items[j], st->buf->id)) {
+                end = j + 1;
+                break;
+            }
+    }
+    return end - i;
 }
 
 /* The GPU execution form of f (a GPU target's IR after the pass list). */
@@ -1749,8 +1894,12 @@ bool spmd_lower(IrFunc *f, PassCtx *ctx)
         IrStmt *st = f->body.items[i];
         if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL)
             continue;
+        int len = launch_length(f, i);
         s.launch = &f->launches[f->nlaunches++];
-        f->body.items[i] = spmd_launch(&s, st);
+        f->body.items[i] = spmd_launch(&s, f->body.items + i, len);
+        memmove(f->body.items + i + 1, f->body.items + i + len,
+                sizeof *f->body.items * (size_t)(f->body.len - i - len));
+        f->body.len -= len - 1;
         if (spmd_failed(&s))
             return true;
     }

@@ -82,6 +82,11 @@ expect 0 '^PASS$' run "$root/tests/golden/spmd/grid_3d_hoisted.acc" --kernel k -
     --emulate --target=nvidia:sm_80
 expect 1 'the emulator failed: the grid of a launch, 1 x 1 x 65536 blocks, is beyond the launch limits' \
     run "$root/tests/golden/spmd/grid_3d_hoisted.acc" --kernel k --size B=65536,N=1 --emulate --target=nvidia:sm_80
+# The block-stride reduction (one block) at a size of many rounds per thread.
+expect 0 '^PASS$' run "$root/tests/run/emulate/block_stride_sum.acc" --kernel k --size N=65537 \
+    --emulate --target=nvidia:sm_80
+expect 0 '^PASS$' run "$root/tests/run/emulate/block_stride_sum.acc" --kernel k --size N=65537 \
+    --emulate --target=amd:gfx942
 
 # A seed gives the same output every time, and another seed passes too.
 "$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/a" 2>/dev/null
