@@ -4,7 +4,9 @@
  *
  * For each top-level statement that is not `alloc global` (one launch):
  *   grid      its leading block loops (each directly inside the previous one,
- *             next to lets only) give grid x, y, z; the rest is the body
+ *             next to lets only, bound to x, y, z in any order) give grid x, y,
+ *             z, their extents with those lets substituted (grid_extent); the
+ *             rest is the body
  *   roles     X, Y, Z: the largest extent bound to thread.x, .y, .z; WX, WY
  *             to warp.x, .y. Without warps T = X*Y*Z, thread.x = tid % X,
  *             thread.y = (tid / X) % Y, thread.z = tid / (X*Y). With warps
@@ -13,7 +15,12 @@
  *             lane: thread.x = lane % X, .y = (lane / X) % Y, .z = lane / (X*Y)
  *             (X*Y*Z <= wave)
  *   shared    a registers buffer allocated outside every warp or thread loop
- *             and written inside one is per block: it moves to shared memory
+ *             and written inside one is per block: it moves to shared memory;
+ *             one allocated under such loops and written under deeper ones
+ *             moves to shared memory in slices (partials, promote_sliced) or
+ *             is an error (a cache: promote_block)
+ *   one block a top-level alloc that is not global and the statements up to
+ *             its buffer's last use are one launch (launch_length)
  *   copies    a copy that reads or writes shared memory with a box that does
  *             not depend on the thread indices is spread over the block's
  *             threads; every thread must reach it. One whose box does depend
@@ -37,8 +44,10 @@
  *             end conflicts so with its start, unless only per-thread writes
  *             of one store to provably distinct elements meet there
  *             (barrier_scan, carried_writes_disjoint); accesses at index tid
- *             by their own thread never conflict; where a conflict sits in a
- *             block not every thread reaches, it is an error (barrier_scan)
+ *             by their own thread never conflict; a once-guard under warp or
+ *             thread loops is one thread per index of them, not thread 0
+ *             (Who); where a conflict sits in a block not every thread
+ *             reaches, it is an error (barrier_scan)
  *   pipelines `pipeline L stages S`: L's caches filled S-1 iterations ahead
  *             into their stages, `barrier pending S-2` (spmd_pipe.c)
  *   threads   each warp or thread loop `for v in [lo, +E) bound H` becomes
@@ -73,6 +82,9 @@ enum {
     ACC_W_TH = 64,
     ACC_R_OWN = 128,   /* each thread the element at index tid (never another's) */
     ACC_W_OWN = 256,
+    ACC_R_LEAD = 512,  /* one thread per index of the enclosing thread or warp loops */
+    ACC_W_LEAD = 1024, /* (a once-guarded store under them: lane 0 of each warp, ...) */
+    ACC_LAST = ACC_W_LEAD,
 };
 
 typedef struct Spmd {
@@ -86,7 +98,6 @@ typedef struct Spmd {
     int64_t extent[ROLE_COUNT];   /* largest loop extent bound to each role, 0: none */
     int64_t count[ROLE_COUNT];    /* threads along each role (1: none) */
     bool *tainted;                /* by var id: the value depends on the thread indices */
-    bool *written_in_thread;      /* by buffer id: stored or copied into under a thread loop */
     int nvars;
     const IrExpr **let_value;     /* by var id: the value of a let (for affine indices) */
     IrStmt **spread;              /* spread store loops made here (their threads differ) */
@@ -156,26 +167,46 @@ static IrStmt *inner_block_loop(IrBlock *b)
     return loop;
 }
 
-/* Block loops: outermost first, each directly inside the previous one. Returns
- * the innermost, or NULL when the statement has none. */
+/* e with the lets of the block loops' bodies above it substituted, innermost
+ * first (a let's value may use the lets before it): the grid is computed on
+ * the host, where those lets do not exist. An extent the passes hoisted
+ * (`let b_c0 = (N + 15) fdiv 16` in block.z's body, the extent of block.y
+ * and block.x) is then over sizes again. */
+static IrExpr *grid_extent(Spmd *s, IrStmt *const *outer, int nouter, const IrExpr *e)
+{
+    IrExpr *x = ir_expr_copy(s->f, e);
+    for (int k = nouter - 1; k >= 0; k--) {
+        const IrBlock *b = &outer[k]->body;
+        for (int i = b->len - 1; i >= 0; i--)
+            if (b->items[i]->kind == IR_LET)
+                x = ir_substitute(s->f, x, b->items[i]->var, b->items[i]->value);
+    }
+    return x;
+}
+
+/* Block loops: outermost first, each directly inside the previous one, bound
+ * to x, y and z in any order. Returns the innermost, or NULL when the
+ * statement has none. */
 static IrStmt *grid_loops(Spmd *s, IrStmt *top)
 {
-    IrStmt *inner = NULL;
-    for (IrStmt *cur = top; cur;) {
+    IrStmt *outer[3];
+    int nouter = 0;
+    for (IrStmt *cur = top; cur && nouter < 3;) {
         if (!(cur->kind == IR_LOOP && cur->loop_kind == IR_BOUND && hw_is_block(cur->hw)))
             break;
         int axis = cur->hw - HW_BLOCK_X;
         int64_t lo;
-        const IrVar *v = grid_free_var(cur->extent);
+        IrExpr *extent = grid_extent(s, outer, nouter, cur->extent);
+        const IrVar *v = grid_free_var(extent);
         /* sema and lowering keep block loops distinct, from 0, over sizes */
         if (s->launch->grid[axis] || v || !ir_const_int(cur->lo, &lo) || lo != 0)
             diag_error(s->pc->diag, cur->origin,
                        "internal error: spmd: block loop '%s' is not a grid dimension", cur->var->name);
-        s->launch->grid[axis] = cur->extent;
-        inner = cur;
+        s->launch->grid[axis] = extent;
+        outer[nouter++] = cur;
         cur = inner_block_loop(&cur->body);
     }
-    return inner;
+    return nouter ? outer[nouter - 1] : NULL;
 }
 
 /* ---- roles and thread indices ---- */
@@ -334,17 +365,17 @@ static bool copy_tainted(const Spmd *s, const IrCopy *c)
 }
 
 /* Marks thread-dependent variables (thread loop indices, and lets and loops
- * computed from them) and the buffers written under thread loops. */
-static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
+ * computed from them). */
+static void taint_block(Spmd *s, const IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
         const IrStmt *st = b->items[i];
         switch (st->kind) {
         case IR_LOOP: {
-            bool thread = thread_role(st) >= 0;
-            if (thread || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
+            int role = thread_role(st);
+            if (role >= 0 || expr_tainted(s, st->lo) || expr_tainted(s, st->extent))
                 s->tainted[st->var->id] = true;
-            taint_block(s, &st->body, in_thread || thread);
+            taint_block(s, &st->body);
             break;
         }
         case IR_LET:
@@ -353,35 +384,144 @@ static void taint_block(Spmd *s, const IrBlock *b, bool in_thread)
             s->let_value[st->var->id] = st->value;
             break;
         case IR_IF:
-            taint_block(s, &st->body, in_thread);
-            taint_block(s, &st->else_body, in_thread);
+            taint_block(s, &st->body);
+            taint_block(s, &st->else_body);
             break;
         case IR_STORE:
-            if (in_thread)
-                s->written_in_thread[st->buf->id] = true;
-            break;
         case IR_COPY:
-            if (in_thread)
-                s->written_in_thread[st->copy.dst->id] = true;
-            break;
         case IR_ALLOC:
         case IR_BARRIER: break;
         }
     }
 }
 
-/* Registers allocated outside every thread loop and written inside one hold
- * values of several threads (reduction partials): they are per block. */
-static void promote_block(Spmd *s, IrBlock *b)
+/* Whether b copies into or out of buf anywhere. */
+static bool block_copies(const IrBlock *b, const IrBuffer *buf)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if ((st->kind == IR_COPY && (st->copy.dst == buf || st->copy.src == buf)) ||
+            block_copies(&st->body, buf) || block_copies(&st->else_body, buf))
+            return true;
+    }
+    return false;
+}
+
+/* Whether buf is stored or copied into under a warp or thread loop in b
+ * (`under`: b itself is under one). */
+static bool written_under_role(const IrBlock *b, const IrBuffer *buf, bool under)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        if (under && ((st->kind == IR_STORE && st->buf == buf) || (st->kind == IR_COPY && st->copy.dst == buf)))
+            return true;
+        bool u = under || thread_role(st) >= 0;
+        if (written_under_role(&st->body, buf, u) || written_under_role(&st->else_body, buf, u))
+            return true;
+    }
+    return false;
+}
+
+/* Shared memory in slices: every access to buf at idx becomes one at
+ * idx + slice * per (the slice of the threads that share it). */
+typedef struct Slice {
+    IrFunc *f;
+    const IrBuffer *buf;
+    const IrExpr *slice;
+    int64_t per;
+} Slice;
+
+static IrExpr *slice_index(Slice *sl, IrExpr *idx)
+{
+    IrFunc *f = sl->f;
+    return ir_binary(f, IR_ADD, idx, ir_binary(f, IR_MUL, ir_expr_copy(f, sl->slice), ir_index(f, sl->per)));
+}
+
+static IrExpr *slice_loads(void *arg, IrExpr *e)
+{
+    Slice *sl = arg;
+    for (int i = 0; i < e->nargs; i++)
+        e->args[i] = slice_loads(arg, e->args[i]);
+    if (e->kind == IR_LOAD && e->buf == sl->buf && e->nargs == 1)
+        e->args[0] = slice_index(sl, e->args[0]);
+    return e;
+}
+
+static void slice_stores(Slice *sl, IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
-        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS &&
-            s->written_in_thread[st->buf->id])
-            st->buf->mem = IR_MEM_SHARED;
-        if ((st->kind == IR_LOOP && thread_role(st) < 0) || st->kind == IR_IF) {
-            promote_block(s, &st->body);
-            promote_block(s, &st->else_body);
+        if (st->kind == IR_STORE && st->buf == sl->buf && st->nidx == 1)
+            st->idx[0] = slice_index(sl, st->idx[0]);
+        slice_stores(sl, &st->body);
+        slice_stores(sl, &st->else_body);
+    }
+}
+
+/* Registers allocated under the warp or thread loops of `roles` and written
+ * by deeper ones, with no copy (a reduction's partials over the lanes inside
+ * a warp's own partial): the threads with the same indices of `roles` share
+ * them, so they move to shared memory, one slice for each such index (the
+ * slices one after another, by the linear index of those roles). */
+static void promote_sliced(Spmd *s, IrStmt *alloc, IrBlock *scope, unsigned roles)
+{
+    IrFunc *f = s->f;
+    IrBuffer *buf = alloc->buf;
+    int64_t dims[64] = {0};
+    for (int d = 0; d < buf->ndims && d < 64; d++)
+        ir_const_int(buf->dims[d], &dims[d]);
+    IrExpr *slice = ir_index(f, 0);
+    int64_t count = 1;
+    for (int r = 0; r < ROLE_COUNT; r++)
+        if (roles & (1u << r)) {
+            slice = ir_binary(f, IR_ADD, slice, ir_binary(f, IR_MUL, role_index(s, (Role)r), ir_index(f, count)));
+            count *= s->count[r];
+        }
+    Slice sl = {.f = f, .buf = buf, .slice = slice, .per = flatten_count(buf, dims)};
+    IrExpr **nd = ARENA_ARRAY(f->arena, IrExpr *, buf->ndims + 1);
+    nd[0] = ir_index(f, count);
+    for (int d = 0; d < buf->ndims; d++)
+        nd[d + 1] = buf->dims[d];
+    buf->dims = nd;
+    buf->ndims++;
+    buf->mem = IR_MEM_SHARED;
+    ir_block_map_exprs(scope, slice_loads, &sl);
+    slice_stores(&sl, scope);
+}
+
+/* Registers allocated outside every warp and thread loop and written inside
+ * one hold values of several threads (reduction partials): they are per
+ * block. Registers allocated under such loops (`roles`, the innermost
+ * `loop`) and written under deeper ones hold values of several threads too:
+ * partials move to shared memory in slices (promote_sliced); a cache at the
+ * loop, which its one write-back could not gather, is an error at its clause. */
+static void promote_block(Spmd *s, IrBlock *b, unsigned roles, const IrStmt *loop)
+{
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL && roles && written_under_role(b, st->buf, false))
+            diag_error(s->pc->diag, st->origin,
+                       "'%s' (not of constant shape, so in global memory) is allocated in %s loop '%s' "
+                       "and written by %s loops under it: its threads would share one copy (not yet "
+                       "supported; make the loops around the reduction serial or bind them to blocks)",
+                       st->buf->name, hw_unit(loop->hw), loop->var->name,
+                       thread_role(loop) >= ROLE_WX ? "thread or warp" : "thread");
+        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_REGISTERS && written_under_role(b, st->buf, false)) {
+            if (!roles)
+                st->buf->mem = IR_MEM_SHARED;
+            else if (block_copies(b, st->buf))
+                diag_error(s->pc->diag, st->origin,
+                           "'%s' is held in registers at %s loop '%s', but %s loops under it "
+                           "write it, each thread its part: cache it at a loop inside them, or in shared",
+                           st->buf->name, hw_unit(loop->hw), loop->var->name,
+                           thread_role(loop) >= ROLE_WX ? "thread or warp" : "thread");
+            else
+                promote_sliced(s, st, b, roles);
+        }
+        int role = thread_role(st);
+        if (st->kind == IR_LOOP || st->kind == IR_IF) {
+            promote_block(s, &st->body, role >= 0 ? roles | (1u << role) : roles, role >= 0 ? st : loop);
+            promote_block(s, &st->else_body, roles, loop);
         }
     }
 }
@@ -1067,16 +1207,51 @@ static void access_join(const Barriers *bs, Access *into, const Access *a)
         into->bits[i] |= a->bits[i];
 }
 
-/* Who is executing while accesses are collected. */
-typedef enum Who { WHO_ALL, WHO_T0, WHO_THREAD } Who;
+/* Who is executing while accesses are collected:
+ *   WHO_ALL     every thread (uniform code outside thread and warp loops)
+ *   WHO_WARP    under warp loops alone: the lanes of a warp the same elements
+ *   WHO_T0      thread 0 alone (a once-guard `tid == 0`)
+ *   WHO_THREAD  under a thread loop (or a spread statement): each thread its own
+ *   WHO_LEAD    a once-guard under thread or warp loops: one thread for each
+ *               index of the loops around it (lane 0 of every warp, say), not
+ *               thread 0 alone */
+typedef enum Who { WHO_ALL, WHO_WARP, WHO_T0, WHO_THREAD, WHO_LEAD } Who;
+
+/* Whether `who`'s accesses in one block are one thread's code each (two of
+ * them never race on their own elements). */
+static bool who_in_thread(Who who) { return who == WHO_T0 || who == WHO_THREAD || who == WHO_LEAD; }
+
+/* Who runs the body of loop st. Under a thread loop each thread has its own
+ * elements; under a warp loop alone the warp's lanes touch the same ones
+ * (like uniform code), different warps different ones. */
+static Who who_in_loop(Who who, const IrStmt *st)
+{
+    int role = thread_role(st);
+    if (role >= 0 && role < ROLE_WX)
+        return WHO_THREAD;
+    if (role >= ROLE_WX && who == WHO_ALL)
+        return WHO_WARP;
+    return who;
+}
+
+/* Who runs the branches of `if` st. A condition on tid itself is a
+ * once-guard: outside every thread and warp loop it is `tid == 0`; under
+ * them its writes are one thread's per index of those loops (lane 0 of each
+ * warp), other threads than the loop's own elements and not thread 0 alone. */
+static Who who_in_if(const Barriers *bs, Who who, const IrStmt *st)
+{
+    if (who == WHO_T0 || who == WHO_LEAD || is_spread_stmt(bs->s, st) || !ir_expr_uses(st->cond, bs->s->tid))
+        return who;
+    return who == WHO_ALL ? WHO_T0 : WHO_LEAD;
+}
 
 /* An access of b at idx (its one index after flattening, or NULL). */
 static void note(const Barriers *bs, Access *a, const IrBuffer *b, const IrExpr *idx, bool write, Who who)
 {
     if (!mem_is_memory(b->mem) || b->id >= bs->nbuf)
         return;
-    static const uint16_t rd[] = {ACC_R_ALL, ACC_R_T0, ACC_R_TH};
-    static const uint16_t wr[] = {ACC_W_T0, ACC_W_T0, ACC_W_TH};
+    static const uint16_t rd[] = {ACC_R_ALL, ACC_R_ALL, ACC_R_T0, ACC_R_TH, ACC_R_LEAD};
+    static const uint16_t wr[] = {ACC_W_T0, ACC_W_LEAD, ACC_W_T0, ACC_W_TH, ACC_W_LEAD};
     if (who == WHO_THREAD && idx && index_is_tid(bs, idx, 0))
         a->bits[b->id] |= write ? ACC_W_OWN : ACC_R_OWN;
     else
@@ -1093,8 +1268,8 @@ static void note_expr(const Barriers *bs, Access *a, const IrExpr *e, Who who)
 
 static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who who);
 
-/* The accesses of one statement executed by `who` (thread loops switch to
- * WHO_THREAD; a once-guard to WHO_T0; spread copies are the block's). */
+/* The accesses of one statement executed by `who` (who_in_loop, who_in_if;
+ * spread statements are the block's). */
 static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who who)
 {
     bool spread = is_spread_stmt(bs->s, st);
@@ -1104,16 +1279,10 @@ static void collect_stmt(const Barriers *bs, Access *a, const IrStmt *st, Who wh
     case IR_LOOP:
         note_expr(bs, a, st->lo, who);
         note_expr(bs, a, st->extent, who);
-        /* Under a thread loop each thread has its own elements; under a warp
-         * loop alone the warp's lanes touch the same ones (like uniform code). */
-        collect_block(bs, a, &st->body,
-                      thread_role(st) >= 0 && thread_role(st) < ROLE_WX ? WHO_THREAD : who);
+        collect_block(bs, a, &st->body, who_in_loop(who, st));
         break;
     case IR_IF: {
-        /* a once-guard (on tid itself): under a thread loop too, its writes
-         * are another thread's than the loop's own elements */
-        bool once = !spread && (who == WHO_ALL || who == WHO_THREAD) && ir_expr_uses(st->cond, bs->s->tid);
-        Who inner = once ? WHO_T0 : who;
+        Who inner = who_in_if(bs, who, st);
         note_expr(bs, a, st->cond, who);
         collect_block(bs, a, &st->body, inner);
         collect_block(bs, a, &st->else_body, inner);
@@ -1149,15 +1318,19 @@ static void collect_block(const Barriers *bs, Access *a, const IrBlock *b, Who w
 /* Whether an access `x` since the last barrier and a later access `y` of one
  * buffer may touch an element from two threads, one of them writing. Two
  * accesses of thread 0 never race; nor two at index tid; nor, inside one
- * thread's code (in_thread), two accesses of that thread. */
+ * thread's code (in_thread), two accesses of that thread, or two of the one
+ * thread a once-guard picks there. A once-guard's thread against the others
+ * of its thread loop (LEAD and TH) is a conflict: they are different threads
+ * at the same loop index. */
 static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
 {
-    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH | ACC_W_OWN;
+    static const unsigned writes = ACC_W_T0 | ACC_W_SP | ACC_W_TH | ACC_W_OWN | ACC_W_LEAD;
     static const unsigned own = ACC_R_OWN | ACC_W_OWN;
-    for (unsigned p = 1; p <= ACC_W_OWN; p <<= 1) {
+    static const unsigned lead = ACC_R_LEAD | ACC_W_LEAD;
+    for (unsigned p = 1; p <= ACC_LAST; p <<= 1) {
         if (!(x & p))
             continue;
-        for (unsigned q = 1; q <= ACC_W_OWN; q <<= 1) {
+        for (unsigned q = 1; q <= ACC_LAST; q <<= 1) {
             if (!(y & q) || !((p | q) & writes))
                 continue;
             if (((p | q) & ~(ACC_R_T0 | ACC_W_T0)) == 0)
@@ -1166,6 +1339,8 @@ static bool bits_conflict(unsigned x, unsigned y, bool in_thread)
                 continue;                       /* element tid, by thread tid */
             if (in_thread && ((p | q) & ~(ACC_R_TH | ACC_W_TH | own)) == 0)
                 continue;                       /* one thread's own accesses */
+            if (in_thread && ((p | q) & ~lead) == 0)
+                continue;                       /* the once-guard's own thread */
             return true;
         }
     }
@@ -1359,12 +1534,12 @@ static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrB
     return k > spread;
 }
 
-static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_block(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                           const IrStmt *loop);
 
 /* Recurses into the blocks a statement holds (barriers go only where every
  * thread arrives: not under a thread-dependent condition). */
-static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool divergent)
+static void barrier_inside(Barriers *bs, IrStmt *st, Who who, bool divergent)
 {
     Spmd *s = bs->s;
     if (is_spread_stmt(s, st))
@@ -1376,13 +1551,12 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
         bool div = divergent || expr_tainted(s, st->lo) || expr_tainted(s, st->extent) ||
                    (role >= 0 && s->count[role] > e);
         /* each thread runs a thread loop's body once: nothing carried */
-        /* under a warp loop alone the lanes share their elements: not in_thread */
-        bool own = role >= 0 && role < ROLE_WX;
-        barrier_block(bs, &st->body, in_thread || own, div, st->origin, role < 0 ? st : NULL);
+        barrier_block(bs, &st->body, who_in_loop(who, st), div, st->origin, role < 0 ? st : NULL);
     } else if (st->kind == IR_IF) {
         bool div = divergent || expr_tainted(s, st->cond) || ir_expr_uses(st->cond, s->tid);
-        barrier_block(bs, &st->body, in_thread, div, st->origin, NULL);
-        barrier_block(bs, &st->else_body, in_thread, div, st->origin, NULL);
+        Who inner = who_in_if(bs, who, st);
+        barrier_block(bs, &st->body, inner, div, st->origin, NULL);
+        barrier_block(bs, &st->else_body, inner, div, st->origin, NULL);
     }
 }
 
@@ -1391,11 +1565,11 @@ static void barrier_inside(Barriers *bs, IrStmt *st, bool in_thread, bool diverg
  * of a loop's body when its end conflicts with its start (is_loop_body). In a
  * block not every thread reaches (divergent) no barrier can go: a conflict
  * there is an error (one per launch). */
-static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_scan(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                          const IrStmt *loop)
 {
     IrFunc *f = bs->s->f;
-    Who who = in_thread ? WHO_THREAD : WHO_ALL;
+    bool in_thread = who_in_thread(who);
     Access acc = access_new(bs), item = access_new(bs);
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
@@ -1441,12 +1615,12 @@ static void barrier_scan(Barriers *bs, IrBlock *b, bool in_thread, bool divergen
     free(item.bits);
 }
 
-static void barrier_block(Barriers *bs, IrBlock *b, bool in_thread, bool divergent, Span at,
+static void barrier_block(Barriers *bs, IrBlock *b, Who who, bool divergent, Span at,
                           const IrStmt *loop)
 {
     for (int i = 0; i < b->len; i++)
-        barrier_inside(bs, b->items[i], in_thread, divergent);
-    barrier_scan(bs, b, in_thread, divergent, at, loop);
+        barrier_inside(bs, b->items[i], who, divergent);
+    barrier_scan(bs, b, who, divergent, at, loop);
 }
 
 /* The buffer with this id accessed in b (stores, loads, copies), or NULL. */
@@ -1462,22 +1636,49 @@ static const IrBuffer *expr_buffer(const IrExpr *e, int id)
     return NULL;
 }
 
-static const IrBuffer *buffer_by_id(const IrBlock *b, int id)
+/* The buffer with this id as st accesses it anywhere (stores, loads in any
+ * expression, copies), or NULL. */
+static const IrBuffer *stmt_buffer_by_id(const IrStmt *st, int id)
 {
-    for (int i = 0; i < b->len; i++) {
-        const IrStmt *st = b->items[i];
-        if (st->kind == IR_STORE && st->buf->id == id)
+    const IrExpr *exprs[3] = {0};
+    int n = 0;
+    switch (st->kind) {
+    case IR_STORE:
+        if (st->buf->id == id)
             return st->buf;
-        if (st->kind == IR_STORE) {
-            const IrBuffer *x = expr_buffer(st->value, id);
+        for (int i = 0; i < st->nidx; i++) {
+            const IrBuffer *x = expr_buffer(st->idx[i], id);
             if (x)
                 return x;
         }
-        if (st->kind == IR_COPY && (st->copy.dst->id == id || st->copy.src->id == id))
+        exprs[n++] = st->value;
+        break;
+    case IR_COPY:
+        if (st->copy.dst->id == id || st->copy.src->id == id)
             return st->copy.dst->id == id ? st->copy.dst : st->copy.src;
-        const IrBuffer *x = buffer_by_id(&st->body, id);
-        if (!x)
-            x = buffer_by_id(&st->else_body, id);
+        break;
+    case IR_LOOP:
+        exprs[n++] = st->lo;
+        exprs[n++] = st->extent;
+        break;
+    case IR_IF: exprs[n++] = st->cond; break;
+    case IR_LET: exprs[n++] = st->value; break;
+    case IR_ALLOC: return st->buf->id == id ? st->buf : NULL;
+    case IR_BARRIER: break;
+    }
+    for (int i = 0; i < n; i++) {
+        const IrBuffer *x = expr_buffer(exprs[i], id);
+        if (x)
+            return x;
+    }
+    const IrBuffer *x = buffer_by_id(&st->body, id);
+    return x ? x : buffer_by_id(&st->else_body, id);
+}
+
+static const IrBuffer *buffer_by_id(const IrBlock *b, int id)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrBuffer *x = stmt_buffer_by_id(b->items[i], id);
         if (x)
             return x;
     }
@@ -1581,16 +1782,20 @@ static void layout_block(SharedLayout *l, const IrBlock *b)
 
 /* ---- one launch ---- */
 
-static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
+/* The top-level statements items[0 .. n) are one launch (n > 1: a launch
+ * of one block, see launch_length). */
+static IrStmt *spmd_launch(Spmd *s, IrStmt **items, int n)
 {
     IrFunc *f = s->f;
-    IrStmt *inner = grid_loops(s, top);
+    IrStmt *top = items[0];
+    IrStmt *inner = n == 1 ? grid_loops(s, top) : NULL;
     IrBlock *body;
     IrBlock wrapper = {0};
     if (inner) {
         body = &inner->body;
     } else {
-        ir_block_push(f, &wrapper, top);
+        for (int i = 0; i < n; i++)
+            ir_block_push(f, &wrapper, items[i]);
         body = &wrapper;
     }
     memset(s->extent, 0, sizeof s->extent);
@@ -1603,10 +1808,9 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     s->tid = ir_var_new(f, "tid", ELEM_I64, IR_VAR_LOOP);
     s->nvars = f->nvars;
     s->tainted = calloc((size_t)s->nvars + 1, 1);
-    s->written_in_thread = calloc((size_t)f->nbuffers + 1, 1);
     s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
-    taint_block(s, body, false);
-    promote_block(s, body);
+    taint_block(s, body);
+    promote_block(s, body, 0, NULL);
     place_block(s, body, (Place){0});
     if (!spmd_failed(s))
         shfl_block(s, body, body);
@@ -1617,7 +1821,7 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
         if (!bs.let_value || !bs.is_tid)
             abort();
         own_scan(&bs, body);
-        barrier_block(&bs, body, false, false, top->origin, NULL);
+        barrier_block(&bs, body, WHO_ALL, false, top->origin, NULL);
         free(bs.let_value);
         free(bs.is_tid);
         spmd_pipeline(f, body);
@@ -1625,14 +1829,12 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
         spmd_full_tiles(f, body);
     }
     free(s->tainted);
-    free(s->written_in_thread);
     free(s->let_value);
     s->let_value = NULL;
     free(s->spread);
     s->spread = NULL;
     s->nspread = s->capspread = 0;
     s->tainted = NULL;
-    s->written_in_thread = NULL;
 
     IrStmt *tl = ir_loop(f, s->tid, ir_index(f, 0), ir_index(f, s->threads), IR_BOUND, top->origin);
     tl->hw = HW_THREAD_X;
@@ -1650,6 +1852,27 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt *top)
     SharedLayout l = {.s = s};
     layout_block(&l, &tl->body);
     return root;
+}
+
+/* How many top-level statements from items[i] make one launch: one, unless
+ * it allocates registers or shared memory at the top level (a reduction's
+ * partials where no block loop is around: `split i by 256 -> io, il;
+ * reorder il, io; bind il -> thread.x`); such a buffer lives until its last
+ * use, so the statements up to it are one launch of one block. */
+static int launch_length(const IrFunc *f, int i)
+{
+    int end = i + 1;
+    for (int k = i; k < end; k++) {
+        const IrStmt *st = f->body.items[k];
+        if (st->kind != IR_ALLOC || st->buf->mem == IR_MEM_GLOBAL)
+            continue;
+        for (int j = f->body.len - 1; j >= end; j--)
+            if (stmt_buffer_by_id(f->body.items[j], st->buf->id)) {
+                end = j + 1;
+                break;
+            }
+    }
+    return end - i;
 }
 
 /* The GPU execution form of f (a GPU target's IR after the pass list). */
@@ -1671,8 +1894,12 @@ bool spmd_lower(IrFunc *f, PassCtx *ctx)
         IrStmt *st = f->body.items[i];
         if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL)
             continue;
+        int len = launch_length(f, i);
         s.launch = &f->launches[f->nlaunches++];
-        f->body.items[i] = spmd_launch(&s, st);
+        f->body.items[i] = spmd_launch(&s, f->body.items + i, len);
+        memmove(f->body.items + i + 1, f->body.items + i + len,
+                sizeof *f->body.items * (size_t)(f->body.len - i - len));
+        f->body.len -= len - 1;
         if (spmd_failed(&s))
             return true;
     }

@@ -50,6 +50,7 @@
 #include <ucontext.h>
 
 #include "run/interp.h"
+#include "runtime/accl.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EMU_ASAN 1
@@ -785,6 +786,13 @@ static bool emu_launch(Emu *e, const IrLaunch *l)
         }
         over = over || (grid[d] && nblocks > INT64_MAX / grid[d]);
         nblocks = over ? 0 : nblocks * grid[d];
+    }
+    /* the device would refuse it (the generated code returns ACCL_ERR_LAUNCH) */
+    if (!accl_gpu_grid_ok(grid[0], grid[1], grid[2])) {
+        emu_fail(e, arena_printf(e->arena, "the grid of a launch, %lld x %lld x %lld blocks, is beyond the "
+                                 "launch limits (x at most 2^31 - 1, y and z at most 65535)",
+                                 (long long)grid[0], (long long)grid[1], (long long)grid[2]));
+        return false;
     }
     int64_t left = e->max_steps - e->steps;
     if (l->threads < 1 || l->threads > 65536 || over ||

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Differential testing of schedules (issue 8).
 
-For every example kernel (examples/*.acc, read through `accl --emit=ast`) this makes
-random schedules -- split, tile, reorder, fuse, unroll, vectorize, parallel, cache,
-bind, pipeline, fuse ... into -- for a random target (cpu, nvidia:sm_80, amd:gfx942),
-appends each as the kernel's only schedule to a copy of the kernel and checks it:
+For every example kernel (examples/*.acc and tests/difftest/kernels/epilogue.acc, read
+through `accl --emit=ast`) this makes random schedules -- split, tile, reorder, fuse,
+unroll, vectorize, parallel, cache, bind, pipeline, fuse ... into -- for a random target
+(cpu, nvidia:sm_80, amd:gfx942), appends each as the kernel's only schedule to a copy of
+the kernel and checks it. On a GPU, a kernel with a reduction nest and a later nest
+reading what it writes mostly gets one shape instead (gen_warp_epilogue): the written
+loops tiled to blocks, warps bound inside, the written tensor cached in registers at the
+innermost warp loop, and the later nest fused at a block loop (a write-back by one lane
+of each warp that the epilogue must wait for).
 
   legal mode    `accl --target=T FILE` (every check, the loop IR's too) must accept (exit 0) or reject (exit 1 with `error:`);
                 an accepted schedule must PASS `accl run` against the reference at two
@@ -45,7 +50,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TARGETS = ["cpu", "nvidia:sm_80", "amd:gfx942"]
 SCHED_TARGET = {"cpu": "cpu", "nvidia:sm_80": "nvidia(sm_80)", "amd:gfx942": "amd(gfx942)"}
 KINDS = ["split", "tile", "reorder", "fuse", "unroll", "vectorize", "parallel", "cache",
-         "bind", "pipeline", "fuse-into"]
+         "bind", "pipeline", "fuse-into", "warp-cache"]
+WAVE = {"nvidia:sm_80": 32, "amd:gfx942": 64}
 TIME_LIMIT = 10          # seconds per accl invocation
 WORK_CAP = 200000        # the product of a kernel's sizes stays at most this
 WORK_CAP_GPU = 50000     # in the GPU emulator (a thread per context switch: slower)
@@ -54,13 +60,14 @@ WORK_CAP_GPU = 50000     # in the GPU emulator (a thread per context switch: slo
 # ---------------------------------------------------------------- reading kernels
 
 class Kernel:
-    def __init__(self, path, text, name, tensors, scalars, sizes, shapes, nests):
+    def __init__(self, path, text, name, tensors, scalars, sizes, shapes, nests, writes):
         self.path, self.text, self.name = path, text, name
         self.tensors = tensors      # name -> dims (list of expression strings)
         self.scalars = scalars      # name -> type
         self.sizes = sizes          # size names, in order of first use
         self.shapes = shapes        # every dimension expression (for checking sizes)
         self.nests = nests          # list of (label or None, [(loop, lo, hi)], [tensor])
+        self.writes = writes        # per nest: [(tensor, [index], reduces)] of its stores
 
 
 def strip_schedules(text):
@@ -83,7 +90,7 @@ def read_kernel(accl, path):
     text = strip_schedules(open(path).read())
     ast = subprocess.run([accl, "--emit=ast", path], capture_output=True, text=True,
                          timeout=TIME_LIMIT).stdout
-    name, tensors, scalars, sizes, shapes, nests = None, {}, {}, [], [], []
+    name, tensors, scalars, sizes, shapes, nests, writes = None, {}, {}, [], [], [], []
     for line in ast.splitlines():
         line_ = re.sub(r" @\d+:\d+$", "", line)
         m = re.match(r"kernel (\w+)", line_)
@@ -111,13 +118,18 @@ def read_kernel(accl, path):
                      re.findall(r"(\w+) in (.+?)\.\.(.+?)(?=, \w+ in |$)", m.group(2))]
             label = None if m.group(1) == "_" else m.group(1)
             nests.append([label, loops, []])
+            writes.append([])
             continue
+        m = re.match(r"    (\w+)\[([^\]]*)\] (\+?=|[-*]=|max=|min=) ", line_)
+        if nests and m and m.group(1) in tensors:
+            writes[-1].append((m.group(1), [x.strip() for x in m.group(2).split(",")],
+                               m.group(3) != "="))
         if nests and line_.startswith("    "):
             for t in re.findall(r"(\w+)\[", line_):
                 if t in tensors and t not in nests[-1][2]:
                     nests[-1][2].append(t)
     return Kernel(path, text, name, tensors, scalars, sizes, shapes,
-                  [tuple(n) for n in nests])
+                  [tuple(n) for n in nests], writes)
 
 
 def const(expr):
@@ -261,8 +273,60 @@ def gen_clause(rng, kernel, nest, st, target, fresh, threads):
     return None
 
 
+def warp_epilogue_pair(kernel):
+    """(r, e, tensor, [i, j]): nest r reduces into tensor at two plain loop indices i, j
+    (r's first loops), and a later labelled nest e reads the tensor; or None."""
+    for r, nest in enumerate(kernel.nests):
+        loops = [l[0] for l in nest[1]]
+        for t, idx, reduces in kernel.writes[r]:
+            if not reduces or not nest[0] or len(idx) != 2 or idx != loops[:2] or len(loops) < 3:
+                continue
+            for e in range(r + 1, len(kernel.nests)):
+                later = kernel.nests[e]
+                if later[0] and t in later[2] and all(w[0] != t for w in kernel.writes[e]):
+                    return r, e, t, idx
+    return None
+
+
+def gen_warp_epilogue(rng, kernel, target, pair):
+    """The shape of issue 13, item 1: R's written loops tiled to blocks, warps bound
+    inside (one or two dimensions), the written tensor cached in registers at the
+    innermost warp loop, and the epilogue (sometimes the init too) fused at the block
+    loop of the second tiled index. Lane 0 of each warp writes its part back; the
+    epilogue, run once per block, reads all of it."""
+    r, e, t, (i, j) = pair
+    lab = kernel.nests[r][0]
+    ti, tj = rng.choice([8, 16, 32, 64]), rng.choice([4, 8, 16, 32])
+    wi = rng.choice([d for d in (1, 2, 4, 8, 16) if d <= ti])
+    items = [(lab, "tile", f"tile {i}, {j} by {ti}, {tj} -> q1, q2, q3, q4;"),
+             (lab, "split", f"split q3 by {wi} -> q5, q6;")]
+    warps, inner = -(-ti // wi), "q5"
+    binds = "bind q1 -> block.y, q2 -> block.x, q5 -> warp.x;"
+    if rng.random() < 0.4:
+        wj = rng.choice([d for d in (2, 4, 8) if d <= tj] or [tj])
+        items.append((lab, "split", f"split q4 by {wj} -> q7, q8;"))
+        items.append((lab, "reorder", "reorder q5, q7, q6, q8;"))
+        warps *= -(-tj // wj)
+        inner = "q7"
+        binds = "bind q1 -> block.y, q2 -> block.x, q5 -> warp.y, q7 -> warp.x;"
+    if warps * WAVE[target] > 1024:
+        return None
+    items.append((lab, "bind", binds))
+    items.append((lab, "warp-cache", f"cache {t} at {inner} in registers;"))
+    fused = [kernel.nests[p][0] for p in range(r) if kernel.nests[p][0] and rng.random() < 0.5
+             and any(w[0] == t for w in kernel.writes[p])]
+    items.append((None, "fuse-into", "fuse " + ", ".join(fused + [kernel.nests[e][0]])
+                  + f" into {lab} at q2;"))
+    return items
+
+
 def gen_schedule(rng, kernel, target):
     """A schedule as a list of items (nest label or None, kind, clause text)."""
+    pair = warp_epilogue_pair(kernel) if target != "cpu" else None
+    if pair and rng.random() < 0.7:
+        items = gen_warp_epilogue(rng, kernel, target, pair)
+        if items:
+            return items
     items = []
     counter = [0]
 
@@ -564,7 +628,8 @@ def main():
     GPU_EXEC[:] = ["--" + args.gpu_exec]
     args.accl = os.path.abspath(args.accl)
 
-    kernels = [read_kernel(args.accl, p) for p in sorted(glob.glob(os.path.join(ROOT, "examples", "*.acc")))]
+    kernels = [read_kernel(args.accl, p) for p in sorted(glob.glob(os.path.join(ROOT, "examples", "*.acc")))
+               + [os.path.join(ROOT, "tests", "difftest", "kernels", "epilogue.acc")]]
     kernels = [k for k in kernels if k.name and k.nests]
     prefix = read_kernel(args.accl, os.path.join(ROOT, "tests", "difftest", "kernels", "prefix.acc"))
     passed = failed = 0

@@ -12,7 +12,8 @@
 #      at a budget of 20000; every run must PASS
 #   2. the command line: --emulate needs a GPU target and excludes
 #      --interpret; a seed gives the same output every time; the budget
-#      (ACCL_EMULATE_STEPS) stops a huge grid at once with exit 1.
+#      (ACCL_EMULATE_STEPS) stops a huge grid at once with exit 1, and so does
+#      a grid beyond the launch limits; a 3-D grid with hoisted extents passes.
 #
 #   usage: bash tests/run/emulate.sh ACCL
 # Ends with `N passed, N failed`; exits 1 when any failed.
@@ -77,6 +78,18 @@ expect 2 'error: --emulate is not an option of accl bench' bench "${mm[@]}" --em
 # lane 0 writes it back; a barrier must order the two (a race before the fix).
 expect 0 '^PASS$' run "$root/tests/golden/schedule/rdna_wmma.acc" --kernel hmatmul \
     --size M=17,K=17,N=17 --emulate --target=amd:gfx1100
+# A 3-D grid whose y and x extents the passes hoist into a let in block.z's
+# body (an internal error before the fix), and one beyond the launch limits of
+# z <= 65535, which the device would refuse.
+expect 0 '^PASS$' run "$root/tests/golden/spmd/grid_3d_hoisted.acc" --kernel k --size B=3,N=17 \
+    --emulate --target=nvidia:sm_80
+expect 1 'the emulator failed: the grid of a launch, 1 x 1 x 65536 blocks, is beyond the launch limits' \
+    run "$root/tests/golden/spmd/grid_3d_hoisted.acc" --kernel k --size B=65536,N=1 --emulate --target=nvidia:sm_80
+# The block-stride reduction (one block) at a size of many rounds per thread.
+expect 0 '^PASS$' run "$root/tests/run/emulate/block_stride_sum.acc" --kernel k --size N=65537 \
+    --emulate --target=nvidia:sm_80
+expect 0 '^PASS$' run "$root/tests/run/emulate/block_stride_sum.acc" --kernel k --size N=65537 \
+    --emulate --target=amd:gfx942
 
 # A seed gives the same output every time, and another seed passes too.
 "$accl" run "${mm[@]}" --emulate --target=nvidia:sm_80 --seed 5 --print >"$tmp/a" 2>/dev/null
