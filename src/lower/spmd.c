@@ -14,6 +14,9 @@
  *             warp.y = tid / (wave*WX), and the thread indices decompose the
  *             lane: thread.x = lane % X, .y = (lane / X) % Y, .z = lane / (X*Y)
  *             (X*Y*Z <= wave)
+ *   guards    a thread-dependent guard around fills and barriers is pushed
+ *             below them: they run unguarded, the rest under the guard
+ *             (sink_guards)
  *   shared    a registers buffer allocated outside every warp or thread loop
  *             and written inside one is per block: it moves to shared memory;
  *             one allocated under such loops and written under deeper ones
@@ -524,6 +527,134 @@ static void promote_block(Spmd *s, IrBlock *b, unsigned roles, const IrStmt *loo
             promote_block(s, &st->else_body, roles, loop);
         }
     }
+}
+
+/* ---- guards: sunk below what every thread must reach ---- */
+
+static bool block_needs_every_thread(const IrBlock *b);
+
+/* Whether every thread of the block must reach st: a barrier, a copy spread
+ * over the block, or a statement holding one. */
+static bool needs_every_thread(const IrStmt *st)
+{
+    switch (st->kind) {
+    case IR_BARRIER: return true;
+    case IR_COPY: return is_spread_copy(&st->copy);
+    case IR_LOOP: return block_needs_every_thread(&st->body);
+    case IR_IF: return block_needs_every_thread(&st->body) || block_needs_every_thread(&st->else_body);
+    case IR_STORE:
+    case IR_LET:
+    case IR_ALLOC: break;
+    }
+    return false;
+}
+
+static bool block_needs_every_thread(const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++)
+        if (needs_every_thread(b->items[i]))
+            return true;
+    return false;
+}
+
+/* Whether `if (c) { b }` may become sink_guard(c, b): what every thread must
+ * reach is an allocation, a barrier, a fill of shared memory (a spread copy
+ * into it: cooperative, in bounds, so harmless where c fails; a write-back
+ * would store what no thread computed), or a loop or an else-less if whose
+ * body may; the lets that stay outside the guard load nothing. */
+static bool guard_sinkable(const IrBlock *b)
+{
+    for (int i = 0; i < b->len; i++) {
+        const IrStmt *st = b->items[i];
+        switch (st->kind) {
+        case IR_LET:
+            if (ir_has_load(st->value))
+                return false;
+            break;
+        case IR_COPY:
+            if (is_spread_copy(&st->copy) && st->copy.dst->mem != IR_MEM_SHARED)
+                return false;
+            break;
+        case IR_LOOP:
+            if (needs_every_thread(st) && !guard_sinkable(&st->body))
+                return false;
+            break;
+        case IR_IF:
+            if (needs_every_thread(st) && (st->else_body.len > 0 || !guard_sinkable(&st->body)))
+                return false;
+            break;
+        case IR_STORE:
+        case IR_ALLOC:
+        case IR_BARRIER: break;
+        }
+    }
+    return true;
+}
+
+/* `if (c) { b }` pushed down to what needs it: lets, allocations, barriers
+ * and shared fills run unguarded; a loop (warp and thread loops included)
+ * whose body holds such things keeps its iterations and takes the guard
+ * inside; an if holding them is joined to it (c && c2); every run of other
+ * statements is one `if (c) { ... }`. The same as `if (c) { b }` because c
+ * reads nothing b defines or writes (it is evaluated before b, and loop
+ * variables and lets are immutable). */
+static IrBlock sink_guard(Spmd *s, const IrExpr *cond, Span at, const IrBlock *b)
+{
+    IrFunc *f = s->f;
+    IrBlock out = {0};
+    IrStmt *wrap = NULL;
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        bool every = needs_every_thread(st);
+        if (st->kind == IR_LOOP && every) {
+            st->body = sink_guard(s, cond, at, &st->body);
+        } else if (st->kind == IR_IF && every) {
+            IrExpr *both = ir_binary(f, IR_AND, ir_expr_copy(f, cond), st->cond);
+            IrBlock inner = sink_guard(s, both, st->origin, &st->body);
+            for (int j = 0; j < inner.len; j++)
+                ir_block_push(f, &out, inner.items[j]);
+            wrap = NULL;
+            continue;
+        } else if (!every && st->kind != IR_LET && st->kind != IR_ALLOC) {
+            if (!wrap) {
+                wrap = ir_if(f, ir_expr_copy(f, cond), at);
+                ir_block_push(f, &out, wrap);
+            }
+            ir_block_push(f, &wrap->body, st);
+            continue;
+        }
+        wrap = NULL;
+        ir_block_push(f, &out, st);
+    }
+    return out;
+}
+
+/* Every thread-dependent, else-less guard around fills and barriers sunk
+ * (the tails of a tile `if (i < M)` around the loop that fills the tile's
+ * shared caches: its threads past the edge help fill and wait, and skip the
+ * rest). A guard that cannot sink stays, and place_block reports it. */
+static void sink_guards(Spmd *s, IrBlock *b)
+{
+    IrBlock out = {0};
+    bool changed = false;
+    for (int i = 0; i < b->len; i++) {
+        IrStmt *st = b->items[i];
+        if (st->kind == IR_IF && st->else_body.len == 0 && expr_tainted(s, st->cond) &&
+            block_needs_every_thread(&st->body) && guard_sinkable(&st->body)) {
+            IrBlock sunk = sink_guard(s, st->cond, st->origin, &st->body);
+            for (int j = 0; j < sunk.len; j++)
+                ir_block_push(s->f, &out, sunk.items[j]);
+            changed = true;
+            continue;
+        }
+        if (st->kind == IR_LOOP || st->kind == IR_IF) {
+            sink_guards(s, &st->body);
+            sink_guards(s, &st->else_body);
+        }
+        ir_block_push(s->f, &out, st);
+    }
+    if (changed)
+        *b = out;
 }
 
 /* ---- spread copies, once-guards, reachability ---- */
@@ -1810,6 +1941,7 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt **items, int n)
     s->tainted = calloc((size_t)s->nvars + 1, 1);
     s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
     taint_block(s, body);
+    sink_guards(s, body);
     promote_block(s, body, 0, NULL);
     place_block(s, body, (Place){0});
     if (!spmd_failed(s))
