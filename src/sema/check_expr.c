@@ -546,6 +546,10 @@ static void check_written(SemaCtx *c, Expr *e, Name *n)
         diag_error(c->d, e->span,
                    "'%s' is read before it is fully written; declare it 'inout' if it holds data on entry",
                    n->name);
+    if (n->empty_write)
+        diag_note(c->d, n->empty_write->lhs->span,
+                  "this '=' writes all of '%s' only when loop '%s' runs, and its range may be empty",
+                  n->name, n->empty_iter->name.name);
 }
 
 static void check_in_bounds(SemaCtx *c, Expr *e, Name *n, int d, const Affine *sub)

@@ -267,11 +267,22 @@ static void note_full_writes(SemaCtx *c, Nest *n, Affine *lo, Affine *hi, bool *
             if (p < 64)
                 seen |= 1ull << p;
         }
-        /* An `out` scalar is the caller's result: the nest must run. */
-        for (int p = 0; p < n->niters && full && x->kind == SYM_TENSOR && x->ndims == 0; p++) {
+        /* Every element is written only if the loops that do not index x
+         * run: `for r in 0..R, c in 0..N { m[r] = ... }` writes nothing when
+         * N = 0 (and an `out` scalar, indexed by no loop, needs a nest that
+         * always runs). */
+        for (int p = 0; p < n->niters && full; p++) {
+            if (p < 64 && (seen >> p & 1))
+                continue;
             Affine g = aff_sub(&hi[p], &lo[p]);
             g.c -= 1;
-            full = range_ok[p] && g.ok && aff_trivially_nonneg(&g);
+            if (!range_ok[p] || !g.ok || !aff_trivially_nonneg(&g)) {
+                full = false;
+                if (!x->empty_write) {
+                    x->empty_write = st;
+                    x->empty_iter = n->iters[p];
+                }
+            }
         }
         if (full)
             x->full_pending = true;

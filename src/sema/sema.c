@@ -44,13 +44,13 @@
  *   a condition is ignored (which is safe).
  * - Write before read: a "full write" of an out tensor or var is an `=` that
  *   is not under an `if`, whose subscripts are distinct plain indices of the
- *   nest whose ranges are exactly 0..dim. Within one nest iteration, an
+ *   nest whose ranges are exactly 0..dim, in a nest whose other loops are
+ *   never empty (hi - lo - 1 >= 0 for every size >= 0). Within one nest iteration, an
  *   element written with `=` may be read afterwards by the statements it
  *   encloses (same block or nested blocks) when the subscripts are the same
- *   affine expressions. A scalar var is fully written by any `=` not under an
- *   `if`; an `out` scalar parameter too, but only in a nest whose loops are
- *   never empty (each range's hi - lo - 1 is >= 0 for every size >= 0), and
- *   a kernel that never writes its `out` scalar so is an error. Each tensor's
+ *   affine expressions. A scalar var or `out` scalar parameter is fully
+ *   written by an `=` not under an `if` in a nest whose loops are never empty,
+ *   and a kernel that never writes its `out` scalar so is an error. Each tensor's
  *   read-before-write is reported once.
  * - Scalars a kernel writes (`out`, `inout`) are tensors of no dimensions
  *   (SYM_TENSOR, ndims 0): read and written without indices.

@@ -87,6 +87,9 @@ typedef struct Name {
     bool full;             /* fully written by an earlier nest */
     bool full_pending;     /* fully written by the nest being checked */
     bool reported;         /* a read-before-write error was already given */
+    Stmt *empty_write;     /* an `=` that would write all of it but for a loop not
+                              indexing it that may run no iterations (empty_iter) */
+    Iter *empty_iter;
 } Name;
 
 /* The value types an expression may have while it is being checked: an
