@@ -107,14 +107,47 @@ static double keep_range(double x, ElemType t)
     return x;
 }
 
-/* One rounding operation of type t giving x from operands ops with partial
- * derivatives d:  A = max(|x|, sum over operands with a chain of |d_i| * A_i),
- * n = max n_i + 1, e = sum of |d_i| * e_i, u = u_t. An operand without a chain
- * (exact, or its errors all in e) adds nothing to A. */
-static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, int nops)
+/* The operation a rounded result comes from, evaluated in f64 on its
+ * operands (for the error its operands' e carry through it). */
+typedef double (*RefFn)(const double *x);
+
+/* Over the box of operand values x_i +- e_i (e_i > 0; the others fixed), the
+ * largest distance of fn from fn(x): the error the operands' e carries,
+ * second-order terms included (an f16 value a half ulp off going through
+ * exp). Corners only: exact for functions monotone in each operand over the
+ * box; others (sin, cos near a peak) also take the first-order term. NaN (an
+ * operand that may leave the function's domain): no bound. */
+static double corner_error(RefFn fn, const double *x, const double *e, int n)
+{
+    double y = fn(x), worst = 0;
+    for (unsigned m = 0; m < 1u << n; m++) {
+        double p[3];
+        bool skip = false;
+        for (int i = 0; i < n; i++) {
+            if (e[i] == 0 && (m >> i & 1))
+                skip = true;
+            p[i] = x[i] + ((m >> i & 1) ? -e[i] : e[i]) * (e[i] > 0);
+        }
+        if (skip)
+            continue;
+        double d = fabs(fn(p) - y);
+        if (isnan(d))
+            return INFINITY;
+        worst = fmax(worst, d);
+    }
+    return worst;
+}
+
+/* One rounding operation of type t giving x = fn(operands) from operands ops
+ * with partial derivatives d:  A = max(|x|, sum over operands with a chain of
+ * |d_i| * A_i), n = max n_i + 1, u = u_t, e = sum of |d_i| * e_i, or with fn
+ * the larger of that and corner_error. An operand without a chain (exact, or
+ * its errors all in e) adds nothing to A. */
+static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, int nops, RefFn fn)
 {
     RefVal r = {.f = keep_range(x, t), .u = num_unit_roundoff(t)};
-    double sum = 0;
+    double sum = 0, vals[3], errs[3];
+    bool carried = false;
     for (int i = 0; i < nops; i++) {
         RefVal o = fold_other_chain(ops[i], r.u);
         if (o.n > 0)
@@ -122,7 +155,12 @@ static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, 
         if (o.e > 0)
             r.e += fabs(d[i]) * o.e;
         r.n = o.n > r.n ? o.n : r.n;
+        vals[i] = o.f;
+        errs[i] = o.e;
+        carried = carried || o.e > 0;
     }
+    if (fn && carried && nops <= 3)
+        r.e = fmax(r.e, corner_error(fn, vals, errs, nops));
     r.n++;
     r.e = err_sum(r.e);
     if (isnan(sum))
@@ -135,7 +173,7 @@ static RefVal rounded(double x, ElemType t, const RefVal *ops, const double *d, 
  * same terms (executors may reorder reductions), n = max n + 1, e = e_a + e_b. */
 static RefVal add_sub(RefVal a, RefVal b, bool sub, ElemType t)
 {
-    RefVal r = rounded(sub ? a.f - b.f : a.f + b.f, t, NULL, NULL, 0);
+    RefVal r = rounded(sub ? a.f - b.f : a.f + b.f, t, NULL, NULL, 0, NULL);
     a = fold_other_chain(a, r.u);
     b = fold_other_chain(b, r.u);
     r.n = (a.n > b.n ? a.n : b.n) + 1;
@@ -179,6 +217,17 @@ static RefVal convert_float(RefVal v, ElemType from, ElemType t)
         return v;
     v = fold_other_chain(v, 0);
     double x = fabs(v.f);
+    if (isinf(r) && isfinite(v.f)) {
+        /* Overflow: exact when every value within the error rounds to the
+         * same infinity; else either side may give a finite value, and the
+         * distance is unbounded. */
+        if (num_round_float(v.f - v.e, t) == r && num_round_float(v.f + v.e, t) == r)
+            return exact_f(r);
+        v.f = r;
+        v.e = INFINITY;
+        v.a = 0;
+        return v;
+    }
     if (is_storage(t)) {
         v.f = r;
         v.e += 2 * (ut * fmax(x, fabs(r)) + num_underflow_unit(t));
@@ -402,33 +451,49 @@ static RefVal eval_int_call(const Expr *e, const RefVal *v)
 /* Intrinsics on floats: one rounding each, with their derivatives; abs, max
  * and min do not round. Library functions are allowed a few ulps: the check's
  * "+ 4" covers them. */
+static double fn_exp(const double *x) { return exp(x[0]); }
+static double fn_log(const double *x) { return log(x[0]); }
+static double fn_sqrt(const double *x) { return sqrt(x[0]); }
+static double fn_rsqrt(const double *x) { return 1 / sqrt(x[0]); }
+static double fn_tanh(const double *x) { return tanh(x[0]); }
+static double fn_erf(const double *x) { return erf(x[0]); }
+static double fn_sin(const double *x) { return sin(x[0]); }
+static double fn_cos(const double *x) { return cos(x[0]); }
+static double fn_pow(const double *x) { return pow(x[0], x[1]); }
+static double fn_fma(const double *x) { return fma(x[0], x[1], x[2]); }
+static double fn_mul(const double *x) { return x[0] * x[1]; }
+static double fn_div(const double *x) { return x[0] / x[1]; }
+
 static RefVal eval_float_call(const Expr *e, const RefVal *v)
 {
     ElemType t = e->type;
     double x = v[0].f, y, d[3] = {0, 0, 0};
+    RefFn fn;
     switch (e->intrinsic) {
-    case INTR_EXP: y = exp(x), d[0] = y; break;
-    case INTR_LOG: y = log(x), d[0] = 1 / x; break;
-    case INTR_SQRT: y = sqrt(x), d[0] = 0.5 / y; break;
-    case INTR_RSQRT: y = 1 / sqrt(x), d[0] = 0.5 * y / x; break;
-    case INTR_TANH: y = tanh(x), d[0] = 1 - y * y; break;
-    case INTR_ERF: y = erf(x), d[0] = 2 / sqrt(REF_PI) * exp(-x * x); break;
-    case INTR_SIN: y = sin(x), d[0] = cos(x); break;
-    case INTR_COS: y = cos(x), d[0] = sin(x); break;
+    case INTR_EXP: y = exp(x), d[0] = y, fn = fn_exp; break;
+    case INTR_LOG: y = log(x), d[0] = 1 / x, fn = fn_log; break;
+    case INTR_SQRT: y = sqrt(x), d[0] = 0.5 / y, fn = fn_sqrt; break;
+    case INTR_RSQRT: y = 1 / sqrt(x), d[0] = 0.5 * y / x, fn = fn_rsqrt; break;
+    case INTR_TANH: y = tanh(x), d[0] = 1 - y * y, fn = fn_tanh; break;
+    case INTR_ERF: y = erf(x), d[0] = 2 / sqrt(REF_PI) * exp(-x * x), fn = fn_erf; break;
+    case INTR_SIN: y = sin(x), d[0] = cos(x), fn = fn_sin; break;
+    case INTR_COS: y = cos(x), d[0] = sin(x), fn = fn_cos; break;
     case INTR_POW:
         y = pow(x, v[1].f);
         d[0] = v[1].f * pow(x, v[1].f - 1);
         d[1] = y * log(fabs(x));
+        fn = fn_pow;
         break;
     case INTR_FMA:
         y = fma(x, v[1].f, v[2].f);
         d[0] = v[1].f, d[1] = x, d[2] = 1;
+        fn = fn_fma;
         break;
     case INTR_ABS: return pass_through(fabs(x), t, v, 1);
     case INTR_MIN: return pass_through(fmaxmin(x, v[1].f, false), t, v, 2);
     default: return pass_through(fmaxmin(x, v[1].f, true), t, v, 2);
     }
-    return rounded(y, t, v, d, e->nargs);
+    return rounded(y, t, v, d, e->nargs, fn);
 }
 
 static RefVal eval_call(RefCtx *c, const Expr *e)
@@ -489,10 +554,10 @@ static RefVal float_binary(Op op, RefVal a, RefVal b, ElemType t)
     case OP_SUB: return add_sub(a, b, true, t);
     case OP_MUL:
         d[0] = b.f, d[1] = a.f;
-        return rounded(a.f * b.f, t, ops, d, 2);
+        return rounded(a.f * b.f, t, ops, d, 2, fn_mul);
     default:
         d[0] = 1 / b.f, d[1] = a.f / (b.f * b.f);
-        return rounded(a.f / b.f, t, ops, d, 2);
+        return rounded(a.f / b.f, t, ops, d, 2, fn_div);
     }
 }
 

@@ -121,6 +121,28 @@ done
 ACCL_RUN_MUTATE=D,0,1 expect 0 "bound 0.0322 ratio 0.969" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
 ACCL_RUN_MUTATE=D,4,swap expect 1 "ACCL_RUN_MUTATE=D,4,swap: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
 ACCL_RUN_MUTATE=A,0,1 expect 1 "ACCL_RUN_MUTATE=A,0,1: expected OUTPUT,INDEX,swap|N" "$tmp/mm16.acc" --kernel mmh "${half[@]}"
+# An f16 value the two sides round to neighbouring values, through exp: the
+# bound covers the whole ulp (corners, not only the derivative), so the correct
+# result PASSes. An f16 store that overflows is exact infinity (a wrong element
+# after min(inf, 2) FAILs).
+cat >"$tmp/f16edge.acc" <<'ACC'
+kernel ex(A: f32[N], B: f32[N], C: f32[N], D: f32[N], Y: out f32[N]) {
+    var H: f16[N];
+    h: for i in 0..N { H[i] = f16(((A[i] + B[i]) + C[i]) + D[i]); }
+    y: for i in 0..N { Y[i] = exp(f32(H[i])); }
+}
+kernel ov(X: f32[N], Y: out f32[N]) {
+    var H: f16[N];
+    h: for i in 0..N { H[i] = f16(X[i] * 100000.0 + 0.5); }
+    y: for i in 0..N { Y[i] = min(f32(H[i]), 2.0); }
+}
+ACC
+edge=(--size N=1 --input A=8.00390625 --input B=4.77768480777740478515625e-07
+    --input C=4.77768480777740478515625e-07 --input D=-1.429579220712184906005859375e-06)
+expect 0 "PASS" "$tmp/f16edge.acc" --kernel ex "${edge[@]}"
+expect 0 "PASS" "$tmp/f16edge.acc" --kernel ex "${edge[@]}" --emulate --target=nvidia:sm_80
+expect 0 "PASS" "$tmp/f16edge.acc" --kernel ov --size N=2 --input X=1,2
+ACCL_RUN_MUTATE=Y,0,1000000 expect 1 "FAIL" "$tmp/f16edge.acc" --kernel ov --size N=2 --input X=1,2
 
 # accl bench: usage errors, then a report.
 bench() {
