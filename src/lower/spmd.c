@@ -514,8 +514,9 @@ static void promote_block(Spmd *s, IrBlock *b, unsigned roles, const IrStmt *loo
                 st->buf->mem = IR_MEM_SHARED;
             else if (block_copies(b, st->buf))
                 diag_error(s->pc->diag, st->origin,
-                           "'%s' is held in registers at %s loop '%s', but %s loops under it "
-                           "write it, each thread its part: cache it at a loop inside them, or in shared",
+                           "'%s' is a register cache inside %s loop '%s' that %s loops under it "
+                           "write, each thread its part, so its one write-back would lose the others' "
+                           "parts: cache it at a loop inside them, or in shared",
                            st->buf->name, hw_unit(loop->hw), loop->var->name,
                            thread_role(loop) >= ROLE_WX ? "thread or warp" : "thread");
             else
@@ -561,7 +562,9 @@ static bool block_needs_every_thread(const IrBlock *b)
  * reach is an allocation, a barrier, a fill of shared memory (a spread copy
  * into it: cooperative, in bounds, so harmless where c fails; a write-back
  * would store what no thread computed), or a loop or an else-less if whose
- * body may; the lets that stay outside the guard load nothing. */
+ * body may; the lets that stay outside the guard and the conditions joined to
+ * it load nothing (the guard's own condition neither: sink_guards), so c is
+ * evaluated again, and c && c2 evaluated whole, safely and to the same value. */
 static bool guard_sinkable(const IrBlock *b)
 {
     for (int i = 0; i < b->len; i++) {
@@ -580,7 +583,8 @@ static bool guard_sinkable(const IrBlock *b)
                 return false;
             break;
         case IR_IF:
-            if (needs_every_thread(st) && (st->else_body.len > 0 || !guard_sinkable(&st->body)))
+            if (needs_every_thread(st) && (st->else_body.len > 0 || ir_has_load(st->cond) ||
+                                           !guard_sinkable(&st->body)))
                 return false;
             break;
         case IR_STORE:
@@ -640,7 +644,7 @@ static void sink_guards(Spmd *s, IrBlock *b)
     for (int i = 0; i < b->len; i++) {
         IrStmt *st = b->items[i];
         if (st->kind == IR_IF && st->else_body.len == 0 && expr_tainted(s, st->cond) &&
-            block_needs_every_thread(&st->body) && guard_sinkable(&st->body)) {
+            !ir_has_load(st->cond) && block_needs_every_thread(&st->body) && guard_sinkable(&st->body)) {
             IrBlock sunk = sink_guard(s, st->cond, st->origin, &st->body);
             for (int j = 0; j < sunk.len; j++)
                 ir_block_push(s->f, &out, sunk.items[j]);
