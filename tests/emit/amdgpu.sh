@@ -4,7 +4,7 @@
 #
 #   usage: bash tests/emit/amdgpu.sh ACCL
 #
-# 1. Every example and tests/emit/amdgpu/*.acc for amd:gfx90a, gfx942 and gfx1100
+# 1. Every example, tutorial kernel and tests/emit/amdgpu/*.acc for amd:gfx90a, gfx942 and gfx1100
 #    (each file's schedule for the target, else the default mapping):
 #    --emit=hsaco gives a code object whose amdhsa.kernels notes
 #    (llvm-readobj-19 --notes) name the kernels accl_<K>_<i> of the GPU
@@ -90,7 +90,7 @@ check_amd() {
     ok
 }
 
-for f in "$root"/examples/*.acc "$root"/tests/emit/amdgpu/*.acc; do
+for f in "$root"/examples/*.acc "$root"/tests/run/tutorials/*.acc "$root"/tests/emit/amdgpu/*.acc; do
     check_amd "$f" gfx90a 64
     check_amd "$f" gfx942 64
     check_amd "$f" gfx1100 32

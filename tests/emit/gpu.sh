@@ -4,8 +4,9 @@
 #
 #   usage: bash tests/emit/gpu.sh ACCL
 #
-# 1. Every example x every Nvidia target: --emit=ptx succeeds, declares no
-#    external function, and (where ptxas is present) ptxas -arch=<sm> accepts it.
+# 1. Every example and tutorial kernel (tests/run/tutorials/) x every Nvidia
+#    target: --emit=ptx succeeds, declares no external function, and (where
+#    ptxas is present) ptxas -arch=<sm> accepts it.
 # 2. tests/emit/nvptx/NAME.acc (options on the first line `// emit-args: ...`)
 #    and NAME.check (first line `// emit-args: INPUT ...`, INPUT relative to the
 #    repository): FileCheck (LLVM 19) checks the output against the file once per
@@ -54,7 +55,7 @@ one_example() {
 }
 export -f one_example
 export accl tmp ptxas
-for f in examples/*.acc; do for t in $targets; do echo "$f $t"; done; done |
+for f in examples/*.acc tests/run/tutorials/*.acc; do for t in $targets; do echo "$f $t"; done; done |
     xargs -P 2 -n 2 bash -c 'one_example "$0" "$1"' >"$tmp/examples.log"
 grep '^FAIL' -A10 "$tmp/examples.log" | grep -v '^PASS'
 pass=$((pass + $(grep -c '^PASS' "$tmp/examples.log")))
