@@ -25,6 +25,7 @@
 
 #include "lower/passes.h"
 #include "run/numbers.h"
+#include "util/intmath.h"
 
 /* ---- folding ---- */
 
@@ -56,9 +57,7 @@ static IrExpr *fold_int_binary(IrFunc *f, const IrExpr *e, int64_t a, int64_t b)
     case IR_FLOORMOD:
         if (b <= 0)
             return NULL;
-        r = a / b - ((a % b != 0 && a < 0) ? 1 : 0);
-        if (e->op == IR_FLOORMOD)
-            r = a - r * b;
+        r = e->op == IR_FLOORDIV ? im_floor_div(a, b) : im_floor_mod(a, b);
         break;
     case IR_MIN: r = a < b ? a : b; break;
     case IR_MAX: r = a > b ? a : b; break;
