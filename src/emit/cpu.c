@@ -61,7 +61,7 @@
 
 #include "emit/cg.h"
 #include "lower/flatten.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "runtime/accl.h"
 #include "util/intmath.h"
 

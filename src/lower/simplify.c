@@ -1,6 +1,6 @@
 /* Simplification: constant folding, algebra on integers, proven conditions.
  *
- *   folding      every type, exactly as src/run/numbers.h computes: integers
+ *   folding      every type, exactly as src/util/numbers.h computes: integers
  *                wrap at their width, x/0 = 0, x%0 = x; f32 and f64 results
  *                are rounded to their type; f16/bf16 only through casts
  *                (num_round_float). A float operand is folded only when its
@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "lower/passes.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "util/intmath.h"
 
 /* ---- folding ---- */

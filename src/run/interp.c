@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "lower/flatten.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "util/intmath.h"
 
 enum { INTERP_MAX_DIMS = 16 };

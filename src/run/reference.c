@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "run/data.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 static const double REF_PI = 3.14159265358979323846;
 

@@ -1,4 +1,4 @@
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 #include <math.h>
 #include <string.h>
