@@ -20,7 +20,8 @@
  * own, and this include follows it. */
 #include "parser/ast.h"
 
-/* Round to nearest even; NaN stays NaN, overflow gives infinity. */
+/* Round to nearest even; NaN stays NaN and comes out quiet (a signalling NaN
+ * keeps its payload above the quiet bit), overflow gives infinity. */
 uint16_t num_f32_to_f16(float x);
 float num_f16_to_f32(uint16_t h);
 uint16_t num_f32_to_bf16(float x);
