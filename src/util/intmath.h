@@ -60,12 +60,9 @@ static inline int64_t im_floor_mod(int64_t a, int64_t b)
  * INT64_MIN. */
 static inline int64_t im_ceil_div(int64_t a, int64_t b)
 {
-    if (b == 0)
-        return 0;
-    if (b == -1)
-        return (int64_t)(0 - (uint64_t)a);
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) == (b < 0)) ? q + 1 : q;
+    /* The floor plus one when inexact: cannot overflow, since a floor of
+     * INT64_MAX (a = INT64_MAX, b = 1) is exact. */
+    return b == 0 ? 0 : im_floor_div(a, b) + (im_floor_mod(a, b) != 0);
 }
 
 #endif
