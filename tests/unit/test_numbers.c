@@ -17,33 +17,14 @@
 #include "run/reference.h"
 #include "util/numbers.h"
 
-static uint32_t bits_of(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
+/* Bit casts through unions (defined in C11). */
+typedef union F32Bits { float f; uint32_t u; } F32Bits;
+typedef union F16Bits { _Float16 h; uint16_t u; } F16Bits;
 
-static float float_of(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-static uint16_t f16_bits(_Float16 h)
-{
-    uint16_t u;
-    memcpy(&u, &h, sizeof u);
-    return u;
-}
-
-static _Float16 f16_of(uint16_t u)
-{
-    _Float16 h;
-    memcpy(&h, &u, sizeof h);
-    return h;
-}
+static uint32_t bits_of(float x) { return (F32Bits){.f = x}.u; }
+static float float_of(uint32_t u) { return (F32Bits){.u = u}.f; }
+static uint16_t f16_bits(_Float16 h) { return (F16Bits){.h = h}.u; }
+static _Float16 f16_of(uint16_t u) { return (F16Bits){.u = u}.h; }
 
 typedef struct Check {
     void (*fn)(struct Check *c, uint32_t u);
