@@ -300,15 +300,11 @@ static bool const_point(const Ival *v, int64_t *k)
     return true;
 }
 
-/* fdiv(x, k), k > 0: exact when x's low end and stride are multiples of k;
- * otherwise [fdiv(lo, k), fdiv(lo, k) + ceil(width / k)], stride 1. */
-static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+/* fdiv(x, k), k > 0, x not a point: exact when x's low end and stride are
+ * multiples of k; otherwise [fdiv(lo, k), fdiv(lo, k) + ceil(width / k)], stride 1. */
+static Ival eval_floordiv(RegionCtx *cx, const Ival *a, int64_t k)
 {
     int64_t w;
-    if (ival_is_point(a) && aff_is_const(&a->lo))
-        return ival_point(aff_const(im_floor_div(a->lo.c, k)));
-    if (ival_is_point(a))
-        return eval_atom(cx, e);
     if (aff_divisible(&a->lo, k) && a->stride % k == 0) {
         Ival r = {.lo = aff_div_exact(&a->lo, k), .hi = aff_div_exact(&a->hi, k),
                   .stride = a->stride / k};
@@ -343,15 +339,11 @@ static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t
     return r;
 }
 
-/* fmod(x, k), k > 0: x itself when x's low end is a multiple of k and its
- * width is below k; otherwise [0, k - 1]. */
-static Ival eval_floormod(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+/* fmod(x, k), k > 0, x not a point: x itself when x's low end is a multiple
+ * of k and its width is below k; otherwise [0, k - 1]. */
+static Ival eval_floormod(RegionCtx *cx, const Ival *a, int64_t k)
 {
     int64_t w;
-    if (ival_is_point(a) && aff_is_const(&a->lo))
-        return ival_point(aff_const(im_floor_mod(a->lo.c, k)));
-    if (ival_is_point(a))
-        return eval_atom(cx, e);
     if (aff_divisible(&a->lo, k) && ival_width(cx, a, &w) && w < k) {
         Ival r = {.lo = aff_const(0), .hi = aff_const(w), .stride = a->stride};
         return r;
@@ -378,13 +370,15 @@ static Ival eval_binary(RegionCtx *cx, const IrExpr *e)
             return eval_scale(cx, &b, k);
         break;
     case IR_FLOORDIV:
-        if (const_point(&b, &k) && k > 0)
-            return eval_floordiv(cx, e, &a, k);
-        break;
     case IR_FLOORMOD:
-        if (const_point(&b, &k) && k > 0)
-            return eval_floormod(cx, e, &a, k);
-        break;
+        if (!const_point(&b, &k) || k <= 0)
+            break;
+        if (ival_is_point(&a) && aff_is_const(&a.lo))  /* a constant: folded */
+            return ival_point(aff_const(e->op == IR_FLOORDIV ? im_floor_div(a.lo.c, k)
+                                                             : im_floor_mod(a.lo.c, k)));
+        if (ival_is_point(&a))  /* fixed but symbolic: an atom */
+            return eval_atom(cx, e);
+        return e->op == IR_FLOORDIV ? eval_floordiv(cx, &a, k) : eval_floormod(cx, &a, k);
     default: break;
     }
     if (ival_is_point(&a) && ival_is_point(&b))
