@@ -18,7 +18,7 @@
 #include "run/data.h"
 #include "run/emulate.h"
 #include "run/interp.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "run/reference.h"
 #include "runtime/accl.h"
 

@@ -61,8 +61,9 @@
 
 #include "emit/cg.h"
 #include "lower/flatten.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "runtime/accl.h"
+#include "util/intmath.h"
 
 enum {
     CPU_STACK_LIMIT = 64 * 1024,   /* caches up to this many bytes are allocas */
@@ -389,7 +390,8 @@ static LLVMValueRef int_divrem(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b,
     return LLVMBuildSelect(cg->b, bz, div ? zero : a, r, "");
 }
 
-/* floor(a / b) and a - b*floor(a / b) for a positive constant b. */
+/* floor(a / b) and a - b*floor(a / b) for a positive constant b: the code that
+ * computes im_floor_div / im_floor_mod (util/intmath.h) at run time. */
 static LLVMValueRef floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef q = LLVMBuildSDiv(cg->b, a, b, "");
@@ -722,7 +724,7 @@ void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
             if (a.coef[i] % dv != 0)
                 whole = false;
         if (whole) {
-            int64_t q = a.c / dv - (a.c % dv < 0), r = a.c - q * dv;
+            int64_t q = im_floor_div(a.c, dv), r = im_floor_mod(a.c, dv);
             if (e->op == IR_FLOORMOD) {
                 out->c = r;
                 return;

@@ -52,6 +52,7 @@
 #include "emit/gpu.h"
 #include "emit/tool.h"
 #include "lower/flatten.h"
+#include "util/intmath.h"
 
 enum {
     GPU_REGISTER_LIMIT = 64 * 1024,   /* bytes of one register cache (cpu.c's alloca limit) */
@@ -533,7 +534,7 @@ static void origin_aligned(Cg *cg, const IrBuffer *b, LLVMValueRef *org, LLVMVal
  * caches: constant offsets), else a loop. */
 static void copy_units(Cg *cg, GCopy *gc, LLVMValueRef tid, int64_t threads, bool tid_checked)
 {
-    int64_t per = (gc->units + threads - 1) / threads;
+    int64_t per = im_ceil_div(gc->units, threads);
     UnitLoop ul = {gc, tid, threads, gc->units % threads != 0, !tid_checked};
     if (threads == 1 && per <= (gc->regs ? GPU_UNROLL_REGISTER_UNITS : GPU_UNROLL_UNITS)) {
         for (int64_t u = 0; u < gc->units; u++) {

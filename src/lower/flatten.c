@@ -9,6 +9,7 @@
 
 #include "lower/passes.h"
 #include "lower/simplify.h"
+#include "util/intmath.h"
 
 int64_t flatten_swizzles(const IrBuffer *b, const int64_t *dims)
 {
@@ -21,16 +22,6 @@ int64_t flatten_swizzles(const IrBuffer *b, const int64_t *dims)
         return 0;
     int64_t c = w / k;
     return c > 1 && (c & (c - 1)) == 0 ? c : 0;
-}
-
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
 }
 
 /* Elements per step of the outermost index (one when b has one dimension). */
@@ -49,16 +40,16 @@ int64_t flatten_stage_rows(const IrBuffer *b, const int64_t *dims)
         return 1;
     int64_t rows = n == 1 ? dims[0] + b->pad : dims[0];
     int64_t unit = row_elems(b, dims) * elem_type_bytes(b->elem);
-    int64_t step = unit > 0 ? 16 / gcd64(16, unit) : 1;
+    int64_t step = unit > 0 ? 16 / im_gcd(16, unit) : 1;
     int64_t c = n >= 2 ? flatten_swizzles(b, dims) : 0;
     if (c) {
         int64_t swizzle_rows = 1;   /* swizzle rows per step of the outermost index */
         for (int d = 1; d < n - 1; d++)
             swizzle_rows *= dims[d];
-        int64_t need = c / gcd64(c, swizzle_rows > 0 ? swizzle_rows : c);
-        step = step / gcd64(step, need) * need;
+        int64_t need = c / im_gcd(c, swizzle_rows > 0 ? swizzle_rows : c);
+        step = step / im_gcd(step, need) * need;
     }
-    return rows > 0 ? (rows + step - 1) / step * step : 0;
+    return rows > 0 ? im_ceil_div(rows, step) * step : 0;
 }
 
 int64_t flatten_stage_elems(const IrBuffer *b, const int64_t *dims)

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "util/intmath.h"
+
 enum { IV_MAX_TERMS = 24, IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
 
 /* Linearization steps one query (iv_prove*, iv_rewrite) may take, the proofs
@@ -144,14 +146,8 @@ int64_t iv_multiple(const IvCtx *c, const IrVar *v)
         const IvScope *s = &c->items[i];
         if (s->kind != IV_SCOPE_MULTIPLE || s->var != v || m % s->m == 0)
             continue;
-        int64_t a = m, b = s->m;  /* lcm, giving up on overflow */
-        while (b) {
-            int64_t t = a % b;
-            a = b;
-            b = t;
-        }
-        int64_t l;
-        if (!__builtin_mul_overflow(m / a, s->m, &l))
+        int64_t l;  /* lcm, giving up on overflow */
+        if (!__builtin_mul_overflow(m / im_gcd(m, s->m), s->m, &l))
             m = l;
     }
     return m;
@@ -222,12 +218,6 @@ static void add_scaled(IvAff *dst, const IvAff *src, int64_t k)
     }
 }
 
-static int64_t floor_div(int64_t a, int64_t c)
-{
-    int64_t q = a / c;
-    return (a % c != 0 && (a < 0) != (c < 0)) ? q - 1 : q;
-}
-
 static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a);
 static bool prove_nonneg(IvLin *l, IvAff g, int depth);
 
@@ -292,7 +282,7 @@ static void lin_divmod(IvLin *l, const IrExpr *e, IrOp op, const IrExpr *x, int6
         add_term(a, e, scale);
         return;
     }
-    IvAff d = aff_const(floor_div(ax.c, c)), m = aff_const(0), r = aff_const(ax.c - floor_div(ax.c, c) * c);
+    IvAff d = aff_const(im_floor_div(ax.c, c)), m = aff_const(0), r = aff_const(im_floor_mod(ax.c, c));
     for (int i = 0; i < ax.n; i++) {
         int64_t k = ax.t[i].k, km;
         if (k % c == 0)

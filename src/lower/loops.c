@@ -47,6 +47,7 @@
 
 #include "lower/lower_internal.h"
 #include "lower/passes.h"
+#include "util/intmath.h"
 
 enum { GPU_DEFAULT_THREADS = 256 };
 
@@ -128,7 +129,7 @@ static IrExpr *ext_ceildiv(IrFunc *f, IrExpr *ext, int64_t F)
     if (F == 1)
         return ir_expr_copy(f, ext);
     if (ir_const_int(ext, &c))
-        return ir_index(f, c >= 0 ? (c + F - 1) / F : 0);
+        return ir_index(f, c >= 0 ? im_ceil_div(c, F) : 0);
     return ir_binary(f, IR_FLOORDIV, ir_binary(f, IR_ADD, ir_expr_copy(f, ext), ir_index(f, F - 1)),
                      ir_index(f, F));
 }

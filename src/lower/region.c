@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/intmath.h"
+
 enum { AFF_MAX = 16 };
 
 /* c + sum coef[i] * atom[i]; atoms are fixed i64 expressions (a variable's
@@ -170,20 +172,6 @@ static IrExpr *aff_to_expr(IrFunc *f, const Aff *a)
     return e;
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    a = a < 0 ? -a : a;
-    b = b < 0 ? -b : b;
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-static int64_t floordiv64(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
 /* ---- intervals ---- */
 
 static Ival ival_point(Aff a)
@@ -254,7 +242,7 @@ static Ival eval_loop_var(RegionCtx *cx, const IrStmt *loop)
     Ival r = lo;
     r.hi = aff_axpy(cx, &lo.hi, 1, &ext.hi);
     r.hi.c -= 1;
-    r.stride = gcd64(lo.stride, 1);
+    r.stride = im_gcd(lo.stride, 1);
     return r;
 }
 
@@ -289,7 +277,7 @@ static Ival eval_add(RegionCtx *cx, const Ival *a, const Ival *b, int sign)
     Ival r;
     r.lo = aff_axpy(cx, &a->lo, sign, sign > 0 ? &b->lo : &b->hi);
     r.hi = aff_axpy(cx, &a->hi, sign, sign > 0 ? &b->hi : &b->lo);
-    r.stride = gcd64(a->stride, b->stride);
+    r.stride = im_gcd(a->stride, b->stride);
     if (!sum_fills(cx, a, b))
         cx->inexact = true;   /* the box is a superset */
     return r;
@@ -312,15 +300,11 @@ static bool const_point(const Ival *v, int64_t *k)
     return true;
 }
 
-/* fdiv(x, k), k > 0: exact when x's low end and stride are multiples of k;
- * otherwise [fdiv(lo, k), fdiv(lo, k) + ceil(width / k)], stride 1. */
-static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+/* fdiv(x, k), k > 0, x not a point: exact when x's low end and stride are
+ * multiples of k; otherwise [fdiv(lo, k), fdiv(lo, k) + ceil(width / k)], stride 1. */
+static Ival eval_floordiv(RegionCtx *cx, const Ival *a, int64_t k)
 {
     int64_t w;
-    if (ival_is_point(a) && aff_is_const(&a->lo))
-        return ival_point(aff_const(floordiv64(a->lo.c, k)));
-    if (ival_is_point(a))
-        return eval_atom(cx, e);
     if (aff_divisible(&a->lo, k) && a->stride % k == 0) {
         Ival r = {.lo = aff_div_exact(&a->lo, k), .hi = aff_div_exact(&a->hi, k),
                   .stride = a->stride / k};
@@ -341,27 +325,25 @@ static Ival eval_floordiv(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t
     cx->inexact = true;
     Ival r;
     if (aff_is_const(&a->lo)) {
-        r.lo = aff_const(floordiv64(a->lo.c, k));
+        r.lo = aff_const(im_floor_div(a->lo.c, k));
     } else {
         r.lo = aff_const(0);
         aff_add_term(cx, &r.lo, ir_binary(cx->f, IR_FLOORDIV, aff_to_expr(cx->f, &a->lo),
                                            ir_index(cx->f, k)), 1);
     }
     r.hi = r.lo;
+    /* Not im_ceil_div: a negative width (an empty interval) truncates toward
+     * zero here, as it always has, where the ceiling would go below lo. */
     r.hi.c += (w + k - 1) / k;
     r.stride = 1;
     return r;
 }
 
-/* fmod(x, k), k > 0: x itself when x's low end is a multiple of k and its
- * width is below k; otherwise [0, k - 1]. */
-static Ival eval_floormod(RegionCtx *cx, const IrExpr *e, const Ival *a, int64_t k)
+/* fmod(x, k), k > 0, x not a point: x itself when x's low end is a multiple
+ * of k and its width is below k; otherwise [0, k - 1]. */
+static Ival eval_floormod(RegionCtx *cx, const Ival *a, int64_t k)
 {
     int64_t w;
-    if (ival_is_point(a) && aff_is_const(&a->lo))
-        return ival_point(aff_const(a->lo.c - floordiv64(a->lo.c, k) * k));
-    if (ival_is_point(a))
-        return eval_atom(cx, e);
     if (aff_divisible(&a->lo, k) && ival_width(cx, a, &w) && w < k) {
         Ival r = {.lo = aff_const(0), .hi = aff_const(w), .stride = a->stride};
         return r;
@@ -388,13 +370,15 @@ static Ival eval_binary(RegionCtx *cx, const IrExpr *e)
             return eval_scale(cx, &b, k);
         break;
     case IR_FLOORDIV:
-        if (const_point(&b, &k) && k > 0)
-            return eval_floordiv(cx, e, &a, k);
-        break;
     case IR_FLOORMOD:
-        if (const_point(&b, &k) && k > 0)
-            return eval_floormod(cx, e, &a, k);
-        break;
+        if (!const_point(&b, &k) || k <= 0)
+            break;
+        if (ival_is_point(&a) && aff_is_const(&a.lo))  /* a constant: folded */
+            return ival_point(aff_const(e->op == IR_FLOORDIV ? im_floor_div(a.lo.c, k)
+                                                             : im_floor_mod(a.lo.c, k)));
+        if (ival_is_point(&a))  /* fixed but symbolic: an atom */
+            return eval_atom(cx, e);
+        return e->op == IR_FLOORDIV ? eval_floordiv(cx, &a, k) : eval_floormod(cx, &a, k);
     default: break;
     }
     if (ival_is_point(&a) && ival_is_point(&b))
@@ -798,7 +782,7 @@ static void acc_join(Acc *ac, int d, const Ival *v)
         ac->bad_dim = d;
         return;
     }
-    int64_t stride = gcd64(gcd64(b->stride, v->stride), dlo.c);
+    int64_t stride = im_gcd(im_gcd(b->stride, v->stride), dlo.c);
     if (dlo.c || dhi.c || stride != b->stride || stride != v->stride)
         cx->joined_apart = true;
     if (dlo.c < 0)
@@ -845,7 +829,7 @@ static void acc_copy_side(Acc *ac, IrExpr **origin, const int64_t *extent)
         vs[d] = eval(cx, origin[d]);
         if (extent[d] > 1) {
             vs[d].hi.c += extent[d] - 1;
-            vs[d].stride = gcd64(vs[d].stride, 1);
+            vs[d].stride = im_gcd(vs[d].stride, 1);
         }
     }
     for (int d = 0; d < ac->ndims && !cx->failed; d++)

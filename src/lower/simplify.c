@@ -1,6 +1,6 @@
 /* Simplification: constant folding, algebra on integers, proven conditions.
  *
- *   folding      every type, exactly as src/run/numbers.h computes: integers
+ *   folding      every type, exactly as src/util/numbers.h computes: integers
  *                wrap at their width, x/0 = 0, x%0 = x; f32 and f64 results
  *                are rounded to their type; f16/bf16 only through casts
  *                (num_round_float). A float operand is folded only when its
@@ -24,7 +24,8 @@
 #include <string.h>
 
 #include "lower/passes.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
+#include "util/intmath.h"
 
 /* ---- folding ---- */
 
@@ -56,9 +57,7 @@ static IrExpr *fold_int_binary(IrFunc *f, const IrExpr *e, int64_t a, int64_t b)
     case IR_FLOORMOD:
         if (b <= 0)
             return NULL;
-        r = a / b - ((a % b != 0 && a < 0) ? 1 : 0);
-        if (e->op == IR_FLOORMOD)
-            r = a - r * b;
+        r = e->op == IR_FLOORDIV ? im_floor_div(a, b) : im_floor_mod(a, b);
         break;
     case IR_MIN: r = a < b ? a : b; break;
     case IR_MAX: r = a > b ? a : b; break;

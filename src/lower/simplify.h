@@ -11,7 +11,7 @@
  * Returns e itself when nothing applies; never changes a float result. */
 IrExpr *simplify_expr(const IvCtx *c, IrExpr *e);
 /* Constant folding of one node whose operands are already simplified; NULL
- * when it does not fold. Follows src/run/numbers.h exactly. */
+ * when it does not fold. Follows src/util/numbers.h exactly. */
 IrExpr *simplify_fold(IrFunc *f, const IrExpr *e);
 
 /* Replaces the statement at b->items[at] with the statements of src. */

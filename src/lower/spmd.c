@@ -68,6 +68,7 @@
 #include "lower/flatten.h"
 #include "lower/passes.h"
 #include "lower/spmd.h"
+#include "util/intmath.h"
 
 enum { SPMD_MAX_THREADS = 1024 };
 
@@ -258,7 +259,7 @@ static void block_shape(Spmd *s, Span at)
                        "more than the wave of %lld on %s:%s",
                        (long long)x, (long long)y, (long long)z, (long long)(x * y * z),
                        (long long)s->wave, target_vendor(s->f->target), target_arch(s->f->target));
-        s->count[ROLE_TZ] = (s->wave + x * y - 1) / (x * y);
+        s->count[ROLE_TZ] = im_ceil_div(s->wave, x * y);
         s->threads = s->wave * s->count[ROLE_WX] * s->count[ROLE_WY];
     }
     if (s->threads > SPMD_MAX_THREADS)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 /* splitmix64 (Steele, Lea, Flood 2014). */
 uint64_t data_rng_next(DataRng *r)

@@ -29,7 +29,8 @@
 #include <string.h>
 
 #include "lower/flatten.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
+#include "util/intmath.h"
 
 enum { INTERP_MAX_DIMS = 16 };
 
@@ -201,13 +202,6 @@ static Val bool_val(bool b)
     return v;
 }
 
-/* floor(a / b) and a - b * floor(a / b), for index arithmetic (b > 0). */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 static Val int_binary(Interp *in, IrOp op, int64_t a, int64_t b, ElemType t)
 {
     uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
@@ -225,7 +219,7 @@ static Val int_binary(Interp *in, IrOp op, int64_t a, int64_t b, ElemType t)
                                   ir_op_spelling(op), (long long)b));
             break;
         }
-        v.i = op == IR_FLOORDIV ? floor_div(a, b) : (int64_t)(ua - (uint64_t)floor_div(a, b) * ub);
+        v.i = op == IR_FLOORDIV ? im_floor_div(a, b) : im_floor_mod(a, b);
         break;
     case IR_MIN: v.i = a < b ? a : b; break;
     case IR_MAX: v.i = a > b ? a : b; break;
@@ -479,11 +473,11 @@ static inline Val i64_binary(Interp *in, IrOp op, int64_t a, int64_t b)
     case IR_GE: return (Val){.i = a >= b};
     case IR_FLOORDIV:
         if (b > 0)
-            return (Val){.i = floor_div(a, b)};
+            return (Val){.i = im_floor_div(a, b)};
         break;
     case IR_FLOORMOD:
         if (b > 0)
-            return (Val){.i = (int64_t)(ua - (uint64_t)floor_div(a, b) * ub)};
+            return (Val){.i = im_floor_mod(a, b)};
         break;
     default: break;
     }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "run/data.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 static const double REF_PI = 3.14159265358979323846;
 
@@ -102,7 +102,7 @@ static RefVal fold_other_chain(RefVal v, double u)
  * infinity the kernel computes: the two would differ in kind, not in rounding. */
 static double keep_range(double x, ElemType t)
 {
-    if (is_f32ish(t) && isfinite(x) && isinf(num_round_float(x, ELEM_F32)))
+    if (is_f32ish(t) && isfinite(x) && isinf(ref_round_float(x, ELEM_F32)))
         return copysign(INFINITY, x);
     return x;
 }
@@ -207,7 +207,7 @@ static RefVal pass_through(double x, ElemType t, const RefVal *from, int nfrom)
  * both sides round (by 2 * u_t * |v|), unless v was rounded to t already. */
 static RefVal convert_float(RefVal v, ElemType from, ElemType t)
 {
-    double r = num_round_float(v.f, t);
+    double r = ref_round_float(v.f, t);
     if (is_exact(&v))
         return exact_f(r);
     if ((t == ELEM_F32 && from == ELEM_F32) || t == ELEM_F64)
@@ -247,7 +247,80 @@ static RefVal convert_float(RefVal v, ElemType from, ElemType t)
 static RefVal int_to_float(int64_t i, ElemType t)
 {
     double f = t == ELEM_F64 ? (double)i : (double)(float)i;
-    return exact_f(num_round_float(f, t));
+    return exact_f(ref_round_float(f, t));
+}
+
+/* ---- rounding, independent of util/numbers.c ------------------------ */
+
+/* An f16/bf16 format: significant bits (the hidden one included), frexp's
+ * exponent of the least normal value, the largest finite value. */
+typedef struct RefHalf {
+    int digits, emin;
+    double max;
+} RefHalf;
+
+static const RefHalf REF_F16 = {11, -13, 65504.0};              /* 2^-14 = 0.5 * 2^-13 */
+static const RefHalf REF_BF16 = {8, -125, 0x1.fep127};           /* 2^-126 = 0.5 * 2^-125 */
+
+/* y to the nearest integer, ties to even, by plain comparisons (no reliance on
+ * the current rounding mode); |y| < 2^53. */
+static double round_half_even(double y)
+{
+    double r = floor(y), frac = y - r;
+    if (frac > 0.5 || (frac == 0.5 && fmod(r, 2.0) != 0))
+        r += 1;
+    return r;
+}
+
+/* x (an f32 value) to nearest even in format h: one unit in the last place is
+ * 2^(max(e, emin) - digits) where x = m * 2^e, 0.5 <= |m| < 1; beyond the
+ * largest finite value, infinity. Zeros keep their sign. */
+static double round_half(double x, RefHalf h)
+{
+    if (!isfinite(x) || x == 0)
+        return x;
+    int e;
+    (void)frexp(x, &e);
+    int q = (e < h.emin ? h.emin : e) - h.digits;
+    double r = ldexp(round_half_even(ldexp(x, -q)), q);
+    if (r == 0)
+        return copysign(0.0, x);
+    return fabs(r) > h.max ? copysign(INFINITY, x) : r;
+}
+
+double ref_round_float(double x, ElemType t)
+{
+    switch (t) {
+    case ELEM_F16: return round_half((float)x, REF_F16);
+    case ELEM_BF16: return round_half((float)x, REF_BF16);
+    case ELEM_F32: return (float)x;
+    default: return x;
+    }
+}
+
+double ref_decode_half(uint16_t bits, ElemType t)
+{
+    RefHalf h = t == ELEM_F16 ? REF_F16 : REF_BF16;
+    int mbits = h.digits - 1, ebits = 15 - mbits;
+    int bias = (1 << (ebits - 1)) - 1;
+    int ex = (bits >> mbits) & ((1 << ebits) - 1);
+    double man = bits & ((1 << mbits) - 1);
+    double v;
+    if (ex == (1 << ebits) - 1)
+        v = man != 0 ? NAN : INFINITY;
+    else if (ex == 0)
+        v = ldexp(man, 1 - bias - mbits);                 /* subnormal */
+    else
+        v = ldexp(man + ldexp(1.0, mbits), ex - bias - mbits);
+    return bits & 0x8000u ? -v : v;
+}
+
+/* An input element's exact value, f16/bf16 decoded by the reference itself. */
+static double load_float(const void *data, int64_t i, ElemType t)
+{
+    if (t == ELEM_F16 || t == ELEM_BF16)
+        return ref_decode_half(((const uint16_t *)data)[i], t);
+    return num_load(data, i, t);
 }
 
 /* ---- errors and scope ------------------------------------------------ */
@@ -357,7 +430,7 @@ static RefVal load(RefCtx *c, const RefPlace *p)
 {
     if (p->input) {
         if (elem_is_float(p->elem))
-            return exact_f(num_load(p->input->data, p->off, p->elem));
+            return exact_f(load_float(p->input->data, p->off, p->elem));
         return exact_i(num_load_int(p->input->data, p->off, p->elem));
     }
     if (!p->t->written[p->off])
@@ -399,7 +472,7 @@ static RefVal eval_name(RefCtx *c, const Expr *e)
     case SYM_SCALAR: {
         const RunScalar *s = &c->args->scalars[param_index(c->k, e->decl)];
         if (elem_is_float(s->elem))
-            return exact_f(num_round_float(s->f, s->elem));
+            return exact_f(ref_round_float(s->f, s->elem));
         return exact_i(num_wrap_int(s->i, s->elem));
     }
     case SYM_VAR:
@@ -620,7 +693,7 @@ static RefVal eval_literal(const Expr *e)
     case EXPR_PI: f = REF_PI; break;
     default: f = e->fval; break;
     }
-    return exact_f(num_round_float(f, e->type));
+    return exact_f(ref_round_float(f, e->type));
 }
 
 static RefVal eval(RefCtx *c, const Expr *e)
@@ -757,7 +830,7 @@ static void ref_tensor_init(RefTensor *t, const RunTensor *shape, Arena *a)
 static void ref_tensor_load(RefTensor *t, const RunTensor *src)
 {
     for (int64_t i = 0; i < t->count; i++) {
-        t->vals[i] = elem_is_float(t->elem) ? exact_f(num_load(src->data, i, t->elem))
+        t->vals[i] = elem_is_float(t->elem) ? exact_f(load_float(src->data, i, t->elem))
                                             : exact_i(num_load_int(src->data, i, t->elem));
         t->written[i] = true;
     }

@@ -67,4 +67,18 @@ double ref_bound(const RefVal *ref, ElemType t);
  * infinities must match exactly. */
 bool ref_element_ok(const RefVal *ref, ElemType t, double got_f, int64_t got_i, double *bound);
 
+/* The reference's own rounding and decoding of the float types, written with
+ * frexp/ldexp arithmetic and independent of util/numbers.c's bit code, so that
+ * a bug in the rounding every executor shares cannot hide from the reference.
+ * They must agree with num_round_float and num_load bit for bit (checked by
+ * tests/unit/test_numbers.c).
+ *
+ * x rounded to the float type t, to nearest even: f16 and bf16 from x first
+ * rounded to f32 (as the executors convert), with infinity beyond the largest
+ * finite value and the subnormals' fixed spacing below the least normal; f32
+ * as C rounds; f64 and other types unchanged. NaN stays NaN. */
+double ref_round_float(double x, ElemType t);
+/* The value of an f16 or bf16 element from its bits (t is ELEM_F16 or ELEM_BF16). */
+double ref_decode_half(uint16_t bits, ElemType t);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sema/sema_internal.h"
+#include "util/intmath.h"
 
 Affine aff_const(int64_t c)
 {
@@ -113,24 +114,6 @@ bool aff_trivially_nonneg(const Affine *a)
     return true;
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    a = a < 0 ? -a : a;
-    b = b < 0 ? -b : b;
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* Divides a goal by the gcd of its coefficients, rounding the constant down:
  * the result >= 0 still implies the original >= 0 over the integers. */
 static void normalize(Affine *a)
@@ -139,12 +122,12 @@ static void normalize(Affine *a)
         return;
     int64_t g = 0;
     for (int i = 0; i < a->n; i++)
-        g = gcd64(g, a->t[i].k);
+        g = im_gcd(g, a->t[i].k);
     if (g <= 1)
         return;
     for (int i = 0; i < a->n; i++)
         a->t[i].k /= g;
-    a->c = floor_div(a->c, g);
+    a->c = im_floor_div(a->c, g);
 }
 
 /* e' = |a|*e - |k|*g, which cancels sym when k and a have the same sign. */

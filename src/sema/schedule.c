@@ -109,6 +109,8 @@ static const Extent *ext_range(Arena *a, const Iter *it)
 static const Extent *ext_ceildiv(Arena *a, const Extent *x, int64_t f)
 {
     if (x->kind == EXT_CONST)
+        /* Not im_ceil_div: a negative (empty) extent truncates toward zero
+         * here, as it always has, where the ceiling would stay negative. */
         return ext_const(a, (x->value + f - 1) / f);
     Extent *e = ARENA_NEW(a, Extent);
     e->kind = EXT_CEILDIV;

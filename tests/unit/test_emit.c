@@ -5,7 +5,7 @@
  * refused); and, through the JIT, the numbers the generated code computes at
  * the edges where C has undefined behaviour or LLVM has choices (division by
  * zero, INT_MIN / -1, NaN and signed zeros in min/max, saturating casts,
- * bf16 rounding), against the interpreter's rules in src/run/numbers.h. */
+ * bf16 rounding), against the interpreter's rules in src/util/numbers.h. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,7 +18,7 @@
 #include "emit/jit.h"
 #include "fixture.h"
 #include "lower/passes.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 static const IrPassFn et_passes[] = {
     pass_schedule_loops, pass_reductions, pass_fuse_nests,     pass_caches,

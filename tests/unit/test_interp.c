@@ -11,7 +11,7 @@
 #include "lower/flatten.h"
 #include "lower/ir.h"
 #include "run/interp.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 enum { MAXP = 8 };
 

@@ -10,7 +10,7 @@
 #include "fixture.h"
 #include "parser/parse.h"
 #include "run/data.h"
-#include "run/numbers.h"
+#include "util/numbers.h"
 #include "run/reference.h"
 #include "sema/sema.h"
 

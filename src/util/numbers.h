@@ -1,15 +1,27 @@
-/* The Numbers section, executable: f16/bf16 storage, conversions, integer
- * division without undefined behaviour. Shared by the reference evaluator,
- * the interpreter and the test-data generator, so they agree bit for bit. */
+/* The Numbers section (lang/SPEC.md), executable: f16/bf16 storage,
+ * conversions, integer wrapping and division without undefined behaviour.
+ * Shared by the interpreter, the constant folder (lower/simplify.c), the CPU
+ * code generator's constants, the test-data generator and the run driver, so
+ * they agree bit for bit.
+ *
+ * The reference evaluator (run/reference.c) rounds to f16/bf16 and decodes
+ * them with its own arithmetic (ref_round_float), not with the bit code here,
+ * so that a bug in this rounding cannot hide from it; tests/unit/test_numbers.c
+ * checks this file against the C compiler's _Float16 and the two against each
+ * other. */
 #ifndef ACCL_NUMBERS_H
 #define ACCL_NUMBERS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* ElemType only. It still lives in the parser's AST header; issue 14's item 3
+ * moves the shared enums (element types, targets) to a small header of their
+ * own, and this include follows it. */
 #include "parser/ast.h"
 
-/* Round to nearest even; NaN stays NaN, overflow gives infinity. */
+/* Round to nearest even; NaN stays NaN and comes out quiet (a signalling NaN
+ * keeps its payload above the quiet bit), overflow gives infinity. */
 uint16_t num_f32_to_f16(float x);
 float num_f16_to_f32(uint16_t h);
 uint16_t num_f32_to_bf16(float x);

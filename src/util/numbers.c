@@ -1,4 +1,4 @@
-#include "run/numbers.h"
+#include "util/numbers.h"
 
 #include <math.h>
 #include <string.h>
@@ -57,8 +57,8 @@ float num_f16_to_f32(uint16_t h)
         float v = ldexpf((float)man, -24);
         return sign ? -v : v;
     }
-    if (exp == 31)
-        return bits_f32(sign | 0x7F800000u | (man << 13));
+    if (exp == 31)  /* inf or NaN; a signalling NaN comes out quiet, as hardware converts */
+        return bits_f32(sign | 0x7F800000u | (man ? 0x400000u : 0) | (man << 13));
     return bits_f32(sign | ((exp - 15 + 127) << 23) | (man << 13));
 }
 
