@@ -208,8 +208,8 @@ static int parse_options(int argc, char **argv, Options *o)
     }
     /* --check writes nothing; its checks do not stop at a stage (--dump may
      * still print the IR: golden tests of one pass use it). */
-    if (o->check && o->emit >= EMIT_TOKENS && o->emit <= EMIT_IR) {
-        usage_error("%s cannot be combined with --check", o->emit_name);
+    if (o->check && ((o->emit >= EMIT_TOKENS && o->emit <= EMIT_IR) || (o->output && o->emit == EMIT_NONE))) {
+        usage_error("%s cannot be combined with --check", o->emit != EMIT_NONE ? o->emit_name : "-o");
         return EXIT_USAGE;
     }
     bool code = o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ;
