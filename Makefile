@@ -112,6 +112,7 @@ test: deps
 	@failed=""; \
 	$(BUILD)/unit-tests --jobs=2 || failed="$$failed unit"; \
 	bash tests/golden/run.sh $(BUILD)/accl || failed="$$failed golden"; \
+	bash tests/check.sh $(BUILD)/accl || failed="$$failed check"; \
 	ACCL_TIME_LIMIT_MS=$(TIME_LIMIT_MS) bash tests/badinput.sh $(BUILD)/accl || failed="$$failed badinput"; \
 	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
