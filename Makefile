@@ -102,8 +102,9 @@ run: deps
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs=2
 
+# make golden [CASE=spmd/]: every golden case, or those CASE picks (see tests/golden/run.sh).
 golden: $(BUILD)/accl
-	@bash tests/golden/run.sh $(BUILD)/accl
+	@bash tests/golden/run.sh $(BUILD)/accl $(CASE)
 
 # Every suite runs even when an earlier one fails; the target fails if any did.
 test: deps
@@ -111,6 +112,7 @@ test: deps
 	@failed=""; \
 	$(BUILD)/unit-tests --jobs=2 || failed="$$failed unit"; \
 	bash tests/golden/run.sh $(BUILD)/accl || failed="$$failed golden"; \
+	bash tests/check.sh $(BUILD)/accl || failed="$$failed check"; \
 	ACCL_TIME_LIMIT_MS=$(TIME_LIMIT_MS) bash tests/badinput.sh $(BUILD)/accl || failed="$$failed badinput"; \
 	bash tests/spec-errors.sh || failed="$$failed spec-errors"; \
 	bash tests/run/values.sh $(BUILD)/accl || failed="$$failed values"; \
@@ -138,7 +140,7 @@ test: deps
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi; echo "all test suites passed"
 
 golden-update: $(BUILD)/accl
-	@bash tests/golden/run.sh $(BUILD)/accl --update
+	@bash tests/golden/run.sh $(BUILD)/accl --update $(CASE)
 
 # make difftest [N=200] [SEED=1]: random schedules for every example kernel, each checked
 # against the reference when accepted, plus schedules illegal by construction that must be

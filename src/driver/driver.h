@@ -59,6 +59,10 @@ IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump);
  * returned for a GPU target: spmd, then simplify and dce, verified; prints it
  * for --dump=after:spmd. False after diagnostics. */
 bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump);
+/* Every check a compile for the front end's target makes, writing nothing: each
+ * kernel through pipeline_lower and, for a GPU target, pipeline_gpu. Goes on past
+ * a kernel with errors. False after diagnostics. */
+bool pipeline_check(Frontend *fe);
 
 /* Output written to a temporary file beside the path and renamed on success. */
 typedef struct Output {

@@ -49,7 +49,8 @@ static const char usage_text[] =
     "       accl bench FILE.acc --kernel K --size M=2048,N=2048,K=2048 [options]   (see 'accl bench --help')\n"
     "       accl fmt [-w | --check] FILE...   print the canonical layout   (see 'accl fmt --help')\n"
     "\n"
-    "  --check                 run the front end only (every check that needs no loop IR)\n"
+    "  --check                 run every check a compile makes (the front end, the pass\n"
+    "                          list, GPU targets: the GPU form) for the target; write nothing\n"
     "  --emit=KIND             print a stage: tokens, ast, schedule, ir; or the code for a CPU\n"
     "                          target: llvm (LLVM IR after O3), asm, obj (the object file);\n"
     "                          for a GPU target the device code: llvm (the device module),\n"
@@ -203,6 +204,12 @@ static int parse_options(int argc, char **argv, Options *o)
     }
     if (!o->input) {
         usage_error("%s", "no input file");
+        return EXIT_USAGE;
+    }
+    /* --check writes nothing; its checks do not stop at a stage (--dump may
+     * still print the IR: golden tests of one pass use it). */
+    if (o->check && ((o->emit >= EMIT_TOKENS && o->emit <= EMIT_IR) || (o->output && o->emit == EMIT_NONE))) {
+        usage_error("%s cannot be combined with --check", o->emit != EMIT_NONE ? o->emit_name : "-o");
         return EXIT_USAGE;
     }
     bool code = o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ;
@@ -363,6 +370,9 @@ int main(int argc, char **argv)
         }
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
+        /* --check with a dump: the dump stops where it is asked to, the checks do not. */
+        if (rc == 0 && opt.check && !pipeline_check(&fe))
+            rc = EXIT_INPUT;
     } else if (rc == 0 && target_is_gpu(opt.target) && (opt.emit >= EMIT_LLVM || opt.print_resources)) {
         /* --emit=llvm|ptx|cubin|amdgcn|hsaco, --print-resources: the device code. */
         GpuCodeOptions gc = {.kind = opt.emit == EMIT_PTX      ? GPU_CODE_PTX
@@ -385,15 +395,12 @@ int main(int argc, char **argv)
         CodeOptions code = {.want_code = opt.output != NULL, .kind = CODE_OBJ, .output = opt.output,
                             .header = opt.header, .target_name = opt.target_name};
         rc = driver_compile(&fe, &code);
-    } else if (rc == 0 && !opt.check) {
-        /* No --emit, no -o or --header: lower every kernel
-         * for the target, which checks what needs the loop IR (cache regions,
-         * resource limits), and write nothing. */
-        for (int i = 0; i < fe.prog->nkernels && rc == 0; i++) {
-            IrFunc *f = pipeline_lower(&fe, fe.prog->kernels[i], NULL);
-            if (!f || (target_is_gpu(opt.target) && !pipeline_gpu(&fe, f, NULL)))
-                rc = EXIT_INPUT;
-        }
+    } else if (rc == 0 && !pipeline_check(&fe)) {
+        /* --check, or no --emit, -o or --header: every kernel lowered for the
+         * target (the pass list, and the GPU execution form for a GPU target),
+         * which checks what needs the loop IR (cache regions, fusion, barriers
+         * and shared memory, resource limits), and nothing written. */
+        rc = EXIT_INPUT;
     }
     frontend_free(&fe);
     free_options(&opt);

@@ -12,7 +12,11 @@
  *
  *   pipeline_gpu: spmd -> simplify -> dce
  *
- * which --dump=after:spmd shows (GPU targets; it is not in --dump=after-all). */
+ * which --dump=after:spmd shows (GPU targets; it is not in --dump=after-all).
+ *
+ * pipeline_check (--check, and a compile with nothing to write) runs both for
+ * every kernel: every check a compile makes of the input. Emission adds none
+ * (its errors are internal ones, or ptxas failing on PTX that LLVM wrote). */
 #include <string.h>
 
 #include "driver/driver.h"
@@ -118,4 +122,17 @@ bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump)
         ir_print(dump->out, f);
     }
     return true;
+}
+
+bool pipeline_check(Frontend *fe)
+{
+    bool ok = true;
+    /* On past a kernel with errors: each kernel is lowered on its own, so the
+     * next one's errors are its own, not a cascade (a compile stops at the first). */
+    for (int i = 0; i < fe->prog->nkernels; i++) {
+        IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], NULL);
+        if (!f || (target_is_gpu(fe->target) && !pipeline_gpu(fe, f, NULL)))
+            ok = false;
+    }
+    return ok;
 }
