@@ -135,26 +135,19 @@ static void restrict_loads(FuseCtx *c, const Region *r, const IrExpr *e, IrExpr 
         restrict_access(c, r, e->args, e->nargs, guard);
 }
 
-static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads);
-
-/* The stores in b that write r's buffer (by_loads false: a nest fused before
- * R), and the stores and lets that read it (true: an epilogue reads what R
- * wrote): restrict their loops, or guard them. A let's value reads the
+/* The stores in b, from item `from` on, that write r's buffer (by_loads
+ * false: a nest fused before R), and the stores and lets that read it (true:
+ * an epilogue reads what R wrote): restrict their loops, or guard them. A let's value reads the
  * element for the statements after it, so a let that needs a guard takes
  * the rest of its block under it (`let x = C[i, j]; D[i, j] = max(x, 0.0)`
  * reads C through x: the let, not the store, is what reads the region). */
-static void restrict_stores(FuseCtx *c, IrBlock *b, const Region *r, bool by_loads)
-{
-    restrict_block(c, b, 0, r, by_loads);
-}
-
-static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads)
+static void restrict_stores(FuseCtx *c, IrBlock *b, int from, const Region *r, bool by_loads)
 {
     IrFunc *f = c->f;
     for (int i = from; i < b->len; i++) {
         IrStmt *s = b->items[i];
-        restrict_stores(c, &s->body, r, by_loads);
-        restrict_stores(c, &s->else_body, r, by_loads);
+        restrict_stores(c, &s->body, 0, r, by_loads);
+        restrict_stores(c, &s->else_body, 0, r, by_loads);
         IrExpr *guard = NULL;
         if (s->kind == IR_STORE && !by_loads && s->buf == r->buf)
             restrict_access(c, r, s->idx, s->nidx, &guard);
@@ -168,7 +161,7 @@ static void restrict_block(FuseCtx *c, IrBlock *b, int from, const Region *r, bo
                 ir_block_push(f, &g->body, b->items[k]);
             b->len = i + 1;
             b->items[i] = g;
-            restrict_block(c, &g->body, 1, r, by_loads);
+            restrict_stores(c, &g->body, 1, r, by_loads);
             return;
         }
         ir_block_push(f, &g->body, s);
@@ -358,10 +351,9 @@ static const IrStmt *repeating_loop(IrNest *r, IrStmt *loop, const Region *reg)
 
 /* P (written before R) writes x, and neither R nor the nests fused after P
  * access it under L. */
-static void not_accessed(FuseCtx *c, const IrNest *p, const IrNest *r, const IrStmt *loop,
-                         const IrBuffer *x)
+static void not_accessed(FuseCtx *c, const IrNest *p, const char *pl, const IrNest *r,
+                         const IrStmt *loop, const IrBuffer *x)
 {
-    const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
     diag_error(c->pc->diag, p->sched->fuse->at.span,
                "'%s' cannot be fused into '%s' at '%s': neither '%s' nor a nest fused after '%s' "
                "accesses '%s' under '%s', so nothing limits '%s' to a part of its domain; fuse it "
@@ -383,6 +375,7 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
     c->nrs = 0;
     c->caprs = 4 * MAX_WRITTEN;
     c->rs = ARENA_ARRAY(f->arena, Restrict, c->caprs);
+    const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
     /* Before R: the tensors P writes. After R: the tensors R writes under L. */
     bool epilogue = p->nest->index > r->nest->index;
     /* An epilogue that accumulates (out[r] += Y[r, c]) runs once for each element of
@@ -411,7 +404,6 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
          * earlier one. An epilogue or a producer R only reads rewrites its own
          * values (the same, or final in the iteration that finishes them). */
         if (epilogue && epilogue_sum && reg.written && !exact) {
-            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
                        "'%s' cannot be fused into '%s' at '%s': the elements of '%s' that '%s' "
                        "writes there are not an exact box, so '%s' would add some of them into "
@@ -421,7 +413,6 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
             return false;
         }
         if (!epilogue && reg.written && !exact) {
-            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
                        "'%s' cannot be fused into '%s' at '%s': the elements of '%s' that '%s' "
                        "updates there are not an exact box, so '%s' would overwrite elements "
@@ -436,11 +427,10 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
         accessed = accessed || (epilogue ? tree_reads(&c->lets, p->root, ws[i])
                                          : reg.read || reg.written);
         if (!epilogue && !reg.read && !reg.written && (sums || (i == nw - 1 && !accessed))) {
-            not_accessed(c, p, r, loop, ws[i]);
+            not_accessed(c, p, pl, r, loop, ws[i]);
             return false;
         }
         if (epilogue && i == nw - 1 && !accessed) {
-            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
                        "'%s' cannot be fused into '%s' at '%s': it reads nothing that '%s' writes "
                        "under '%s', so nothing limits '%s' to a part of its domain; fuse it into "
@@ -452,7 +442,6 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
         const IrStmt *again = !sums ? NULL
                                                                       : repeating_loop(r, loop, &reg);
         if (again) {
-            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
                        "'%s' cannot be fused into '%s' at '%s': it accumulates into '%s', and "
                        "each iteration of '%s' would run it again over the same elements",
@@ -461,9 +450,8 @@ static bool restrict_nest(FuseCtx *c, IrNest *p, IrNest *r, IrStmt *loop, Span k
         }
         c->replaced_dim = -1;
         if (reg.read || reg.written)
-            restrict_stores(c, &one, &reg, epilogue);
+            restrict_stores(c, &one, 0, &reg, epilogue);
         if (!epilogue && c->replaced_dim >= 0) {
-            const char *pl = p->nest->label.name ? p->nest->label.name : "the nest";
             diag_error(c->pc->diag, p->sched->fuse->at.span,
                        "'%s' cannot be fused into '%s' at '%s': its own clauses replace the loop "
                        "that indexes dimension %d of '%s', so it would run all of its iterations "
