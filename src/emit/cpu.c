@@ -1041,6 +1041,14 @@ static void emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValue
     cg_intrinsic(cg, "llvm.masked.scatter", over, 2, args, 4);
 }
 
+/* The lanes of mask `outer` (NULL: all) where c holds (holds) or fails: an
+ * arm of a lane-dependent `if` or `?:`. */
+static LLVMValueRef arm_mask(Cg *cg, LLVMValueRef outer, LLVMValueRef c, bool holds)
+{
+    LLVMValueRef m = holds ? c : LLVMBuildNot(cg->b, c, "");
+    return outer ? LLVMBuildAnd(cg->b, outer, m, "") : m;
+}
+
 /* c ? a : b evaluates only the arm taken (ir.h). Arms that load nothing
  * cannot fault: both are computed and a select picks one. Otherwise, under a
  * lane-dependent condition each arm is computed under its lanes' mask (masked
@@ -1054,10 +1062,10 @@ static LLVMValueRef emit_select(Cg *cg, const IrExpr *e)
         a = cg_expr(cg, e->args[1]);
         b = cg_expr(cg, e->args[2]);
     } else if (cg_lanes_of(c)) {
-        LLVMValueRef outer = cg->mask, nc = LLVMBuildNot(cg->b, c, "");
-        cg->mask = outer ? LLVMBuildAnd(cg->b, outer, c, "") : c;
+        LLVMValueRef outer = cg->mask;
+        cg->mask = arm_mask(cg, outer, c, true);
         a = cg_expr(cg, e->args[1]);
-        cg->mask = outer ? LLVMBuildAnd(cg->b, outer, nc, "") : nc;
+        cg->mask = arm_mask(cg, outer, c, false);
         b = cg_expr(cg, e->args[2]);
         cg->mask = outer;
     } else {
@@ -1708,12 +1716,10 @@ static void emit_if(Cg *cg, const IrStmt *s)
     LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, s->cond), s->cond->type);
     if (cg_lanes_of(c)) {
         LLVMValueRef outer = cg->mask;
-        LLVMValueRef then_m = outer ? LLVMBuildAnd(cg->b, outer, c, "") : c;
-        cg->mask = then_m;
+        cg->mask = arm_mask(cg, outer, c, true);
         cg_block(cg, &s->body);
         if (s->else_body.len) {
-            LLVMValueRef nc = LLVMBuildNot(cg->b, c, "");
-            cg->mask = outer ? LLVMBuildAnd(cg->b, outer, nc, "") : nc;
+            cg->mask = arm_mask(cg, outer, c, false);
             cg_block(cg, &s->else_body);
         }
         cg->mask = outer;
