@@ -283,33 +283,25 @@ static int find_nest(const Kernel *k, const char *label)
     return -1;
 }
 
-/* Whether a `fuse ... into n` clause of the schedule names n. */
-static bool has_fused_nests(const SchedCtx *c, const Nest *n)
-{
-    for (int i = 0; n->label.name && i < c->s->nfuses; i++)
-        if (strcmp(c->s->fuses[i]->into.name, n->label.name) == 0)
-            return true;
-    return false;
-}
-
 /* Whether nest n, or a nest that a `fuse ... into n` clause of the schedule
  * names, accesses `name`: a fused nest uses n's caches (the fuse clauses are
- * checked after the nests' clauses, so they are read as written here). */
-static bool nest_or_fused_use(const SchedCtx *c, const Nest *n, const char *name)
+ * checked after the nests' clauses, so they are read as written here).
+ * *fused: some such clause names n. */
+static bool nest_or_fused_use(const SchedCtx *c, const Nest *n, const char *name, bool *fused)
 {
-    if (stmts_use(&n->body, name))
-        return true;
-    for (int i = 0; n->label.name && i < c->s->nfuses; i++) {
+    *fused = false;
+    bool used = stmts_use(&n->body, name);
+    for (int i = 0; n->label.name && i < c->s->nfuses && !used; i++) {
         const FuseInto *fu = c->s->fuses[i];
         if (strcmp(fu->into.name, n->label.name) != 0)
             continue;
-        for (int j = 0; j < fu->nnests; j++) {
+        *fused = true;
+        for (int j = 0; j < fu->nnests && !used; j++) {
             int p = find_nest(c->k, fu->nests[j].name);
-            if (p >= 0 && stmts_use(&c->k->nests[p]->body, name))
-                return true;
+            used = p >= 0 && stmts_use(&c->k->nests[p]->body, name);
         }
     }
-    return false;
+    return used;
 }
 
 /* Reports an unknown nest label with a suggestion; returns its index or -1. */
@@ -1018,9 +1010,10 @@ static void apply_cache(NestCtx *nc, Clause *cl, int *idx)
                    cl->tensor.name);
         return;
     }
-    if (!nest_or_fused_use(c, nc->nest, cl->tensor.name)) {
+    bool fused;
+    if (!nest_or_fused_use(c, nc->nest, cl->tensor.name, &fused)) {
         char nd[NAME_BUF];
-        if (has_fused_nests(c, nc->nest))
+        if (fused)
             diag_error(c->d, cl->tensor.span, "%s does not access '%s', nor does a nest fused into it",
                        nest_desc(nc->nest, nd, sizeof nd), cl->tensor.name);
         else
