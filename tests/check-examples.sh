@@ -8,14 +8,7 @@
 # any check fails.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$1
-root=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+source "$(dirname "$0")/prelude.sh"
 
 # The targets named by `schedule K for T` lines, as --target values.
 targets_of() {
@@ -31,7 +24,7 @@ for f in "$root"/examples/*.acc; do
     [ -e "$f" ] || continue
     files=$((files + 1))
     name=${f#"$root"/}
-    ok=1
+    clean=1
     shown=default
     errors=""
     # The default target first (no --target), then each scheduled one.
@@ -39,17 +32,17 @@ for f in "$root"/examples/*.acc; do
         runs=$((runs + 1))
         if [ -n "$t" ]; then
             shown="$shown,$t"
-            "$accl" --check "--target=$t" "$f" >/dev/null 2>"$tmp"
+            "$accl" --check "--target=$t" "$f" >/dev/null 2>"$tmp/out"
         else
-            "$accl" --check "$f" >/dev/null 2>"$tmp"
+            "$accl" --check "$f" >/dev/null 2>"$tmp/out"
         fi
         rc=$?
-        if [ "$rc" -ne 0 ] || [ -s "$tmp" ]; then
-            ok=0
-            errors="$errors  [${t:-default}] exit $rc\n$(sed 's/^/    /' "$tmp" | head -20)\n"
+        if [ "$rc" -ne 0 ] || [ -s "$tmp/out" ]; then
+            clean=0
+            errors="$errors  [${t:-default}] exit $rc\n$(sed 's/^/    /' "$tmp/out" | head -20)\n"
         fi
     done
-    if [ "$ok" = 1 ]; then
+    if [ "$clean" = 1 ]; then
         printf '%-22s %-40s %s\n' "$name" "$shown" ok
     else
         failed=$((failed + 1))

@@ -8,16 +8,7 @@
 # Each case runs accl and checks the exit code, a piece of text expected on
 # stderr and, where given, one on stdout. Ends with `N passed, N failed`.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$(dirname "$0")/.." || exit 2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+source "$(dirname "$0")/prelude.sh"
 
 # holds FILE TEXT: FILE holds TEXT, or is empty when TEXT is.
 holds() {
@@ -65,5 +56,4 @@ expect 1 "over the limit of 166912 bytes on nvidia:sm_80" "-- after caches:" \
 expect 0 "" "-- after caches:" \
     --target=nvidia:sm_80 --dump=after:caches tests/golden/spmd/err_shared_limit.acc
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -16,20 +16,6 @@ set -u
 source "$(dirname "$0")/prelude.sh"
 CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Werror ${CAPI_CFLAGS:-}"
 
-# Adds a C test program's `NAME: N passed, N failed` line to the counts.
-count() {
-    local out=$1 line p f
-    echo "$out" | grep -v ': [0-9]* passed, [0-9]* failed$'
-    line=$(echo "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -1)
-    p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-    f=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-    if [ -n "$p" ] && [ -n "$f" ]; then
-        passed=$((passed + p)) failed=$((failed + f))
-    else
-        fail "a test program ended without its counts: $out"
-    fi
-}
-
 # The stand-in driver.
 mkdir -p "$work/fake"
 if ! cc -std=c11 -O1 -Wall -Wextra -Werror -shared -fPIC -o "$work/fake/libcuda.so.1" tests/capi/fake_cuda.c; then
@@ -42,6 +28,22 @@ if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
     real_driver=yes
     echo "note: this machine has libcuda.so.1: the no-driver cases are skipped"
 fi
+
+# no_driver_no_device DIR REAL LIB INIT WHO: DIR/gpu_stubs with no driver (unless
+# REAL says a real one is installed; LIB ends the message) and with a driver
+# whose INIT finds no device; WHO starts the failure messages.
+no_driver_no_device() {
+    local dir=$1 real=$2 lib=$3 init=$4 who=$5 out
+    if [ -z "$real" ]; then
+        out=$("$dir/gpu_stubs" fail 7 2>&1)
+        count "$out"
+        echo "$out" | grep -q "^twice: no GPU driver: .*$lib not found" && pass || fail "${who}no driver: $out"
+    fi
+    out=$(fake initfail "$dir/gpu_stubs" fail 5 2>&1)
+    count "$out"
+    echo "$out" | grep -q "^twice: the GPU driver found no device; $init: CUDA_ERROR_NO_DEVICE (100)\$" && pass ||
+        fail "${who}$init failing: $out"
+}
 
 # ---- the runtime's calls ----
 if cc $CFLAGS -Isrc -o "$work/gpu_runtime" tests/capi/gpu_runtime.c "$RT" -lpthread; then
@@ -89,15 +91,7 @@ if [ -n "$objs_ok" ] && cc $CFLAGS -I"$work" -Isrc -o "$work/gpu_stubs" tests/ca
     count "$(ACCL_FAKE_CUDA_LOG="$log" fake ok "$work/gpu_stubs" checks 2>&1)"
     if [ ! -s "$log" ]; then pass; else fail "device work before a failed check: $(cat "$log")"; fi
     # A valid call with no driver, no device, a module the driver rejects.
-    if [ -z "$real_driver" ]; then
-        out=$("$work/gpu_stubs" fail 7 2>&1)
-        count "$out"
-        echo "$out" | grep -q '^twice: no GPU driver: .*libcuda.so.1 not found' && pass || fail "no driver: $out"
-    fi
-    out=$(fake initfail "$work/gpu_stubs" fail 5 2>&1)
-    count "$out"
-    echo "$out" | grep -q '^twice: the GPU driver found no device; cuInit: CUDA_ERROR_NO_DEVICE (100)$' && pass ||
-        fail "cuInit failing: $out"
+    no_driver_no_device "$work" "$real_driver" "libcuda.so.1" cuInit ""
     count "$(fake nodevice "$work/gpu_stubs" fail 5 2>&1)"
     rm -f "$log"
     out=$(ACCL_FAKE_CUDA_LOG="$log" fake badmodule "$work/gpu_stubs" fail 8 2>&1)
@@ -162,15 +156,7 @@ if "$ACCL" tests/capi/gpu_kernels.acc --target=amd:gfx942 -o "$amd/gpu_kernels.o
     cc $CFLAGS -I"$amd" -Isrc -o "$amd/gpu_stubs" tests/capi/gpu_stubs.c "$amd/gpu_kernels.o" "$amd/softmax.o" \
         "$RT" -lpthread; then
     pass
-    if [ -z "$real_hip" ]; then
-        out=$("$amd/gpu_stubs" fail 7 2>&1)
-        count "$out"
-        echo "$out" | grep -q '^twice: no GPU driver: .*; libamdhip64.so not found' && pass || fail "AMD, no driver: $out"
-    fi
-    out=$(fake initfail "$amd/gpu_stubs" fail 5 2>&1)
-    count "$out"
-    echo "$out" | grep -q '^twice: the GPU driver found no device; hipInit: CUDA_ERROR_NO_DEVICE (100)$' && pass ||
-        fail "AMD, hipInit failing: $out"
+    no_driver_no_device "$amd" "$real_hip" "; libamdhip64.so" hipInit "AMD, "
     rm -f "$log"
     count "$(ACCL_FAKE_CUDA_LOG="$log" ACCL_FAKE_CUDA_PARAMS=$params fake ok "$amd/gpu_stubs" launch 2>&1)"
     # One code object loaded per object file, every kernel launched, each

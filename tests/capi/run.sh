@@ -34,16 +34,7 @@ done
 if cc -std=c11 -O2 -Wall -Wextra -Werror ${CAPI_CFLAGS:-} -I"$work" -o "$work/test_capi" \
     tests/capi/test_capi.c $objs "$RT" -lm -lpthread; then
     pass
-    out=$("$work/test_capi")
-    echo "$out" | grep -v '^capi:'
-    line=$(echo "$out" | grep '^capi:')
-    p=$(echo "$line" | sed -n 's/^capi: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-    f=$(echo "$line" | sed -n 's/^capi: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-    if [ -n "$p" ] && [ -n "$f" ]; then
-        passed=$((passed + p)) failed=$((failed + f))
-    else
-        fail "test_capi ended without its counts"
-    fi
+    count "$("$work/test_capi")"
     # The same bits on 1, 2 and 3 threads.
     ref=$(ACCL_NUM_THREADS=1 "$work/test_capi" --bits)
     case "$ref" in "rc 0 hash "*) pass ;; *) fail "test_capi --bits: $ref" ;; esac

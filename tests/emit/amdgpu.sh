@@ -24,7 +24,7 @@
 # Skips (exit 0, with a message) when llvm-readobj-19 or ld.lld is missing.
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-source "$(dirname "$0")/prelude.sh"
+source "$(dirname "$0")/../prelude.sh"
 if [ ! -x "$llvm/llvm-readobj" ] || [ ! -x "$llvm/llvm-nm" ]; then
     echo "SKIP tests/emit/amdgpu.sh: llvm-readobj and llvm-nm of LLVM 19 are not installed (llvm-19)"
     exit 0

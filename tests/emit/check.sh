@@ -16,7 +16,7 @@
 #    loop-invariant scalars are allowed).
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-source "$(dirname "$0")/prelude.sh"
+source "$(dirname "$0")/../prelude.sh"
 
 for f in "$root"/tests/golden/emit/*.acc; do
     name=emit/$(basename "$f")

@@ -22,8 +22,7 @@
 # Skips the ptxas parts (with a message) where ptxas is not found.
 # Ends with `N passed, N failed`; exits 1 on any failure.
 set -u
-source "$(dirname "$0")/prelude.sh"
-cd "$root" || exit 2
+source "$(dirname "$0")/../prelude.sh"
 
 targets="sm_80 sm_86 sm_89 sm_90 sm_90a"
 ptxas=${ACCL_PTXAS:-$(command -v ptxas || true)}

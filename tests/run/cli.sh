@@ -10,31 +10,25 @@
 # Each case runs accl run with some arguments and checks the exit code and a
 # piece of text expected on stdout or stderr. Ends with `N passed, N failed`.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$(dirname "$0")/../.." || exit 2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+source "$(dirname "$0")/../prelude.sh"
 
-# expect RC TEXT ARGS...: accl run ARGS exits RC and prints TEXT (stdout or stderr).
-expect() {
-    local want_rc=$1 text=$2
-    shift 2
+# command_prints CMD RC TEXT ARGS...: accl CMD ARGS exits RC and prints TEXT (stdout or stderr).
+command_prints() {
+    local cmd=$1 want_rc=$2 text=$3
+    shift 3
     local rc=0
-    "$accl" run "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
+    "$accl" "$cmd" "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
     if [ "$rc" -ne "$want_rc" ] || ! grep -qF -- "$text" "$tmp/out"; then
-        echo "FAIL accl run $*: exit $rc (want $want_rc), want text '$text'"
+        echo "FAIL accl $cmd $*: exit $rc (want $want_rc), want text '$text'"
         sed 's/^/    /' "$tmp/out" | head -10
         fail=$((fail + 1))
     else
         pass=$((pass + 1))
     fi
 }
+# expect RC TEXT ARGS...: the same for accl run; bench RC TEXT ARGS...: for accl bench.
+expect() { command_prints run "$@"; }
+bench() { command_prints bench "$@"; }
 
 mm=examples/matmul.acc
 expect 0 "usage: accl run" --help
@@ -145,19 +139,6 @@ expect 0 "PASS" "$tmp/f16edge.acc" --kernel ov --size N=2 --input X=1,2
 ACCL_RUN_MUTATE=Y,0,1000000 expect 1 "FAIL" "$tmp/f16edge.acc" --kernel ov --size N=2 --input X=1,2
 
 # accl bench: usage errors, then a report.
-bench() {
-    local want_rc=$1 text=$2
-    shift 2
-    local rc=0
-    "$accl" bench "$@" >"$tmp/out" 2>&1 </dev/null || rc=$?
-    if [ "$rc" -ne "$want_rc" ] || ! grep -qF -- "$text" "$tmp/out"; then
-        echo "FAIL accl bench $*: exit $rc (want $want_rc), want text '$text'"
-        sed 's/^/    /' "$tmp/out" | head -10
-        fail=$((fail + 1))
-    else
-        pass=$((pass + 1))
-    fi
-}
 bench 0 "usage: accl bench" --help
 bench 2 "--interpret is not an option of accl bench" $mm --kernel matmul --size M=2,N=2,K=2 --interpret
 bench 2 "(run 'accl bench --help' for the options)" $mm --kernel matmul --size M=2,N=2,K=2 --print
@@ -197,5 +178,4 @@ else
     fail=$((fail + 1))
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

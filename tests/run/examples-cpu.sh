@@ -9,14 +9,7 @@
 #
 # Exits 1 when any run fails its check.
 set -u
-if [ $# -ne 1 ]; then
-    echo "usage: $0 ACCL" >&2
-    exit 2
-fi
-accl=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+source "$(dirname "$0")/../prelude.sh"
 
 # file kernel check-sizes bench-sizes [args]: the check runs at sizes that
 # divide no tile (the f64 reference is slow, so they stay modest); the timing
@@ -41,7 +34,7 @@ failed=0
 for c in "${cases[@]}"; do
     read -r file kernel sizes bsizes args <<<"$c"
     # shellcheck disable=SC2086
-    if "$accl" run "$root/examples/$file" --kernel "$kernel" --size "$sizes" $args >"$tmp" 2>&1; then
+    if "$accl" run "$root/examples/$file" --kernel "$kernel" --size "$sizes" $args >"$tmp/out" 2>&1; then
         result=PASS
         passed=$((passed + 1))
     else
@@ -49,14 +42,14 @@ for c in "${cases[@]}"; do
         failed=$((failed + 1))
     fi
     worst=$(awk '{ for (i = 1; i < NF; i++) if ($i == "ratio" && $(i + 1) + 0 >= w) w = $(i + 1) + 0 }
-                 END { printf "%.3g", w }' "$tmp")
-    [ "$result" = PASS ] || sed 's/^/    /' "$tmp" | tail -5
+                 END { printf "%.3g", w }' "$tmp/out")
+    [ "$result" = PASS ] || sed 's/^/    /' "$tmp/out" | tail -5
     # shellcheck disable=SC2086
-    "$accl" bench "$root/examples/$file" --kernel "$kernel" --size "$bsizes" $args --runs 5 >"$tmp" 2>&1
-    time=$(awk '/^time:/ { print $3, $4 }' "$tmp")
+    "$accl" bench "$root/examples/$file" --kernel "$kernel" --size "$bsizes" $args --runs 5 >"$tmp/out" 2>&1
+    time=$(awk '/^time:/ { print $3, $4 }' "$tmp/out")
     rate=$(awk '/^(GFLOP|GB)\/s:/ && !r { r = $2 " " substr($1, 1, length($1) - 1) }
                 /^bound: memory/ { b = "mem" } /^bound: compute/ { b = "cmp" }
-                END { if (r != "") print r, b }' "$tmp")
+                END { if (r != "") print r, b }' "$tmp/out")
     printf '%-10s %-38s %8s  %-6s %-40s %11s %18s\n' "$kernel" "$sizes" "$worst" "$result" "$bsizes" \
         "${time:--}" "${rate:--}"
 done
