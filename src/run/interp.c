@@ -244,28 +244,6 @@ static float max_f32(float a, float b) { return isnan(a) || isnan(b) ? NAN : a >
 static double min_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a < b ? a : b; }
 static double max_f64(double a, double b) { return isnan(a) || isnan(b) ? NAN : a > b ? a : b; }
 
-static inline Val f32_binary(IrOp op, float a, float b)
-{
-    Val v = {0};
-    switch (op) {
-    case IR_ADD: v.f = a + b; break;
-    case IR_SUB: v.f = a - b; break;
-    case IR_MUL: v.f = a * b; break;
-    case IR_DIV: v.f = a / b; break;
-    case IR_REM: v.f = fmodf(a, b); break;
-    case IR_MIN: v.f = min_f32(a, b); break;
-    case IR_MAX: v.f = max_f32(a, b); break;
-    case IR_EQ: return bool_val(a == b);
-    case IR_NE: return bool_val(a != b);
-    case IR_LT: return bool_val(a < b);
-    case IR_LE: return bool_val(a <= b);
-    case IR_GT: return bool_val(a > b);
-    case IR_GE: return bool_val(a >= b);
-    default: break;
-    }
-    return v;
-}
-
 static Val f64_binary(IrOp op, double a, double b)
 {
     Val v = {0};
@@ -289,6 +267,20 @@ static Val f64_binary(IrOp op, double a, double b)
 }
 
 static bool is_comparison(IrOp op) { return op >= IR_EQ && op <= IR_GE; }
+
+/* f32 through f64: a sum, difference, product or quotient of two floats is
+ * exact in double before its one rounding to float (53 >= 2 * 24 + 2 bits, so
+ * rounding twice gives the correctly rounded float), and fmod, min, max and
+ * the comparisons are exact in either. */
+static Val f32_binary(IrOp op, float a, float b)
+{
+    Val d = f64_binary(op, a, b);
+    if (is_comparison(op))
+        return d;
+    Val v = {0};
+    v.f = (float)d.d;
+    return v;
+}
 
 /* f16/bf16 operands (the lowering widens them first, but the IR allows them):
  * computed in f32 and rounded back, as the Numbers section says. */

@@ -579,29 +579,28 @@ static RefVal eval_call(RefCtx *c, const Expr *e)
     return eval_int_call(e, v);
 }
 
-static bool compare_f(Op op, double a, double b)
+/* Whether a op b holds for a and b in the order cmp (-1, 0 or 1) says. */
+static bool order_holds(Op op, int cmp)
 {
     switch (op) {
-    case OP_EQ: return a == b;
-    case OP_NE: return a != b;
-    case OP_LT: return a < b;
-    case OP_LE: return a <= b;
-    case OP_GT: return a > b;
-    default: return a >= b;
+    case OP_EQ: return cmp == 0;
+    case OP_NE: return cmp != 0;
+    case OP_LT: return cmp < 0;
+    case OP_LE: return cmp <= 0;
+    case OP_GT: return cmp > 0;
+    default: return cmp >= 0;
     }
 }
 
-static bool compare_i(Op op, int64_t a, int64_t b)
+/* NaN is unordered: only != holds. */
+static bool compare_f(Op op, double a, double b)
 {
-    switch (op) {
-    case OP_EQ: return a == b;
-    case OP_NE: return a != b;
-    case OP_LT: return a < b;
-    case OP_LE: return a <= b;
-    case OP_GT: return a > b;
-    default: return a >= b;
-    }
+    if (isnan(a) || isnan(b))
+        return op == OP_NE;
+    return order_holds(op, (a > b) - (a < b));
 }
+
+static bool compare_i(Op op, int64_t a, int64_t b) { return order_holds(op, (a > b) - (a < b)); }
 
 /* Integer arithmetic in i64, wrapped to t (unsigned types are held
  * zero-extended, so i64 comparisons order them correctly). */
