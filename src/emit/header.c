@@ -26,7 +26,7 @@ static void header_runtime(FILE *out)
     fputs("/* What a kernel returns; nothing is written when a check on entry fails. */\n"
           "enum accl_code {\n",
           out);
-#define X(name, value, doc) fprintf(out, "    ACCL_%s = %d, /* %s */\n", #name, value, doc);
+#define X(name, value, doc, message) fprintf(out, "    ACCL_%s = %d, /* %s */\n", #name, value, doc);
     ACCL_CODES(X)
 #undef X
     fputs("};\n/* The meaning of a code, as text. */\nconst char *accl_strerror(int code);\n"

@@ -24,7 +24,7 @@ extern "C" {
 ACCL_TYPEDEFS(ACCL_TYPEDEF_)
 #undef ACCL_TYPEDEF_
 enum accl_code {
-#define ACCL_CODE_(name, value, doc) ACCL_##name = value,
+#define ACCL_CODE_(name, value, doc, message) ACCL_##name = value,
     ACCL_CODES(ACCL_CODE_)
 #undef ACCL_CODE_
 };
