@@ -139,14 +139,18 @@ LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
 LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
 LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
 LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
-/* The element offset of coordinates x in b (flatten.h's layout). */
-LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
-/* 0 <= x[d] < dims[d] for d in [0, n). */
-LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
 
 /* for (k = 0; k < extent; k++) body(cg, arg, k) */
 typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
 void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
+
+/* cg_copy.c: copies */
+/* The element offset of coordinates x in b (flatten.h's layout). */
+LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
+/* 0 <= x[d] < dims[d] for d in [0, n). */
+LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
+/* IR_COPY s on the CPU (device code: the copy hook). */
+void cg_emit_copy(Cg *cg, const IrStmt *s);
 
 void cg_stmt(Cg *cg, const IrStmt *s);
 void cg_block(Cg *cg, const IrBlock *blk);
