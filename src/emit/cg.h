@@ -112,6 +112,10 @@ LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
 LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
 int cg_lanes_of(LLVMValueRef v);
 LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes);
+/* Gives a and b the same shape (splatting the scalar one). */
+void cg_unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b);
+/* A constant of scalar type t shaped like `like`. */
+LLVMValueRef cg_cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like);
 LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover, LLVMValueRef *args,
                           int nargs);
 LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name);
@@ -121,12 +125,23 @@ LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to);
 LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from);
 LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
 LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
+/* floor(a / b) and a - b*floor(a / b) for a positive constant b. */
+LLVMValueRef cg_floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b);
 
+/* cg_index.c: strides in the vector loop variable, linear index arithmetic */
+/* How e changes from one lane to the next: a constant stride (0: the same in
+ * every lane), or INT64_MIN if unknown. Uses Cg.stride for variables. */
+int64_t cg_expr_stride(const Cg *cg, const IrExpr *e);
 void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out);
 LLVMValueRef cg_lin(Cg *cg, const Lin *l);
 LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l);
 void cg_lin_atom(Lin *l, LLVMValueRef v);
 bool cg_lin_add(Lin *a, const Lin *b, int64_t scale);
+bool cg_lin_is_const(const Lin *l);
+/* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
+bool cg_lin_vector(const Lin *l, int64_t *lane, bool *other);
+/* Records l as v's i64 value (Cg.lin). */
+void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l);
 /* Binds s's variable to lo + k (k a value), lo + kc, or lo + the lane. */
 void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
 void cg_unbind_var(Cg *cg, const IrVar *v);

@@ -71,8 +71,6 @@ enum {
     GPU_UNROLL_REGISTER_WEIGHT = 4096,   /* up to this many statements unrolled */
 };
 
-#define STRIDE_UNKNOWN INT64_MIN
-
 /* ---- small helpers ------------------------------------------------------ */
 
 void cg_error(Cg *cg, const char *what)
@@ -152,7 +150,7 @@ LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes)
 }
 
 /* Gives a and b the same shape (splatting the scalar one). */
-static void unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b)
+void cg_unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b)
 {
     int la = cg_lanes_of(*a), lb = cg_lanes_of(*b);
     if (la && !lb)
@@ -162,7 +160,7 @@ static void unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b)
 }
 
 /* A constant of scalar type t shaped like `like`. */
-static LLVMValueRef cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like)
+LLVMValueRef cg_cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like)
 {
     return cg_splat(cg, LLVMConstInt(t, (unsigned long long)v, 1), like ? cg_lanes_of(like) : 0);
 }
@@ -232,7 +230,7 @@ static LLVMValueRef bf16_to_f32(Cg *cg, LLVMValueRef bits)
 {
     int l = cg_lanes_of(bits);
     LLVMValueRef w = LLVMBuildZExt(cg->b, bits, shaped(cg->i32, l), "");
-    w = LLVMBuildShl(cg->b, w, cst_int(cg, cg->i32, 16, w), "");
+    w = LLVMBuildShl(cg->b, w, cg_cst_int(cg, cg->i32, 16, w), "");
     return LLVMBuildBitCast(cg->b, w, shaped(cg->f32, l), "");
 }
 
@@ -242,13 +240,13 @@ static LLVMValueRef f32_to_bf16(Cg *cg, LLVMValueRef x)
 {
     int l = cg_lanes_of(x);
     LLVMValueRef u = LLVMBuildBitCast(cg->b, x, shaped(cg->i32, l), "");
-    LLVMValueRef hi = LLVMBuildLShr(cg->b, u, cst_int(cg, cg->i32, 16, u), "");
-    LLVMValueRef odd = LLVMBuildAnd(cg->b, hi, cst_int(cg, cg->i32, 1, u), "");
-    LLVMValueRef bias = LLVMBuildAdd(cg->b, odd, cst_int(cg, cg->i32, 0x7FFF, u), "");
+    LLVMValueRef hi = LLVMBuildLShr(cg->b, u, cg_cst_int(cg, cg->i32, 16, u), "");
+    LLVMValueRef odd = LLVMBuildAnd(cg->b, hi, cg_cst_int(cg, cg->i32, 1, u), "");
+    LLVMValueRef bias = LLVMBuildAdd(cg->b, odd, cg_cst_int(cg, cg->i32, 0x7FFF, u), "");
     LLVMValueRef r = LLVMBuildLShr(cg->b, LLVMBuildAdd(cg->b, u, bias, ""),
-                                   cst_int(cg, cg->i32, 16, u), "");
+                                   cg_cst_int(cg, cg->i32, 16, u), "");
     LLVMValueRef nan = LLVMBuildFCmp(cg->b, LLVMRealUNO, x, x, "");
-    LLVMValueRef q = LLVMBuildOr(cg->b, hi, cst_int(cg, cg->i32, 0x40, u), "");
+    LLVMValueRef q = LLVMBuildOr(cg->b, hi, cg_cst_int(cg, cg->i32, 0x40, u), "");
     r = LLVMBuildSelect(cg->b, nan, q, r, "");
     return LLVMBuildTrunc(cg->b, r, shaped(cg->i16, l), "");
 }
@@ -370,14 +368,14 @@ static LLVMValueRef int_divrem(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b,
 {
     LLVMTypeRef st = scalar_of(LLVMTypeOf(a));
     LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(a));
-    LLVMValueRef one = cst_int(cg, st, 1, a);
+    LLVMValueRef one = cg_cst_int(cg, st, 1, a);
     LLVMValueRef bz = LLVMBuildICmp(cg->b, LLVMIntEQ, b, zero, "");
     LLVMValueRef bad = bz;
     if (!is_unsigned(t)) {
         unsigned w = LLVMGetIntTypeWidth(st);
-        LLVMValueRef min = cst_int(cg, st, (int64_t)((uint64_t)1 << (w - 1)), a);
+        LLVMValueRef min = cg_cst_int(cg, st, (int64_t)((uint64_t)1 << (w - 1)), a);
         LLVMValueRef ovf = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, a, min, ""),
-                                        LLVMBuildICmp(cg->b, LLVMIntEQ, b, cst_int(cg, st, -1, a), ""), "");
+                                        LLVMBuildICmp(cg->b, LLVMIntEQ, b, cg_cst_int(cg, st, -1, a), ""), "");
         bad = LLVMBuildOr(cg->b, bz, ovf, "");
     }
     LLVMValueRef sb = LLVMBuildSelect(cg->b, bad, one, b, "");
@@ -391,7 +389,7 @@ static LLVMValueRef int_divrem(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b,
 
 /* floor(a / b) and a - b*floor(a / b) for a positive constant b: the code that
  * computes im_floor_div / im_floor_mod (util/intmath.h) at run time. */
-static LLVMValueRef floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b)
+LLVMValueRef cg_floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMValueRef q = LLVMBuildSDiv(cg->b, a, b, "");
     LLVMValueRef r = LLVMBuildSRem(cg->b, a, b, "");
@@ -453,8 +451,8 @@ static LLVMValueRef int_binary(Cg *cg, IrOp op, LLVMValueRef a, LLVMValueRef b, 
     case IR_MUL: return LLVMBuildMul(cg->b, a, b, "");
     case IR_DIV: return int_divrem(cg, true, a, b, t);
     case IR_REM: return int_divrem(cg, false, a, b, t);
-    case IR_FLOORDIV: return floor_divmod(cg, true, a, b);
-    case IR_FLOORMOD: return floor_divmod(cg, false, a, b);
+    case IR_FLOORDIV: return cg_floor_divmod(cg, true, a, b);
+    case IR_FLOORMOD: return cg_floor_divmod(cg, false, a, b);
     case IR_MIN: return cg_int_minmax(cg, true, a, b, t);
     case IR_MAX: return cg_int_minmax(cg, false, a, b, t);
     case IR_AND:
@@ -478,7 +476,7 @@ static LLVMValueRef emit_binary(Cg *cg, const IrExpr *e)
         return cg_lin(cg, &l);
     }
     LLVMValueRef a = cg_expr(cg, e->args[0]), b = cg_expr(cg, e->args[1]);
-    unify(cg, &a, &b);
+    cg_unify(cg, &a, &b);
     ElemType t = e->args[0]->type;
     if ((e->op == IR_FLOORDIV || e->op == IR_FLOORMOD)) {
         int64_t k;
@@ -508,7 +506,7 @@ static LLVMValueRef emit_unary(Cg *cg, const IrExpr *e)
         return LLVMBuildICmp(cg->b, LLVMIntEQ, x, LLVMConstNull(LLVMTypeOf(x)), "");
     }
     if (is_half(t))
-        return LLVMBuildXor(cg->b, a, cst_int(cg, cg->i16, 0x8000, a), "");
+        return LLVMBuildXor(cg->b, a, cg_cst_int(cg, cg->i16, 0x8000, a), "");
     if (elem_is_float(t))
         return LLVMBuildFNeg(cg->b, a, "");
     return LLVMBuildSub(cg->b, LLVMConstNull(LLVMTypeOf(a)), a, "");
@@ -591,254 +589,6 @@ static LLVMValueRef emit_call(Cg *cg, const IrExpr *e)
     return float_call(cg, e->intrinsic, x, n);
 }
 
-/* ---- strides in the vector loop variable --------------------------------- */
-
-/* How e changes from one lane to the next: a constant stride (0: the same in
- * every lane), or STRIDE_UNKNOWN. Uses Cg.stride for variables. */
-static int64_t expr_stride(const Cg *cg, const IrExpr *e)
-{
-    switch (e->kind) {
-    case IR_INT:
-    case IR_FLOAT: return 0;
-    case IR_VARREF: return cg->stride[e->var->id];
-    case IR_BINARY:
-        if (e->type == ELEM_I64 && (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
-            int64_t a = expr_stride(cg, e->args[0]), b = expr_stride(cg, e->args[1]);
-            if (a == STRIDE_UNKNOWN || b == STRIDE_UNKNOWN)
-                return STRIDE_UNKNOWN;
-            if (e->op == IR_ADD)
-                return a + b;
-            if (e->op == IR_SUB)
-                return a - b;
-            int64_t k;
-            if (b == 0 && ir_const_int(e->args[1], &k))
-                return a * k;
-            if (a == 0 && ir_const_int(e->args[0], &k))
-                return b * k;
-            return a == 0 && b == 0 ? 0 : STRIDE_UNKNOWN;
-        }
-        break;
-    default: break;
-    }
-    /* Anything else: invariant if every operand is. */
-    if (e->kind == IR_LOAD || e->kind == IR_UNARY || e->kind == IR_BINARY ||
-        e->kind == IR_SELECT || e->kind == IR_CAST || e->kind == IR_CALL) {
-        for (int i = 0; i < e->nargs; i++)
-            if (expr_stride(cg, e->args[i]) != 0)
-                return STRIDE_UNKNOWN;
-        return 0;
-    }
-    return STRIDE_UNKNOWN;
-}
-
-
-/* ---- linear index arithmetic ------------------------------------------------ */
-
-bool cg_lin_add(Lin *a, const Lin *b, int64_t scale)
-{
-    a->c = (int64_t)((uint64_t)a->c + (uint64_t)b->c * (uint64_t)scale);
-    for (int i = 0; i < b->n; i++) {
-        int k = 0;
-        while (k < a->n && a->atom[k] != b->atom[i])
-            k++;
-        if (k == a->n) {
-            if (a->n == LIN_MAX)
-                return false;
-            a->atom[a->n] = b->atom[i];
-            a->coef[a->n++] = 0;
-        }
-        a->coef[k] = (int64_t)((uint64_t)a->coef[k] + (uint64_t)b->coef[i] * (uint64_t)scale);
-    }
-    return true;
-}
-
-void cg_lin_atom(Lin *l, LLVMValueRef v)
-{
-    l->n = 1;
-    l->atom[0] = v;
-    l->coef[0] = 1;
-    l->c = 0;
-}
-
-static bool lin_is_const(const Lin *l)
-{
-    for (int i = 0; i < l->n; i++)
-        if (l->coef[i])
-            return false;
-    return true;
-}
-
-
-/* e (i64) as a Lin: constants, variables with a Lin, +, -, * by a constant;
- * anything else is an atom (emitted here). */
-void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
-{
-    memset(out, 0, sizeof *out);
-    if (e->type == ELEM_I64 && e->kind == IR_INT) {
-        out->c = e->ival;
-        return;
-    }
-    if (e->type == ELEM_I64 && e->kind == IR_VARREF && cg->has_lin[e->var->id]) {
-        *out = cg->lin[e->var->id];
-        return;
-    }
-    if (e->type == ELEM_I64 && e->kind == IR_BINARY &&
-        (e->op == IR_ADD || e->op == IR_SUB || e->op == IR_MUL)) {
-        Lin a, b;
-        cg_lin_of(cg, e->args[0], &a);
-        cg_lin_of(cg, e->args[1], &b);
-        if (e->op == IR_MUL) {
-            if (lin_is_const(&b)) {
-                if (cg_lin_add(out, &a, b.c))
-                    return;
-            } else if (lin_is_const(&a)) {
-                if (cg_lin_add(out, &b, a.c))
-                    return;
-            }
-        } else {
-            *out = a;
-            if (cg_lin_add(out, &b, e->op == IR_ADD ? 1 : -1))
-                return;
-        }
-        /* Not linear (or too many atoms): one atom, from the two parts. */
-        LLVMValueRef x = cg_lin(cg, &a), y = cg_lin(cg, &b);
-        unify(cg, &x, &y);
-        memset(out, 0, sizeof *out);
-        cg_lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
-                      : e->op == IR_ADD ? LLVMBuildAdd(cg->b, x, y, "")
-                                        : LLVMBuildSub(cg->b, x, y, ""));
-        return;
-    }
-    /* floor((sum k_i x_i + c) / d), d a positive constant and every k_i a
-     * multiple of d, is sum (k_i / d) x_i + floor(c / d), and the remainder
-     * is c mod d: tile indices such as (bi*128 + mi*16) fdiv 16 stay linear
-     * (and cache offsets constant). */
-    int64_t dv;
-    if (e->type == ELEM_I64 && e->kind == IR_BINARY && (e->op == IR_FLOORDIV || e->op == IR_FLOORMOD) &&
-        ir_const_int(e->args[1], &dv) && dv > 0) {
-        Lin a;
-        cg_lin_of(cg, e->args[0], &a);
-        bool whole = true;
-        for (int i = 0; i < a.n; i++)
-            if (a.coef[i] % dv != 0)
-                whole = false;
-        if (whole) {
-            int64_t q = im_floor_div(a.c, dv), r = im_floor_mod(a.c, dv);
-            if (e->op == IR_FLOORMOD) {
-                out->c = r;
-                return;
-            }
-            *out = a;
-            for (int i = 0; i < out->n; i++)
-                out->coef[i] /= dv;
-            out->c = q;
-            return;
-        }
-        LLVMValueRef x = cg_lin(cg, &a);
-        cg_lin_atom(out, floor_divmod(cg, e->op == IR_FLOORDIV, x, cst_int(cg, cg->i64, dv, x)));
-        return;
-    }
-    cg_lin_atom(out, cg_expr(cg, e));
-}
-
-static LLVMValueRef lane_steps(Cg *cg, int64_t coef)
-{
-    LLVMValueRef el[1024];
-    for (int k = 0; k < cg->lanes && k < 1024; k++)
-        el[k] = LLVMConstInt(cg->i64, (unsigned long long)(coef * k), 0);
-    return LLVMConstVector(el, (unsigned)cg->lanes);
-}
-
-/* The scalar part of l (the lane and vector atoms left out). */
-LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l)
-{
-    LLVMValueRef acc = NULL;
-    for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || cg_lanes_of(l->atom[i]))
-            continue;
-        LLVMValueRef t = l->atom[i];
-        bool neg = l->coef[i] == -1 && acc;
-        if (l->coef[i] != 1 && !neg)
-            t = LLVMBuildMul(cg->b, t, LLVMConstInt(cg->i64, (unsigned long long)l->coef[i], 1), "");
-        acc = !acc ? t : neg ? LLVMBuildSub(cg->b, acc, t, "") : LLVMBuildAdd(cg->b, acc, t, "");
-    }
-    LLVMValueRef c = LLVMConstInt(cg->i64, (unsigned long long)l->c, 1);
-    return !acc ? c : l->c ? LLVMBuildAdd(cg->b, acc, c, "") : acc;
-}
-
-/* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
-static bool lin_vector(const Lin *l, int64_t *lane, bool *other)
-{
-    *lane = 0;
-    *other = false;
-    for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i])
-            continue;
-        if (!l->atom[i])
-            *lane += l->coef[i];
-        else if (cg_lanes_of(l->atom[i]))
-            *other = true;
-    }
-    return *lane || *other;
-}
-
-LLVMValueRef cg_lin(Cg *cg, const Lin *l)
-{
-    LLVMValueRef v = cg_lin_scalar(cg, l);
-    int64_t lane;
-    bool other;
-    if (!lin_vector(l, &lane, &other))
-        return v;
-    v = cg_splat(cg, v, cg->lanes);
-    if (lane)
-        v = LLVMBuildAdd(cg->b, v, lane_steps(cg, lane), "");
-    for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || !cg_lanes_of(l->atom[i]))
-            continue;
-        LLVMValueRef t = l->atom[i];
-        if (l->coef[i] != 1)
-            t = LLVMBuildMul(cg->b, t, cst_int(cg, cg->i64, l->coef[i], t), "");
-        v = LLVMBuildAdd(cg->b, v, t, "");
-    }
-    return v;
-}
-
-static void set_lin(Cg *cg, const IrVar *v, const Lin *l)
-{
-    cg->lin[v->id] = *l;
-    cg->has_lin[v->id] = true;
-}
-
-/* Binds a loop variable to lo + k: k an LLVM value (serial loops), else the
- * constant kc (unrolled), or the lane (vectorized: lane true). */
-void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc,
-                          bool lane)
-{
-    Lin l = *lo, step;
-    memset(&step, 0, sizeof step);
-    step.c = kc;
-    if (k || lane) {
-        step.n = 1;
-        step.atom[0] = k;
-        step.coef[0] = 1;
-    }
-    if (!cg_lin_add(&l, &step, 1)) {
-        /* Too many atoms: the base as one atom. */
-        LLVMValueRef base = cg_lin_scalar(cg, lo);
-        memset(&l, 0, sizeof l);
-        cg_lin_atom(&l, base);
-        cg_lin_add(&l, &step, 1);
-    }
-    set_lin(cg, s->var, &l);
-    cg->vars[s->var->id] = cg_lin(cg, &l);
-}
-
-void cg_unbind_var(Cg *cg, const IrVar *v)
-{
-    cg->vars[v->id] = NULL;
-    cg->has_lin[v->id] = false;
-}
-
 /* ---- memory --------------------------------------------------------------- */
 
 bool cg_is_local(const IrBuffer *b) { return b->mem == IR_MEM_REGISTERS || b->mem == IR_MEM_SHARED; }
@@ -916,7 +666,7 @@ static AccessKind access_kind(const Lin *l)
 {
     int64_t lane;
     bool other;
-    if (!lin_vector(l, &lane, &other))
+    if (!cg_lin_vector(l, &lane, &other))
         return ACCESS_SCALAR;
     return lane == 1 && !other ? ACCESS_VECTOR : ACCESS_GATHER;
 }
@@ -1091,7 +841,7 @@ static LLVMValueRef emit_select(Cg *cg, const IrExpr *e)
         LLVMAddIncoming(phi, vals, bbs, 2);
         return phi;
     }
-    unify(cg, &a, &b);
+    cg_unify(cg, &a, &b);
     if (cg_lanes_of(a) && !cg_lanes_of(c))
         c = cg_splat(cg, c, cg_lanes_of(a));
     else if (cg_lanes_of(c)) {
@@ -1328,10 +1078,10 @@ static bool vectorizable_block(Cg *cg, const IrBlock *blk)
         const IrStmt *s = blk->items[i];
         switch (s->kind) {
         case IR_LET:
-            cg->stride[s->var->id] = expr_stride(cg, s->value);
+            cg->stride[s->var->id] = cg_expr_stride(cg, s->value);
             break;
         case IR_STORE:
-            if (s->nidx != 1 || expr_stride(cg, s->idx[0]) == 0)
+            if (s->nidx != 1 || cg_expr_stride(cg, s->idx[0]) == 0)
                 return false;
             break;
         case IR_IF:
@@ -1340,7 +1090,7 @@ static bool vectorizable_block(Cg *cg, const IrBlock *blk)
             break;
         case IR_LOOP:
             if (s->loop_kind == IR_PARALLEL || s->loop_kind == IR_BOUND ||
-                expr_stride(cg, s->lo) != 0 || expr_stride(cg, s->extent) != 0)
+                cg_expr_stride(cg, s->lo) != 0 || cg_expr_stride(cg, s->extent) != 0)
                 return false;
             cg->stride[s->var->id] = 0;
             if (!vectorizable_block(cg, &s->body))
@@ -1421,8 +1171,8 @@ static Range range_of(Cg *cg, Versioning *vs, const IrExpr *e)
         if (!a.ok || !b.ok)
             return r;
         if (e->op == IR_MUL) {
-            const Range *k = lin_is_const(&b.lo) && lin_is_const(&b.hi) && b.lo.c == b.hi.c ? &b
-                             : lin_is_const(&a.lo) && lin_is_const(&a.hi) && a.lo.c == a.hi.c ? &a
+            const Range *k = cg_lin_is_const(&b.lo) && cg_lin_is_const(&b.hi) && b.lo.c == b.hi.c ? &b
+                             : cg_lin_is_const(&a.lo) && cg_lin_is_const(&a.hi) && a.lo.c == a.hi.c ? &a
                                                                                               : NULL;
             if (!k)
                 return r;
@@ -1745,7 +1495,7 @@ void cg_stmt(Cg *cg, const IrStmt *s)
         if (s->value->type == ELEM_I64) {
             Lin l;
             cg_lin_of(cg, s->value, &l);
-            set_lin(cg, s->var, &l);
+            cg_set_lin(cg, s->var, &l);
             cg->vars[s->var->id] = cg_lin(cg, &l);
         } else {
             cg->vars[s->var->id] = cg_expr(cg, s->value);
