@@ -98,16 +98,22 @@ struct Cg {
     LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, vd;
 };
 
+/* cpu.c: the CPU entry (K.body, the outlined K.par<N>) and small helpers */
 /* Builders and types for module mod; cg_dispose releases them. */
 void cg_init(Cg *cg, LLVMModuleRef mod, Diag *d);
 void cg_dispose(Cg *cg);
 /* The per-function tables for f; false (after a diagnostic) if f is not flattened. */
 bool cg_func_begin(Cg *cg, const IrFunc *f);
 void cg_func_end(Cg *cg);
+/* Starts and ends a function (an alloca block, the code, the exit block). */
+void cg_begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr);
+void cg_end_function(Cg *cg);
+/* Binds fn's leading parameters: tensors and scalars in declaration order,
+ * then sizes; evaluates the tensors' dims. */
+void cg_bind_params(Cg *cg, LLVMValueRef fn);
 
 /* An internal error at the kernel: the IR cannot be emitted. */
 void cg_error(Cg *cg, const char *what);
-
 LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
 LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
 int cg_lanes_of(LLVMValueRef v);
@@ -116,17 +122,33 @@ LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes);
 void cg_unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b);
 /* A constant of scalar type t shaped like `like`. */
 LLVMValueRef cg_cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like);
+LLVMValueRef cg_cst_real(Cg *cg, LLVMTypeRef t, double v, LLVMValueRef like);
 LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover, LLVMValueRef *args,
                           int nargs);
+/* A call of the C function name (declared in the module on first use). */
+LLVMValueRef cg_call_c(Cg *cg, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
+                       LLVMValueRef *args);
 LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name);
-LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t);
 
+/* cg_expr.c: f16 and bf16, conversions, expressions, memory accesses */
 LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to);
 LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from);
-LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
-LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
+LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t);
 /* floor(a / b) and a - b*floor(a / b) for a positive constant b. */
 LLVMValueRef cg_floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
+LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
+bool cg_is_local(const IrBuffer *b);
+unsigned cg_elem_align(const IrBuffer *b);
+LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
+LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
+/* Stores v to b at index li: scalar, vector, masked or scattered. */
+void cg_emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValueRef v);
+/* The lanes of mask `outer` (NULL: all) where c holds (holds) or fails: an
+ * arm of a lane-dependent `if` or `?:`. */
+LLVMValueRef cg_arm_mask(Cg *cg, LLVMValueRef outer, LLVMValueRef c, bool holds);
 
 /* cg_index.c: strides in the vector loop variable, linear index arithmetic */
 /* How e changes from one lane to the next: a constant stride (0: the same in
@@ -146,18 +168,14 @@ void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l);
 void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
 void cg_unbind_var(Cg *cg, const IrVar *v);
 
-bool cg_is_local(const IrBuffer *b);
-unsigned cg_elem_align(const IrBuffer *b);
+/* cpu.c: exits and heap, buffers, statements, versioning */
 bool cg_const_dims(const IrBuffer *b, int64_t *out);
 LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b);
-LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
-LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
-LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
-LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
-
 /* for (k = 0; k < extent; k++) body(cg, arg, k) */
 typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
 void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
+void cg_stmt(Cg *cg, const IrStmt *s);
+void cg_block(Cg *cg, const IrBlock *blk);
 
 /* cg_copy.c: copies */
 /* The element offset of coordinates x in b (flatten.h's layout). */
@@ -166,14 +184,5 @@ LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
 LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
 /* IR_COPY s on the CPU (device code: the copy hook). */
 void cg_emit_copy(Cg *cg, const IrStmt *s);
-
-void cg_stmt(Cg *cg, const IrStmt *s);
-void cg_block(Cg *cg, const IrBlock *blk);
-/* Starts and ends a function (an alloca block, the code, the exit block). */
-void cg_begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr);
-void cg_end_function(Cg *cg);
-/* Binds fn's leading parameters: tensors and scalars in declaration order,
- * then sizes; evaluates the tensors' dims. */
-void cg_bind_params(Cg *cg, LLVMValueRef fn);
 
 #endif
