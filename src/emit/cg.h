@@ -2,8 +2,10 @@
  * (gpu.c) code generators; internal to src/emit.
  *
  * cpu.c turns the loop IR into LLVM IR (see its header comment for the
- * semantics of values, memory, loops and copies). Where the device code
- * differs, the emitter calls the hooks of Cg.hooks (NULL on the CPU):
+ * semantics of values, memory, loops and copies) with the emitter of
+ * cg_expr.c, cg_index.c, cg_stmt.c and cg_copy.c, declared below by file.
+ * Where the device code differs, the emitter calls the hooks of Cg.hooks
+ * (NULL on the CPU):
  *
  *   bound_loop  a loop bound to a block or thread index (IR_BOUND)
  *   barrier     IR_BARRIER (nothing on the CPU)
@@ -18,6 +20,7 @@
 #define ACCL_EMIT_CG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <llvm-c/Core.h>
@@ -111,9 +114,13 @@ void cg_end_function(Cg *cg);
 /* Binds fn's leading parameters: tensors and scalars in declaration order,
  * then sizes; evaluates the tensors' dims. */
 void cg_bind_params(Cg *cg, LLVMValueRef fn);
+/* The parallel loop s (lower bound lo) on the CPU: its body outlined into K.par<N>. */
+void cg_emit_parallel(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent);
 
 /* An internal error at the kernel: the IR cannot be emitted. */
 void cg_error(Cg *cg, const char *what);
+/* p grown to at least need elements of size bytes (*cap of them); aborts when out of memory. */
+void *cg_grow(void *p, int *cap, int need, size_t size);
 LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
 LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
 int cg_lanes_of(LLVMValueRef v);
@@ -168,12 +175,23 @@ void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l);
 void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
 void cg_unbind_var(Cg *cg, const IrVar *v);
 
-/* cpu.c: exits and heap, buffers, statements, versioning */
+/* cg_stmt.c: exits and heap, buffers, statements, versioning */
+/* Returns code from the current function: frees the function's `var`s in
+ * scope, then branches to its exit block (the current block is done). */
+void cg_emit_return(Cg *cg, LLVMValueRef code);
+LLVMValueRef cg_fn_free(Cg *cg, LLVMValueRef p);
 bool cg_const_dims(const IrBuffer *b, int64_t *out);
 LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b);
 /* for (k = 0; k < extent; k++) body(cg, arg, k) */
 typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
 void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
+/* The loop s from lo: cg_loop_body (a LoopBody) binds its variable to lo + k
+ * and emits its body. */
+typedef struct LoopArg {
+    const IrStmt *s;
+    Lin lo;
+} LoopArg;
+void cg_loop_body(Cg *cg, const void *arg, LLVMValueRef k);
 void cg_stmt(Cg *cg, const IrStmt *s);
 void cg_block(Cg *cg, const IrBlock *blk);
 
