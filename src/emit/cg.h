@@ -2,8 +2,10 @@
  * (gpu.c) code generators; internal to src/emit.
  *
  * cpu.c turns the loop IR into LLVM IR (see its header comment for the
- * semantics of values, memory, loops and copies). Where the device code
- * differs, the emitter calls the hooks of Cg.hooks (NULL on the CPU):
+ * semantics of values, memory, loops and copies) with the emitter of
+ * cg_expr.c, cg_index.c, cg_stmt.c and cg_copy.c, declared below by file.
+ * Where the device code differs, the emitter calls the hooks of Cg.hooks
+ * (NULL on the CPU):
  *
  *   bound_loop  a loop bound to a block or thread index (IR_BOUND)
  *   barrier     IR_BARRIER (nothing on the CPU)
@@ -18,6 +20,7 @@
 #define ACCL_EMIT_CG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <llvm-c/Core.h>
@@ -98,63 +101,106 @@ struct Cg {
     LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, vd;
 };
 
+/* cpu.c: the CPU entry (K.body, the outlined K.par<N>) and small helpers */
 /* Builders and types for module mod; cg_dispose releases them. */
 void cg_init(Cg *cg, LLVMModuleRef mod, Diag *d);
 void cg_dispose(Cg *cg);
 /* The per-function tables for f; false (after a diagnostic) if f is not flattened. */
 bool cg_func_begin(Cg *cg, const IrFunc *f);
 void cg_func_end(Cg *cg);
-
-/* An internal error at the kernel: the IR cannot be emitted. */
-void cg_error(Cg *cg, const char *what);
-
-LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
-LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
-int cg_lanes_of(LLVMValueRef v);
-LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes);
-LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover, LLVMValueRef *args,
-                          int nargs);
-LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name);
-LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t);
-
-LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to);
-LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from);
-LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
-LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
-
-void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out);
-LLVMValueRef cg_lin(Cg *cg, const Lin *l);
-LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l);
-void cg_lin_atom(Lin *l, LLVMValueRef v);
-bool cg_lin_add(Lin *a, const Lin *b, int64_t scale);
-/* Binds s's variable to lo + k (k a value), lo + kc, or lo + the lane. */
-void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
-void cg_unbind_var(Cg *cg, const IrVar *v);
-
-bool cg_is_local(const IrBuffer *b);
-unsigned cg_elem_align(const IrBuffer *b);
-bool cg_const_dims(const IrBuffer *b, int64_t *out);
-LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b);
-LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
-LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
-LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
-LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
-/* The element offset of coordinates x in b (flatten.h's layout). */
-LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
-/* 0 <= x[d] < dims[d] for d in [0, n). */
-LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
-
-/* for (k = 0; k < extent; k++) body(cg, arg, k) */
-typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
-void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
-
-void cg_stmt(Cg *cg, const IrStmt *s);
-void cg_block(Cg *cg, const IrBlock *blk);
 /* Starts and ends a function (an alloca block, the code, the exit block). */
 void cg_begin_function(Cg *cg, LLVMValueRef fn, LLVMValueRef err_ptr);
 void cg_end_function(Cg *cg);
 /* Binds fn's leading parameters: tensors and scalars in declaration order,
  * then sizes; evaluates the tensors' dims. */
 void cg_bind_params(Cg *cg, LLVMValueRef fn);
+/* The parallel loop s (lower bound lo) on the CPU: its body outlined into K.par<N>. */
+void cg_emit_parallel(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent);
+
+/* An internal error at the kernel: the IR cannot be emitted. */
+void cg_error(Cg *cg, const char *what);
+/* p grown to at least need elements of size bytes (*cap of them); aborts when out of memory. */
+void *cg_grow(void *p, int *cap, int need, size_t size);
+LLVMTypeRef cg_reg_type(Cg *cg, ElemType t);
+LLVMTypeRef cg_mem_type(Cg *cg, ElemType t);
+int cg_lanes_of(LLVMValueRef v);
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef v, int lanes);
+/* Gives a and b the same shape (splatting the scalar one). */
+void cg_unify(Cg *cg, LLVMValueRef *a, LLVMValueRef *b);
+/* A constant of scalar type t shaped like `like`. */
+LLVMValueRef cg_cst_int(Cg *cg, LLVMTypeRef t, int64_t v, LLVMValueRef like);
+LLVMValueRef cg_cst_real(Cg *cg, LLVMTypeRef t, double v, LLVMValueRef like);
+LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMTypeRef *over, int nover, LLVMValueRef *args,
+                          int nargs);
+/* A call of the C function name (declared in the module on first use). */
+LLVMValueRef cg_call_c(Cg *cg, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
+                       LLVMValueRef *args);
+LLVMBasicBlockRef cg_new_block(Cg *cg, const char *name);
+
+/* cg_expr.c: f16 and bf16, conversions, expressions, memory accesses */
+LLVMValueRef cg_convert(Cg *cg, LLVMValueRef v, ElemType from, ElemType to);
+LLVMValueRef cg_to_bool(Cg *cg, LLVMValueRef v, ElemType from);
+LLVMValueRef cg_int_minmax(Cg *cg, bool is_min, LLVMValueRef a, LLVMValueRef b, ElemType t);
+/* floor(a / b) and a - b*floor(a / b) for a positive constant b. */
+LLVMValueRef cg_floor_divmod(Cg *cg, bool div, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_expr(Cg *cg, const IrExpr *e);
+LLVMValueRef cg_scalar(Cg *cg, const IrExpr *e);   /* a lane-invariant value */
+bool cg_is_local(const IrBuffer *b);
+unsigned cg_elem_align(const IrBuffer *b);
+LLVMValueRef cg_elem_ptr(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_scalar_load(Cg *cg, const IrBuffer *b, LLVMValueRef idx);
+LLVMValueRef cg_from_mem(Cg *cg, LLVMValueRef v, ElemType t);
+LLVMValueRef cg_to_mem(Cg *cg, LLVMValueRef v, ElemType t);
+/* Stores v to b at index li: scalar, vector, masked or scattered. */
+void cg_emit_store_value(Cg *cg, const IrBuffer *b, const Lin *li, LLVMValueRef v);
+/* The lanes of mask `outer` (NULL: all) where c holds (holds) or fails: an
+ * arm of a lane-dependent `if` or `?:`. */
+LLVMValueRef cg_arm_mask(Cg *cg, LLVMValueRef outer, LLVMValueRef c, bool holds);
+
+/* cg_index.c: strides in the vector loop variable, linear index arithmetic */
+/* How e changes from one lane to the next: a constant stride (0: the same in
+ * every lane), or INT64_MIN if unknown. Uses Cg.stride for variables. */
+int64_t cg_expr_stride(const Cg *cg, const IrExpr *e);
+void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out);
+LLVMValueRef cg_lin(Cg *cg, const Lin *l);
+LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l);
+void cg_lin_atom(Lin *l, LLVMValueRef v);
+bool cg_lin_add(Lin *a, const Lin *b, int64_t scale);
+bool cg_lin_is_const(const Lin *l);
+/* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
+bool cg_lin_vector(const Lin *l, int64_t *lane, bool *other);
+/* Records l as v's i64 value (Cg.lin). */
+void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l);
+/* Binds s's variable to lo + k (k a value), lo + kc, or lo + the lane. */
+void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
+void cg_unbind_var(Cg *cg, const IrVar *v);
+
+/* cg_stmt.c: exits and heap, buffers, statements, versioning */
+/* Returns code from the current function: frees the function's `var`s in
+ * scope, then branches to its exit block (the current block is done). */
+void cg_emit_return(Cg *cg, LLVMValueRef code);
+LLVMValueRef cg_fn_free(Cg *cg, LLVMValueRef p);
+bool cg_const_dims(const IrBuffer *b, int64_t *out);
+LLVMValueRef *cg_eval_dims(Cg *cg, const IrBuffer *b);
+/* for (k = 0; k < extent; k++) body(cg, arg, k) */
+typedef void (*LoopBody)(Cg *cg, const void *arg, LLVMValueRef k);
+void cg_counted_loop(Cg *cg, LLVMValueRef lo, LLVMValueRef extent, LoopBody body, const void *arg);
+/* The loop s from lo: cg_loop_body (a LoopBody) binds its variable to lo + k
+ * and emits its body. */
+typedef struct LoopArg {
+    const IrStmt *s;
+    Lin lo;
+} LoopArg;
+void cg_loop_body(Cg *cg, const void *arg, LLVMValueRef k);
+void cg_stmt(Cg *cg, const IrStmt *s);
+void cg_block(Cg *cg, const IrBlock *blk);
+
+/* cg_copy.c: copies */
+/* The element offset of coordinates x in b (flatten.h's layout). */
+LLVMValueRef cg_layout_offset(Cg *cg, const IrBuffer *b, LLVMValueRef *x);
+/* 0 <= x[d] < dims[d] for d in [0, n). */
+LLVMValueRef cg_in_box(Cg *cg, const IrBuffer *b, LLVMValueRef *x, int n);
+/* IR_COPY s on the CPU (device code: the copy hook). */
+void cg_emit_copy(Cg *cg, const IrStmt *s);
 
 #endif

@@ -1,6 +1,6 @@
 /* GPU code generation, the target-independent part: one device module per
  * input file from the GPU execution form (IrFunc.spmd, see IrLaunch in
- * lower/ir.h), with cpu.c's emitter (emit/cg.h) and these hooks:
+ * lower/ir.h), with the CPU's emitter (emit/cg.h) and these hooks:
  *
  *   kernels   one per launch: void accl_<K>_<i>(tensors and scalars in
  *             declaration order, sizes (i64), one pointer per top-level
@@ -17,7 +17,7 @@
  *   memory    shared buffers: slices of one dynamic shared array (an
  *             external global of [0 x i8] in the shared address space, named
  *             accl_smem) at IrBuffer.smem_offset; register caches: allocas
- *             (cpu.c; at most 64 KiB, else an error); `alloc global`: the
+ *             (cg_stmt.c; at most 64 KiB, else an error); `alloc global`: the
  *             kernel's trailing pointer parameters (the host allocates them)
  *   math      vendor->math (libdevice, or our own gpumath)
  *   shuffle   IR_SHUFFLE: vendor->shuffle_xor on 32-bit words (bitcast; 64-bit
@@ -55,7 +55,7 @@
 #include "util/intmath.h"
 
 enum {
-    GPU_REGISTER_LIMIT = 64 * 1024,   /* bytes of one register cache (cpu.c's alloca limit) */
+    GPU_REGISTER_LIMIT = 64 * 1024,   /* bytes of one register cache (cg_stmt.c's alloca limit) */
     GPU_UNROLL_UNITS = 8,             /* a thread's share of a copy unrolls up to this many units, */
     GPU_UNROLL_REGISTER_UNITS = 256,  /* or of a register cache's copy this many */
     GPU_MAX_DIMS = 64,

@@ -10,7 +10,7 @@
  * IrLaunch.shared_bytes of dynamic shared memory.
  *
  *   gpu.c     the target-independent part: the device module from the IR (the
- *             statement and expression emitter is cpu.c's, with the hooks below)
+ *             statement and expression emitter is cg.h's, with the hooks below)
  *   nvptx.c   Nvidia: libdevice math, kernel annotations, PTX, cubin via ptxas
  *   amdgpu.c  AMD: own math (gpumath.c), kernel attributes, code object via ld.lld-19 */
 #ifndef ACCL_GPU_H
