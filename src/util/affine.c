@@ -111,6 +111,17 @@ bool aff_divisible(const Affine *a, int64_t k)
     return true;
 }
 
+Affine aff_div_exact(const Affine *a, int64_t k)
+{
+    if (k == -1)
+        return aff_scale(a, -1);
+    Affine r = *a;
+    r.c /= k;
+    for (int i = 0; i < r.n; i++)
+        r.t[i].k /= k;
+    return r;
+}
+
 void aff_normalize(Affine *g)
 {
     if (!g->ok || g->n == 0)

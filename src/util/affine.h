@@ -53,6 +53,9 @@ bool aff_is_const(const Affine *a);
 bool aff_equal(const Affine *a, const Affine *b);
 /* Whether k (nonzero) divides the constant and every coefficient of a. */
 bool aff_divisible(const Affine *a, int64_t k);
+/* a / k where aff_divisible(a, k): exact, so it cannot overflow except for
+ * INT64_MIN / -1, which clears ok. */
+Affine aff_div_exact(const Affine *a, int64_t k);
 /* Divides a goal g >= 0 by the gcd of its coefficients, rounding the constant
  * down: the result >= 0 still implies g >= 0 over the integers. */
 void aff_normalize(Affine *g);

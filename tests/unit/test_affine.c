@@ -102,6 +102,9 @@ Test(affine, divisibility)
     cr_assert(!aff_divisible(&a, 0));
     Affine m = form(INT64_MIN, 0, 0);
     cr_assert(aff_divisible(&m, -1));
+    Affine q = aff_div_exact(&a, -3);
+    cr_assert(q.ok && q.c == -2 && aff_coeff(&q, X) == 3 && aff_coeff(&q, Y) == -1);
+    cr_assert(!aff_div_exact(&m, -1).ok);
 }
 
 Test(affine, normalize_divides_by_the_gcd_rounding_down)
