@@ -22,7 +22,7 @@ typedef struct RGuard {
     Affine var;
     int64_t hi;
     bool usable;           /* false: not affine, or the bound is not a constant */
-    Affine uses;              /* the varying loops the condition uses (coefficients 1) */
+    Affine uses;           /* the varying loops the condition uses (coefficients 1) */
 } RGuard;
 
 typedef struct RegionCtx {
@@ -50,7 +50,7 @@ typedef struct RegionCtx {
 
 /* The arithmetic a region needs, with an overflow or too many terms making
  * the analysis fail. */
-static void aff_failed(RegionCtx *cx, const Affine *a)
+static void fail_unless_ok(RegionCtx *cx, const Affine *a)
 {
     if (!a->ok)
         cx->failed = true;
@@ -59,7 +59,7 @@ static void aff_failed(RegionCtx *cx, const Affine *a)
 static void add_atom(RegionCtx *cx, Affine *a, const IrExpr *atom, int64_t coef)
 {
     aff_add_term(a, ir_atom_key(&cx->atoms, atom), coef);
-    aff_failed(cx, a);
+    fail_unless_ok(cx, a);
 }
 
 /* a + k * b */
@@ -67,14 +67,14 @@ static Affine axpy(RegionCtx *cx, const Affine *a, int64_t k, const Affine *b)
 {
     Affine r = *a;
     aff_add_scaled(&r, b, k);
-    aff_failed(cx, &r);
+    fail_unless_ok(cx, &r);
     return r;
 }
 
 static Affine scale(RegionCtx *cx, const Affine *a, int64_t k)
 {
     Affine r = aff_scale(a, k);
-    aff_failed(cx, &r);
+    fail_unless_ok(cx, &r);
     return r;
 }
 
