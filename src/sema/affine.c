@@ -113,9 +113,9 @@ bool aff_extreme(const AffSystem *s, const Affine *e, bool upper, Affine *out)
             return false;
         /* g = want*i + rest >= 0 bounds i by -want*rest: i = i + want*g - ... */
         Affine bound = *use;
-        aff_add_scaled(&bound, &(Affine){.ok = true, .n = 1, .t = {{sym, 1}}}, -want);
+        aff_add_term(&bound, sym, -want);
         /* bound = rest; i's extreme value is -want*rest */
-        aff_add_scaled(&r, &(Affine){.ok = true, .n = 1, .t = {{sym, 1}}}, -k);
+        aff_add_term(&r, sym, -k);
         aff_add_scaled(&r, &bound, -want * k);
     }
     *out = r;
