@@ -4,28 +4,16 @@
 
 #include <string.h>
 
+#include "lower/ir_affine.h"
 #include "util/intmath.h"
 
-enum { IV_MAX_TERMS = 24, IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
+enum { IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
 
 /* Linearization steps one query (iv_prove*, iv_rewrite) may take, the proofs
  * it starts included. A proof of a range inside a rewrite linearizes again,
  * so nested fdiv and fmod (a chain of splits) would cost exponentially many
  * steps without it; once spent, linearizing fails: no proof, no rewrite. */
 #define IV_STEPS 200000L
-
-typedef struct IvTerm {
-    const IrExpr *atom;
-    int64_t k;
-} IvTerm;
-
-/* c + sum t[i].k * t[i].atom; ok is false after an overflow or too many terms. */
-typedef struct IvAff {
-    bool ok;
-    int64_t c;
-    int n;
-    IvTerm t[IV_MAX_TERMS];
-} IvAff;
 
 /* One linearization or proof: the context, the mode, and a step budget. */
 typedef struct IvLin {
@@ -34,6 +22,7 @@ typedef struct IvLin {
     bool fired;        /* a fdiv/fmod rule applied (rewrite mode) */
     int budget;
     long *steps;       /* the query's, shared by the proofs it starts */
+    IrAtoms atoms;     /* the keys of its forms' atoms */
 } IvLin;
 
 /* ---- the scope ---- */
@@ -166,68 +155,22 @@ static const IvScope *find_scope(const IvCtx *c, const IrVar *v, IvScopeKind k, 
 
 /* ---- affine forms ---- */
 
-static IvAff aff_const(int64_t c) { return (IvAff){.ok = true, .c = c}; }
-
-static bool same_atom(const IrExpr *a, const IrExpr *b)
+/* Forms are util/affine.h's over IR atoms (lower/ir_affine.h). */
+static void add_term(IvLin *l, Affine *a, const IrExpr *atom, int64_t k)
 {
-    if (a->kind == IR_VARREF || b->kind == IR_VARREF)
-        return a->kind == b->kind && a->var == b->var;
-    return ir_expr_equal(a, b);
+    aff_add_term(a, ir_atom_key(&l->atoms, atom), k);
 }
 
-static void add_term(IvAff *a, const IrExpr *atom, int64_t k)
-{
-    if (!a->ok || k == 0)
-        return;
-    for (int i = 0; i < a->n; i++) {
-        if (!same_atom(a->t[i].atom, atom))
-            continue;
-        if (__builtin_add_overflow(a->t[i].k, k, &a->t[i].k))
-            a->ok = false;
-        else if (a->t[i].k == 0)
-            a->t[i] = a->t[--a->n];
-        return;
-    }
-    if (a->n == IV_MAX_TERMS) {
-        a->ok = false;
-        return;
-    }
-    a->t[a->n++] = (IvTerm){atom, k};
-}
-
-static void add_const(IvAff *a, int64_t k)
-{
-    if (a->ok && __builtin_add_overflow(a->c, k, &a->c))
-        a->ok = false;
-}
-
-static void add_scaled(IvAff *dst, const IvAff *src, int64_t k)
-{
-    int64_t v;
-    if (!src->ok || __builtin_mul_overflow(src->c, k, &v)) {
-        dst->ok = false;
-        return;
-    }
-    add_const(dst, v);
-    for (int i = 0; i < src->n; i++) {
-        if (__builtin_mul_overflow(src->t[i].k, k, &v)) {
-            dst->ok = false;
-            return;
-        }
-        add_term(dst, src->t[i].atom, v);
-    }
-}
-
-static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a);
-static bool prove_nonneg(IvLin *l, IvAff g, int depth);
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a);
+static bool prove_nonneg(IvLin *l, Affine g, int depth);
 
 /* Builds c + sum k*atom as an IR expression (atoms copied), terms in order. */
-static IrExpr *aff_expr(IrFunc *f, const IvAff *a)
+static IrExpr *aff_expr(IrFunc *f, const Affine *a)
 {
     IrExpr *acc = NULL;
     for (int i = 0; i < a->n; i++) {
         int64_t k = a->t[i].k;
-        IrExpr *atom = ir_expr_copy(f, a->t[i].atom);
+        IrExpr *atom = ir_expr_copy(f, ir_atom(a->t[i].key));
         bool neg = acc && k < 0 && k != INT64_MIN;
         int64_t m = neg ? -k : k;
         IrExpr *term = m == 1 ? atom : ir_binary(f, IR_MUL, atom, ir_index(f, m));
@@ -256,7 +199,7 @@ static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64
 
 /* 0 <= r < c. In interval mode r counts sizes in units of their multiples, so
  * it is proved as it is; otherwise as an expression, with the facts in scope. */
-static bool aff_in_range(IvLin *l, const IvAff *r, int64_t c)
+static bool aff_in_range(IvLin *l, const Affine *r, int64_t c)
 {
     if (!l->interval) {
         IrFunc *f = l->ctx->f;
@@ -264,8 +207,8 @@ static bool aff_in_range(IvLin *l, const IvAff *r, int64_t c)
         return prove_goal(l->ctx, e, ir_index(f, 0), 0, l->steps) &&
                prove_goal(l->ctx, ir_index(f, c - 1), e, 0, l->steps);
     }
-    IvAff hi = aff_const(c - 1);
-    add_scaled(&hi, r, -1);
+    Affine hi = aff_const(c - 1);
+    aff_add_scaled(&hi, r, -1);
     return prove_nonneg(l, *r, 1) && prove_nonneg(l, hi, 1);
 }
 
@@ -273,49 +216,49 @@ static bool aff_in_range(IvLin *l, const IvAff *r, int64_t c)
  * divisible by c, M's terms are multiples of c through known multiples of
  * sizes (rewrite mode), R is the rest with a constant in [0, c). */
 static void lin_divmod(IvLin *l, const IrExpr *e, IrOp op, const IrExpr *x, int64_t c,
-                       int64_t scale, IvAff *a)
+                       int64_t scale, Affine *a)
 {
     IrFunc *f = l->ctx->f;
-    IvAff ax = aff_const(0);
+    Affine ax = aff_const(0);
     lin(l, x, 1, &ax);
     if (!ax.ok) {
-        add_term(a, e, scale);
+        add_term(l, a, e, scale);
         return;
     }
-    IvAff d = aff_const(im_floor_div(ax.c, c)), m = aff_const(0), r = aff_const(im_floor_mod(ax.c, c));
+    Affine d = aff_const(im_floor_div(ax.c, c)), m = aff_const(0), r = aff_const(im_floor_mod(ax.c, c));
     for (int i = 0; i < ax.n; i++) {
         int64_t k = ax.t[i].k, km;
+        const IrExpr *at = ir_atom(ax.t[i].key);
         if (k % c == 0)
-            add_term(&d, ax.t[i].atom, k / c);
-        else if (!__builtin_mul_overflow(k, atom_multiple(l, ax.t[i].atom), &km) && km % c == 0 &&
-                 !l->interval)
-            add_term(&m, ax.t[i].atom, k);
+            add_term(l, &d, at, k / c);
+        else if (!__builtin_mul_overflow(k, atom_multiple(l, at), &km) && km % c == 0 && !l->interval)
+            add_term(l, &m, at, k);
         else
-            add_term(&r, ax.t[i].atom, k);
+            add_term(l, &r, at, k);
     }
     bool split = d.n || d.c || m.n;
     bool small = r.n == 0 || aff_in_range(l, &r, c);
     if ((!split || l->interval) && !small) {
-        add_term(a, e, scale);
+        add_term(l, a, e, scale);
         return;
     }
     l->fired = true;
     if (op == IR_FLOORMOD) {
         if (small)
-            add_scaled(a, &r, scale);
+            aff_add_scaled(a, &r, scale);
         else
-            add_term(a, ir_binary(f, IR_FLOORMOD, aff_expr(f, &r), ir_index(f, c)), scale);
+            add_term(l, a, ir_binary(f, IR_FLOORMOD, aff_expr(f, &r), ir_index(f, c)), scale);
         return;
     }
-    add_scaled(a, &d, scale);
+    aff_add_scaled(a, &d, scale);
     if (m.n)
-        add_term(a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &m), ir_index(f, c)), scale);
+        add_term(l, a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &m), ir_index(f, c)), scale);
     if (!small)
-        add_term(a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &r), ir_index(f, c)), scale);
+        add_term(l, a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &r), ir_index(f, c)), scale);
 }
 
 /* Adds scale*e to a. */
-static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a)
 {
     if (!a->ok)
         return;
@@ -333,7 +276,7 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
         if (__builtin_mul_overflow(e->ival, scale, &v))
             a->ok = false;
         else
-            add_const(a, v);
+            aff_add_const(a, v);
         return;
     case IR_VARREF: {
         const IvScope *s = l->interval ? find_scope(l->ctx, e->var, IV_SCOPE_LET, NULL) : NULL;
@@ -345,7 +288,7 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
         if (__builtin_mul_overflow(scale, m, &v))
             a->ok = false;
         else
-            add_term(a, e, v);
+            add_term(l, a, e, v);
         return;
     }
     case IR_UNARY:
@@ -367,14 +310,14 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
             lin(l, e->args[1], -scale, a);
             return;
         case IR_MUL: {
-            IvAff x = aff_const(0), y = aff_const(0);
+            Affine x = aff_const(0), y = aff_const(0);
             lin(l, e->args[0], 1, &x);
             lin(l, e->args[1], 1, &y);
             if (x.ok && y.ok && (y.n == 0 || x.n == 0)) {
-                const IvAff *var = y.n == 0 ? &x : &y;
+                const Affine *var = y.n == 0 ? &x : &y;
                 int64_t k = y.n == 0 ? y.c : x.c;
                 if (!__builtin_mul_overflow(k, scale, &v)) {
-                    add_scaled(a, var, v);
+                    aff_add_scaled(a, var, v);
                     return;
                 }
             }
@@ -404,27 +347,27 @@ static void lin(IvLin *l, const IrExpr *e, int64_t scale, IvAff *a)
         break;
     default: break;
     }
-    add_term(a, e, scale);
+    add_term(l, a, e, scale);
 }
 
 /* (x fdiv c)*k*c + (x fmod c)*k = x*k. */
-static void recombine(IvLin *l, IvAff *a)
+static void recombine(IvLin *l, Affine *a)
 {
     for (int i = 0; i < a->n && a->ok; i++) {
-        const IrExpr *md = a->t[i].atom;
+        const IrExpr *md = ir_atom(a->t[i].key);
         int64_t c, kc;
         if (md->kind != IR_BINARY || md->op != IR_FLOORMOD || !const_pos(md->args[1], &c) ||
             __builtin_mul_overflow(a->t[i].k, c, &kc))
             continue;
         for (int j = 0; j < a->n; j++) {
-            const IrExpr *dv = a->t[j].atom;
+            const IrExpr *dv = ir_atom(a->t[j].key);
             int64_t c2;
             if (dv->kind != IR_BINARY || dv->op != IR_FLOORDIV || !const_pos(dv->args[1], &c2) ||
                 c2 != c || a->t[j].k != kc || !ir_expr_equal(dv->args[0], md->args[0]))
                 continue;
             int64_t k = a->t[i].k;
-            add_term(a, dv, -kc);
-            add_term(a, md, -k);
+            add_term(l, a, dv, -kc);
+            add_term(l, a, md, -k);
             lin(l, md->args[0], k, a);
             l->fired = true;
             i = -1;
@@ -433,9 +376,9 @@ static void recombine(IvLin *l, IvAff *a)
     }
 }
 
-static IvAff linearize(IvLin *l, const IrExpr *e)
+static Affine linearize(IvLin *l, const IrExpr *e)
 {
-    IvAff a = aff_const(0);
+    Affine a = aff_const(0);
     lin(l, e, 1, &a);
     recombine(l, &a);
     return a;
@@ -456,37 +399,30 @@ static bool atom_nonneg(IvLin *l, const IrExpr *atom, int depth)
     return false;
 }
 
-static bool final_check(IvLin *l, const IvAff *g, int depth)
+static bool final_check(IvLin *l, const Affine *g, int depth)
 {
     if (g->c < 0)
         return false;
     for (int i = 0; i < g->n; i++)
-        if (g->t[i].k < 0 || !atom_nonneg(l, g->t[i].atom, depth))
+        if (g->t[i].k < 0 || !atom_nonneg(l, ir_atom(g->t[i].key), depth))
             return false;
     return true;
 }
 
-static IvAff without(const IvAff *g, int i)
-{
-    IvAff r = *g;
-    r.t[i] = r.t[--r.n];
-    return r;
-}
-
 /* g with term i replaced by its coefficient times e. */
-static IvAff replace(IvLin *l, const IvAff *g, int i, const IrExpr *e)
+static Affine replace(IvLin *l, const Affine *g, int i, const IrExpr *e)
 {
-    IvAff r = without(g, i);
+    Affine r = aff_without(g, g->t[i].key);
     lin(l, e, g->t[i].k, &r);
     return r;
 }
 
 /* The term of g whose atom is the innermost loop index in scope, or -1. */
-static int innermost_loop(IvLin *l, const IvAff *g, const IvScope **scope)
+static int innermost_loop(IvLin *l, const Affine *g, const IvScope **scope)
 {
     int best = -1, best_at = -1;
     for (int i = 0; i < g->n; i++) {
-        const IrExpr *a = g->t[i].atom;
+        const IrExpr *a = ir_atom(g->t[i].key);
         int at;
         const IvScope *s;
         if (a->kind == IR_VARREF && (s = find_scope(l->ctx, a->var, IV_SCOPE_LOOP, &at)) && at > best_at) {
@@ -498,24 +434,24 @@ static int innermost_loop(IvLin *l, const IvAff *g, const IvScope **scope)
     return best;
 }
 
-static bool eliminate_loop(IvLin *l, const IvAff *g, int i, const IvScope *s, int depth)
+static bool eliminate_loop(IvLin *l, const Affine *g, int i, const IvScope *s, int depth)
 {
-    IvAff r = without(g, i);
+    Affine r = aff_without(g, g->t[i].key);
     lin(l, s->lo, g->t[i].k, &r);
     if (g->t[i].k < 0) {  /* upper bound: lo + extent - 1 */
         lin(l, s->extent, g->t[i].k, &r);
         int64_t v;
         if (__builtin_mul_overflow(g->t[i].k, -1, &v))
             return false;
-        add_const(&r, v);
+        aff_add_const(&r, v);
     }
     return prove_nonneg(l, r, depth + 1);
 }
 
 /* min(a, b) <= a, b and min is one of them; max likewise. */
-static bool eliminate_minmax(IvLin *l, const IvAff *g, int i, int depth)
+static bool eliminate_minmax(IvLin *l, const Affine *g, int i, int depth)
 {
-    const IrExpr *e = g->t[i].atom;
+    const IrExpr *e = ir_atom(g->t[i].key);
     bool both = (e->op == IR_MIN) == (g->t[i].k > 0);
     bool p0 = prove_nonneg(l, replace(l, g, i, e->args[0]), depth + 1);
     if (p0 != both)
@@ -525,22 +461,22 @@ static bool eliminate_minmax(IvLin *l, const IvAff *g, int i, int depth)
 
 /* q = x fdiv c satisfies x - c + 1 <= c*q <= x: c*g is bounded below by
  * replacing c*q with the bound that its coefficient's sign calls for. */
-static bool eliminate_fdiv(IvLin *l, const IvAff *g, int i, int64_t c, int depth)
+static bool eliminate_fdiv(IvLin *l, const Affine *g, int i, int64_t c, int depth)
 {
-    IvAff r = aff_const(0);
-    IvAff rest = without(g, i);
-    add_scaled(&r, &rest, c);
+    Affine r = aff_const(0);
+    Affine rest = aff_without(g, g->t[i].key);
+    aff_add_scaled(&r, &rest, c);
     int64_t k = g->t[i].k, v;
-    lin(l, g->t[i].atom->args[0], k, &r);
+    lin(l, ir_atom(g->t[i].key)->args[0], k, &r);
     if (k > 0) {
         if (__builtin_mul_overflow(k, 1 - c, &v))
             return false;
-        add_const(&r, v);
+        aff_add_const(&r, v);
     }
     return prove_nonneg(l, r, depth + 1);
 }
 
-static bool prove_nonneg(IvLin *l, IvAff g, int depth)
+static bool prove_nonneg(IvLin *l, Affine g, int depth)
 {
     if (!g.ok || depth > IV_MAX_DEPTH || --l->budget < 0)
         return false;
@@ -550,22 +486,22 @@ static bool prove_nonneg(IvLin *l, IvAff g, int depth)
         return eliminate_loop(l, &g, i, s, depth);
     int64_t c;
     for (i = 0; i < g.n; i++) {
-        const IrExpr *e = g.t[i].atom;
+        const IrExpr *e = ir_atom(g.t[i].key);
         if (e->kind != IR_BINARY)
             continue;
         if (e->op == IR_MIN || e->op == IR_MAX)
             return eliminate_minmax(l, &g, i, depth);
         if (e->op == IR_FLOORMOD && const_pos(e->args[1], &c)) {
-            IvAff r = without(&g, i);
+            Affine r = aff_without(&g, g.t[i].key);
             if (g.t[i].k < 0 && !__builtin_mul_overflow(g.t[i].k, c - 1, &c))
-                add_const(&r, c);
+                aff_add_const(&r, c);
             return prove_nonneg(l, r, depth + 1);
         }
     }
     if (final_check(l, &g, depth))
         return true;
     for (i = 0; i < g.n; i++) {
-        const IrExpr *e = g.t[i].atom;
+        const IrExpr *e = ir_atom(g.t[i].key);
         if (e->kind == IR_BINARY && e->op == IR_FLOORDIV && const_pos(e->args[1], &c))
             return eliminate_fdiv(l, &g, i, c, depth);
     }
@@ -576,21 +512,22 @@ static bool prove_nonneg(IvLin *l, IvAff g, int depth)
 static bool prove_goal(const IvCtx *c, const IrExpr *hi, const IrExpr *lo, int64_t off, long *steps)
 {
     IvLin l = {.ctx = c, .interval = true, .budget = IV_BUDGET, .steps = steps};
-    IvAff g = linearize(&l, hi);
-    IvAff gl = linearize(&l, lo);
-    add_scaled(&g, &gl, -1);
-    add_const(&g, -off);
+    ir_atoms_init(&l.atoms, c->f->arena);
+    Affine g = linearize(&l, hi);
+    Affine gl = linearize(&l, lo);
+    aff_add_scaled(&g, &gl, -1);
+    aff_add_const(&g, -off);
     if (prove_nonneg(&l, g, 0))
         return true;
     for (int i = 0; i < c->len; i++) {
         const IvScope *s = &c->items[i];
         if (s->kind != IV_SCOPE_FACT)
             continue;
-        IvAff r = g;
-        IvAff fh = linearize(&l, s->rhs), fl = linearize(&l, s->lhs);
-        add_scaled(&r, &fh, -1);
-        add_scaled(&r, &fl, 1);
-        add_const(&r, s->off);
+        Affine r = g;
+        Affine fh = linearize(&l, s->rhs), fl = linearize(&l, s->lhs);
+        aff_add_scaled(&r, &fh, -1);
+        aff_add_scaled(&r, &fl, 1);
+        aff_add_const(&r, s->off);
         if (prove_nonneg(&l, r, 0))
             return true;
     }
@@ -679,7 +616,8 @@ IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller)
         return NULL;
     long steps = IV_STEPS;
     IvLin l = {.ctx = c, .interval = false, .budget = IV_BUDGET, .steps = &steps};
-    IvAff a = linearize(&l, e);
+    ir_atoms_init(&l.atoms, c->f->arena);
+    Affine a = linearize(&l, e);
     if (!a.ok)
         return NULL;
     IrExpr *r = aff_expr(c->f, &a);

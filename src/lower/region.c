@@ -8,31 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower/ir_affine.h"
 #include "util/intmath.h"
 
-enum { AFF_MAX = 16 };
-
-/* c + sum coef[i] * atom[i]; atoms are fixed i64 expressions (a variable's
- * reference, or an opaque expression such as fdiv(bi, 3)). */
-typedef struct Aff {
-    int64_t c;
-    int n;
-    const IrExpr *atom[AFF_MAX];
-    int64_t coef[AFF_MAX];
-} Aff;
-
 typedef struct Ival {
-    Aff lo, hi;
+    Affine lo, hi;
     int64_t stride;        /* 0 for a single value */
 } Ival;
 
 /* A clause's guard on the path from L to an access (region_compute_exact):
  * var <= hi, with var the guard's varying part (loop references only). */
 typedef struct RGuard {
-    Aff var;
+    Affine var;
     int64_t hi;
     bool usable;           /* false: not affine, or the bound is not a constant */
-    Aff uses;              /* the varying loops the condition uses (coefficients 1) */
+    Affine uses;           /* the varying loops the condition uses (coefficients 1) */
 } RGuard;
 
 typedef struct RegionCtx {
@@ -51,75 +41,40 @@ typedef struct RegionCtx {
     int nguards, capguards;
     bool guard_missed;     /* a guard on an index's loops could not narrow it */
     bool joined_apart;     /* accesses with different boxes were joined */
+    IrAtoms atoms;         /* the keys of the forms' atoms */
 } RegionCtx;
 
-/* ---- affine forms ---- */
+/* ---- affine forms ----
+ * util/affine.h's, over IR atoms (lower/ir_affine.h): fixed i64 expressions
+ * (a variable's reference, or an opaque expression such as fdiv(bi, 3)). */
 
-static Aff aff_const(int64_t c)
+/* The arithmetic a region needs, with an overflow or too many terms making
+ * the analysis fail. */
+static void fail_unless_ok(RegionCtx *cx, const Affine *a)
 {
-    Aff a;
-    memset(&a, 0, sizeof a);
-    a.c = c;
-    return a;
+    if (!a->ok)
+        cx->failed = true;
 }
 
-static bool aff_is_const(const Aff *a) { return a->n == 0; }
-
-static void aff_add_term(RegionCtx *cx, Aff *a, const IrExpr *atom, int64_t coef)
+static void add_atom(RegionCtx *cx, Affine *a, const IrExpr *atom, int64_t coef)
 {
-    for (int i = 0; i < a->n; i++) {
-        if (ir_expr_equal(a->atom[i], atom)) {
-            a->coef[i] += coef;
-            if (a->coef[i] == 0) {
-                a->n--;
-                a->atom[i] = a->atom[a->n];
-                a->coef[i] = a->coef[a->n];
-            }
-            return;
-        }
-    }
-    if (coef == 0)
-        return;
-    if (a->n == AFF_MAX) {
-        cx->failed = true;
-        return;
-    }
-    a->atom[a->n] = atom;
-    a->coef[a->n++] = coef;
+    aff_add_term(a, ir_atom_key(&cx->atoms, atom), coef);
+    fail_unless_ok(cx, a);
 }
 
 /* a + k * b */
-static Aff aff_axpy(RegionCtx *cx, const Aff *a, int64_t k, const Aff *b)
+static Affine axpy(RegionCtx *cx, const Affine *a, int64_t k, const Affine *b)
 {
-    Aff r = *a;
-    r.c += k * b->c;
-    for (int i = 0; i < b->n; i++)
-        aff_add_term(cx, &r, b->atom[i], k * b->coef[i]);
+    Affine r = *a;
+    aff_add_scaled(&r, b, k);
+    fail_unless_ok(cx, &r);
     return r;
 }
 
-static Aff aff_scale(RegionCtx *cx, const Aff *a, int64_t k)
+static Affine scale(RegionCtx *cx, const Affine *a, int64_t k)
 {
-    Aff z = aff_const(0);
-    return aff_axpy(cx, &z, k, a);
-}
-
-static bool aff_divisible(const Aff *a, int64_t k)
-{
-    if (a->c % k)
-        return false;
-    for (int i = 0; i < a->n; i++)
-        if (a->coef[i] % k)
-            return false;
-    return true;
-}
-
-static Aff aff_div_exact(const Aff *a, int64_t k)
-{
-    Aff r = *a;
-    r.c /= k;
-    for (int i = 0; i < r.n; i++)
-        r.coef[i] /= k;
+    Affine r = aff_scale(a, k);
+    fail_unless_ok(cx, &r);
     return r;
 }
 
@@ -138,13 +93,13 @@ static const char *expr_some_var(const IrExpr *e)
 
 /* A variable that a's symbolic part depends on, for messages: the atoms are
  * variables or opaque fixed expressions ((N + 255) fdiv 256 depends on N). */
-static const char *aff_some_var(const Aff *a)
+static const char *aff_some_var(const Affine *a)
 {
     for (int i = 0; i < a->n; i++)
-        if (a->atom[i]->kind == IR_VARREF)
-            return a->atom[i]->var->name;
+        if (ir_atom(a->t[i].key)->kind == IR_VARREF)
+            return ir_atom(a->t[i].key)->var->name;
     for (int i = 0; i < a->n; i++) {
-        const char *v = expr_some_var(a->atom[i]);
+        const char *v = expr_some_var(ir_atom(a->t[i].key));
         if (v)
             return v;
     }
@@ -152,12 +107,12 @@ static const char *aff_some_var(const Aff *a)
 }
 
 /* An i64 expression computing a: atoms in order, then the constant. */
-static IrExpr *aff_to_expr(IrFunc *f, const Aff *a)
+static IrExpr *aff_to_expr(IrFunc *f, const Affine *a)
 {
     IrExpr *e = NULL;
     for (int i = 0; i < a->n; i++) {
-        int64_t k = a->coef[i];
-        IrExpr *t = ir_expr_copy(f, a->atom[i]);
+        int64_t k = a->t[i].k;
+        IrExpr *t = ir_expr_copy(f, ir_atom(a->t[i].key));
         if (k != 1 && k != -1)
             t = ir_binary(f, IR_MUL, t, ir_index(f, k < 0 ? -k : k));
         if (!e)
@@ -174,7 +129,7 @@ static IrExpr *aff_to_expr(IrFunc *f, const Aff *a)
 
 /* ---- intervals ---- */
 
-static Ival ival_point(Aff a)
+static Ival ival_point(Affine a)
 {
     Ival v = {.lo = a, .hi = a, .stride = 0};
     return v;
@@ -185,7 +140,7 @@ static bool ival_is_point(const Ival *v) { return v->stride == 0; }
 /* hi - lo as a constant, or false when it is symbolic. */
 static bool ival_width(RegionCtx *cx, const Ival *v, int64_t *w)
 {
-    Aff d = aff_axpy(cx, &v->hi, -1, &v->lo);
+    Affine d = axpy(cx, &v->hi, -1, &v->lo);
     if (!aff_is_const(&d)) {
         if (!cx->bad_var)
             cx->bad_var = aff_some_var(&d);
@@ -202,8 +157,8 @@ static IrExpr *resolve(RegionCtx *cx, const IrExpr *e);
 
 static Ival eval_atom(RegionCtx *cx, const IrExpr *e)
 {
-    Aff a = aff_const(0);
-    aff_add_term(cx, &a, resolve(cx, e), 1);
+    Affine a = aff_const(0);
+    add_atom(cx, &a, resolve(cx, e), 1);
     return ival_point(a);
 }
 
@@ -240,8 +195,8 @@ static Ival eval_loop_var(RegionCtx *cx, const IrStmt *loop)
     if (ival_width(cx, &ext, &w) && aff_is_const(&ext.lo) && ext.lo.c == 1 && w == 0)
         return lo;
     Ival r = lo;
-    r.hi = aff_axpy(cx, &lo.hi, 1, &ext.hi);
-    r.hi.c -= 1;
+    r.hi = axpy(cx, &lo.hi, 1, &ext.hi);
+    aff_add_const(&r.hi, -1);
     r.stride = im_gcd(lo.stride, 1);
     return r;
 }
@@ -268,15 +223,15 @@ static bool sum_fills(RegionCtx *cx, const Ival *a, const Ival *b)
     if (ival_is_point(a) || ival_is_point(b))
         return true;
     const Ival *fine = a->stride <= b->stride ? a : b, *coarse = fine == a ? b : a;
-    Aff d = aff_axpy(cx, &fine->hi, -1, &fine->lo);
+    Affine d = axpy(cx, &fine->hi, -1, &fine->lo);
     return coarse->stride % fine->stride == 0 && aff_is_const(&d) && d.c + fine->stride >= coarse->stride;
 }
 
 static Ival eval_add(RegionCtx *cx, const Ival *a, const Ival *b, int sign)
 {
     Ival r;
-    r.lo = aff_axpy(cx, &a->lo, sign, sign > 0 ? &b->lo : &b->hi);
-    r.hi = aff_axpy(cx, &a->hi, sign, sign > 0 ? &b->hi : &b->lo);
+    r.lo = axpy(cx, &a->lo, sign, sign > 0 ? &b->lo : &b->hi);
+    r.hi = axpy(cx, &a->hi, sign, sign > 0 ? &b->hi : &b->lo);
     r.stride = im_gcd(a->stride, b->stride);
     if (!sum_fills(cx, a, b))
         cx->inexact = true;   /* the box is a superset */
@@ -286,8 +241,8 @@ static Ival eval_add(RegionCtx *cx, const Ival *a, const Ival *b, int sign)
 static Ival eval_scale(RegionCtx *cx, const Ival *a, int64_t k)
 {
     Ival r;
-    r.lo = aff_scale(cx, k >= 0 ? &a->lo : &a->hi, k);
-    r.hi = aff_scale(cx, k >= 0 ? &a->hi : &a->lo, k);
+    r.lo = scale(cx, k >= 0 ? &a->lo : &a->hi, k);
+    r.hi = scale(cx, k >= 0 ? &a->hi : &a->lo, k);
     r.stride = a->stride * (k < 0 ? -k : k);
     return r;
 }
@@ -318,7 +273,7 @@ static Ival eval_floordiv(RegionCtx *cx, const Ival *a, int64_t k)
      * q + [0, w fdiv k] */
     if (cx->use_guards && aff_divisible(&a->lo, k) && a->stride == 1) {
         Ival r = {.lo = aff_div_exact(&a->lo, k), .hi = aff_div_exact(&a->lo, k), .stride = 1};
-        r.hi.c += w / k;
+        aff_add_const(&r.hi, w / k);
         r.stride = w / k ? 1 : 0;
         return r;
     }
@@ -328,13 +283,13 @@ static Ival eval_floordiv(RegionCtx *cx, const Ival *a, int64_t k)
         r.lo = aff_const(im_floor_div(a->lo.c, k));
     } else {
         r.lo = aff_const(0);
-        aff_add_term(cx, &r.lo, ir_binary(cx->f, IR_FLOORDIV, aff_to_expr(cx->f, &a->lo),
+        add_atom(cx, &r.lo, ir_binary(cx->f, IR_FLOORDIV, aff_to_expr(cx->f, &a->lo),
                                            ir_index(cx->f, k)), 1);
     }
     r.hi = r.lo;
     /* Not im_ceil_div: a negative width (an empty interval) truncates toward
      * zero here, as it always has, where the ceiling would go below lo. */
-    r.hi.c += (w + k - 1) / k;
+    aff_add_const(&r.hi, (w + k - 1) / k);
     r.stride = 1;
     return r;
 }
@@ -436,7 +391,7 @@ static bool unit_loop(const RegionCtx *cx, const IrVar *v)
 }
 
 /* The varying loops e uses, lets looked through, as atoms with coefficient 1. */
-static void collect_varying(RegionCtx *cx, const IrExpr *e, Aff *set)
+static void collect_varying(RegionCtx *cx, const IrExpr *e, Affine *set)
 {
     if (e->kind == IR_VARREF) {
         int id = e->var->id;
@@ -448,9 +403,9 @@ static void collect_varying(RegionCtx *cx, const IrExpr *e, Aff *set)
         }
         if (is_varying_ref(cx, e)) {
             for (int i = 0; i < set->n; i++)
-                if (set->atom[i]->var == e->var)
+                if (ir_atom(set->t[i].key)->var == e->var)
                     return;
-            aff_add_term(cx, set, e, 1);
+            add_atom(cx, set, e, 1);
         }
         return;
     }
@@ -458,20 +413,20 @@ static void collect_varying(RegionCtx *cx, const IrExpr *e, Aff *set)
         collect_varying(cx, e->args[i], set);
 }
 
-static bool sets_meet(const Aff *a, const Aff *b)
+static bool sets_meet(const Affine *a, const Affine *b)
 {
     for (int i = 0; i < a->n; i++)
         for (int k = 0; k < b->n; k++)
-            if (a->atom[i]->var == b->atom[k]->var)
+            if (ir_atom(a->t[i].key)->var == ir_atom(b->t[k].key)->var)
                 return true;
     return false;
 }
 
 /* e as an affine form whose atoms are varying loops (their references) and
  * fixed expressions (resolved); false when e is not affine in the loops. */
-static bool lin_of(RegionCtx *cx, const IrExpr *e, Aff *out)
+static bool lin_of(RegionCtx *cx, const IrExpr *e, Affine *out)
 {
-    Aff a, b;
+    Affine a, b;
     *out = aff_const(0);
     switch (e->kind) {
     case IR_INT: *out = aff_const(e->ival); return true;
@@ -490,14 +445,14 @@ static bool lin_of(RegionCtx *cx, const IrExpr *e, Aff *out)
             return ok;
         }
         if (is_varying_ref(cx, e)) {
-            aff_add_term(cx, out, e, 1);
+            add_atom(cx, out, e, 1);
             return true;
         }
         break;
     }
     case IR_UNARY:
         if (e->op == IR_NEG && lin_of(cx, e->args[0], &a)) {
-            *out = aff_scale(cx, &a, -1);
+            *out = scale(cx, &a, -1);
             return true;
         }
         break;
@@ -507,38 +462,38 @@ static bool lin_of(RegionCtx *cx, const IrExpr *e, Aff *out)
         if (!lin_of(cx, e->args[0], &a) || !lin_of(cx, e->args[1], &b))
             break;
         if (e->op != IR_MUL) {
-            *out = aff_axpy(cx, &a, e->op == IR_ADD ? 1 : -1, &b);
+            *out = axpy(cx, &a, e->op == IR_ADD ? 1 : -1, &b);
             return true;
         }
         if (aff_is_const(&b) || aff_is_const(&a)) {
-            *out = aff_is_const(&b) ? aff_scale(cx, &a, b.c) : aff_scale(cx, &b, a.c);
+            *out = aff_is_const(&b) ? scale(cx, &a, b.c) : scale(cx, &b, a.c);
             return true;
         }
         break;
     default: break;
     }
-    Aff used = aff_const(0);
+    Affine used = aff_const(0);
     collect_varying(cx, e, &used);
     if (used.n)
         return false;
     *out = aff_const(0);
-    aff_add_term(cx, out, resolve(cx, e), 1);
+    add_atom(cx, out, resolve(cx, e), 1);
     return true;
 }
 
 /* The interval of an affine form from lin_of. */
-static Ival lin_ival(RegionCtx *cx, const Aff *a)
+static Ival lin_ival(RegionCtx *cx, const Affine *a)
 {
-    Aff fixed = aff_const(a->c);
+    Affine fixed = aff_const(a->c);
     for (int i = 0; i < a->n; i++)
-        if (!is_varying_ref(cx, a->atom[i]))
-            aff_add_term(cx, &fixed, a->atom[i], a->coef[i]);
+        if (!is_varying_ref(cx, ir_atom(a->t[i].key)))
+            add_atom(cx, &fixed, ir_atom(a->t[i].key), a->t[i].k);
     Ival r = ival_point(fixed);
     for (int i = 0; i < a->n; i++) {
-        if (!is_varying_ref(cx, a->atom[i]))
+        if (!is_varying_ref(cx, ir_atom(a->t[i].key)))
             continue;
-        Ival v = eval_loop_var(cx, cx->loop_of[a->atom[i]->var->id]);
-        Ival t = eval_scale(cx, &v, a->coef[i]);
+        Ival v = eval_loop_var(cx, cx->loop_of[ir_atom(a->t[i].key)->var->id]);
+        Ival t = eval_scale(cx, &v, a->t[i].k);
         r = eval_add(cx, &r, &t, 1);
     }
     return r;
@@ -579,24 +534,25 @@ static void guards_of(RegionCtx *cx, const IrExpr *cond)
         guards_of(cx, cond->args[1]);
         return;
     }
-    RGuard g;
-    memset(&g, 0, sizeof g);
+    RGuard g = {.var = aff_const(0), .uses = aff_const(0)};
     collect_varying(cx, cond, &g.uses);
     if (!g.uses.n)
         return;
-    Aff a, b;
+    Affine a, b;
     bool saved = cx->failed;
     if (cond->kind == IR_BINARY && cond->op >= IR_LT && cond->op <= IR_GE &&
         lin_of(cx, cond->args[0], &a) && lin_of(cx, cond->args[1], &b)) {
         /* normalized to d <= k */
         bool less = cond->op == IR_LT || cond->op == IR_LE;
-        Aff d = less ? aff_axpy(cx, &a, -1, &b) : aff_axpy(cx, &b, -1, &a);
+        Affine d = less ? axpy(cx, &a, -1, &b) : axpy(cx, &b, -1, &a);
         int64_t k = cond->op == IR_LT || cond->op == IR_GT ? -1 : 0;
-        Aff var = aff_const(0), fixed = aff_const(d.c);
-        for (int i = 0; i < d.n; i++)
-            aff_add_term(cx, is_varying_ref(cx, d.atom[i]) ? &var : &fixed, d.atom[i], d.coef[i]);
+        Affine var = aff_const(0), fixed = aff_const(d.c);
+        for (int i = 0; i < d.n; i++) {
+            const IrExpr *at = ir_atom(d.t[i].key);
+            add_atom(cx, is_varying_ref(cx, at) ? &var : &fixed, at, d.t[i].k);
+        }
         for (int i = 0; i < fixed.n; i++)
-            if (uses_size(fixed.atom[i])) {
+            if (uses_size(ir_atom(fixed.t[i].key))) {
                 cx->failed = saved;
                 return;
             }
@@ -611,17 +567,19 @@ static void guards_of(RegionCtx *cx, const IrExpr *cond)
 }
 
 /* m with a's terms over g's loops exactly m times g's; false when they are not. */
-static bool guard_multiple(const Aff *a, const Aff *g, int64_t *m)
+static bool guard_multiple(const Affine *a, const Affine *g, int64_t *m)
 {
     *m = 0;
     for (int i = 0; i < g->n; i++) {
         int64_t c = 0;
-        for (int k = 0; k < a->n; k++)
-            if (a->atom[k]->kind == IR_VARREF && a->atom[k]->var == g->atom[i]->var)
-                c = a->coef[k];
-        if (c == 0 || c % g->coef[i] || (*m && c / g->coef[i] != *m))
+        for (int k = 0; k < a->n; k++) {
+            const IrExpr *at = ir_atom(a->t[k].key);
+            if (at->kind == IR_VARREF && at->var == ir_atom(g->t[i].key)->var)
+                c = a->t[k].k;
+        }
+        if (c == 0 || c % g->t[i].k || (*m && c / g->t[i].k != *m))
             return false;
-        *m = c / g->coef[i];
+        *m = c / g->t[i].k;
     }
     return *m != 0;
 }
@@ -647,7 +605,7 @@ static Ival eval_index(RegionCtx *cx, const IrExpr *idx)
 {
     if (!cx->use_guards || !cx->nguards)
         return eval(cx, idx);
-    Aff used = aff_const(0), I;
+    Affine used = aff_const(0), I;
     collect_varying(cx, idx, &used);
     bool lin = lin_of(cx, idx, &I), applied = false;
     Ival acc = ival_point(aff_const(0));
@@ -661,7 +619,7 @@ static Ival eval_index(RegionCtx *cx, const IrExpr *idx)
             cx->guard_missed = true;
             continue;
         }
-        I = aff_axpy(cx, &I, -m, &g->var);
+        I = axpy(cx, &I, -m, &g->var);
         Ival t = eval_scale(cx, &r, m);
         acc = eval_add(cx, &acc, &t, 1);
         applied = true;
@@ -747,6 +705,7 @@ static void ctx_init(RegionCtx *cx, IrFunc *f, const RegionLets *lets)
     memset(cx, 0, sizeof *cx);
     cx->f = f;
     cx->lets = lets;
+    ir_atoms_init(&cx->atoms, f->arena);
     cx->loop_of = ARENA_ARRAY(f->arena, IrStmt *, f->nvars + 1);
     cx->varies = ARENA_ARRAY(f->arena, bool, f->nvars + 1);
     memset(cx->loop_of, 0, sizeof *cx->loop_of * (size_t)(f->nvars + 1));
@@ -774,7 +733,7 @@ static void acc_join(Acc *ac, int d, const Ival *v)
         return;
     }
     Ival *b = &ac->box[d];
-    Aff dlo = aff_axpy(cx, &v->lo, -1, &b->lo), dhi = aff_axpy(cx, &v->hi, -1, &b->hi);
+    Affine dlo = axpy(cx, &v->lo, -1, &b->lo), dhi = axpy(cx, &v->hi, -1, &b->hi);
     if (!aff_is_const(&dlo) || !aff_is_const(&dhi)) {
         if (!cx->bad_var)
             cx->bad_var = aff_some_var(aff_is_const(&dlo) ? &dhi : &dlo);
@@ -828,7 +787,7 @@ static void acc_copy_side(Acc *ac, IrExpr **origin, const int64_t *extent)
     for (int d = 0; d < ac->ndims; d++) {
         vs[d] = eval(cx, origin[d]);
         if (extent[d] > 1) {
-            vs[d].hi.c += extent[d] - 1;
+            aff_add_const(&vs[d].hi, extent[d] - 1);
             vs[d].stride = im_gcd(vs[d].stride, 1);
         }
     }
@@ -1037,14 +996,8 @@ static bool path_to(const IrStmt *s, const IrStmt *target, const IrStmt **path, 
     return false;
 }
 
-static bool aff_equal(RegionCtx *cx, const Aff *a, const Aff *b)
-{
-    Aff d = aff_axpy(cx, a, -1, b);
-    return aff_is_const(&d) && d.c == 0;
-}
-
 /* A fixed value's affine form (nothing varies in cx). */
-static Aff aff_of(RegionCtx *cx, const IrExpr *e)
+static Affine aff_of(RegionCtx *cx, const IrExpr *e)
 {
     Ival v = eval(cx, e);
     return v.lo;
@@ -1065,22 +1018,22 @@ static bool guard_is_bounds(RegionCtx *cx, const IrExpr *cond, const IrStmt *sto
     if (cond->op < IR_LT || cond->op > IR_GE)
         return false;
     /* Normalized to E >= 0. */
-    Aff a = aff_of(cx, cond->args[0]), b = aff_of(cx, cond->args[1]), e;
+    Affine a = aff_of(cx, cond->args[0]), b = aff_of(cx, cond->args[1]), e;
     switch (cond->op) {
-    case IR_LT: e = aff_axpy(cx, &b, -1, &a); e.c -= 1; break;
-    case IR_LE: e = aff_axpy(cx, &b, -1, &a); break;
-    case IR_GT: e = aff_axpy(cx, &a, -1, &b); e.c -= 1; break;
-    default: e = aff_axpy(cx, &a, -1, &b); break;
+    case IR_LT: e = axpy(cx, &b, -1, &a); aff_add_const(&e, -1); break;
+    case IR_LE: e = axpy(cx, &b, -1, &a); break;
+    case IR_GT: e = axpy(cx, &a, -1, &b); aff_add_const(&e, -1); break;
+    default: e = axpy(cx, &a, -1, &b); break;
     }
     if (cx->failed)
         return false;
     const IrBuffer *buf = store->buf;
     for (int d = 0; d < store->nidx; d++) {
-        Aff idx = aff_of(cx, store->idx[d]);
-        Aff upper = aff_of(cx, buf->dims[d]);
-        upper.c -= 1;
-        upper = aff_axpy(cx, &upper, -1, &idx);
-        if (aff_equal(cx, &e, &idx) || aff_equal(cx, &e, &upper))
+        Affine idx = aff_of(cx, store->idx[d]);
+        Affine upper = aff_of(cx, buf->dims[d]);
+        aff_add_const(&upper, -1);
+        upper = axpy(cx, &upper, -1, &idx);
+        if (aff_equal(&e, &idx) || aff_equal(&e, &upper))
             return true;
     }
     return false;
@@ -1124,9 +1077,9 @@ static bool store_covers(RegionCtx *cx, const IrStmt *s, const Region *r)
         if (nv > 1 || (nv == 0 && r->dims[d].extent != 1))
             return false;
         Ival iv = eval(cx, s->idx[d]);
-        Aff min = aff_of(cx, r->dims[d].min);
+        Affine min = aff_of(cx, r->dims[d].min);
         int64_t w;
-        if (cx->failed || cx->inexact || !ival_width(cx, &iv, &w) || !aff_equal(cx, &iv.lo, &min))
+        if (cx->failed || cx->inexact || !ival_width(cx, &iv, &w) || !aff_equal(&iv.lo, &min))
             return false;
         int64_t stride = iv.stride > 0 ? iv.stride : 1;
         if (w / stride + 1 != r->dims[d].extent || (r->dims[d].extent > 1 && stride != r->dims[d].stride))
@@ -1241,11 +1194,11 @@ bool region_loop_plus_const(IrFunc *f, const RegionLets *lets, const IrExpr *e, 
 {
     RegionCtx cx;
     ctx_init(&cx, f, lets);
-    Aff a = aff_of(&cx, e);
-    if (cx.failed || a.n != 1 || a.coef[0] != 1 || a.atom[0]->kind != IR_VARREF ||
-        a.atom[0]->var->kind != IR_VAR_LOOP)
+    Affine a = aff_of(&cx, e);
+    if (cx.failed || a.n != 1 || a.t[0].k != 1 || ir_atom(a.t[0].key)->kind != IR_VARREF ||
+        ir_atom(a.t[0].key)->var->kind != IR_VAR_LOOP)
         return false;
-    *var = a.atom[0]->var;
+    *var = ir_atom(a.t[0].key)->var;
     *offset = a.c;
     return true;
 }

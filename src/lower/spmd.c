@@ -68,6 +68,7 @@
 #include "lower/flatten.h"
 #include "lower/passes.h"
 #include "lower/spmd.h"
+#include "util/affine.h"
 #include "util/intmath.h"
 
 enum { SPMD_MAX_THREADS = 1024 };
@@ -1518,14 +1519,11 @@ static bool carried_conflicts(const Barriers *bs, const Access *before, const Ac
 
 /* ---- loop-carried writes of one store to distinct elements ---- */
 
-/* An affine form sum coef[i]*var[i] + rest, where rest holds no variable
- * declared inside the loop (the same in every iteration and thread). */
+/* Affine forms (util/affine.h) here are sum k*var over the variables
+ * declared inside the loop, keyed by the IrVar; the rest of an index (the same
+ * in every iteration and thread) is left out. At most AFF_MAX loops are
+ * followed around a store. */
 enum { AFF_MAX = 8 };
-typedef struct Affine {
-    const IrVar *var[AFF_MAX];
-    int64_t coef[AFF_MAX];
-    int n;
-} Affine;
 
 typedef struct Varying {
     const IrVar *var[AFF_MAX];
@@ -1539,20 +1537,6 @@ static int varying_index(const Varying *vy, const IrVar *v)
         if (vy->var[i] == v)
             return i;
     return -1;
-}
-
-static bool aff_add(Affine *a, const IrVar *v, int64_t k)
-{
-    for (int i = 0; i < a->n; i++)
-        if (a->var[i] == v) {
-            a->coef[i] += k;
-            return true;
-        }
-    if (a->n == AFF_MAX)
-        return false;
-    a->var[a->n] = v;
-    a->coef[a->n++] = k;
-    return true;
 }
 
 /* Whether e uses a varying variable, through lets too. */
@@ -1580,21 +1564,24 @@ static bool affine_of(const Spmd *s, const Varying *vy, const IrExpr *e, int64_t
         return false;
     if (!uses_varying(s, vy, e, 0))
         return true;                              /* part of rest */
+    /* -k and k*c are checked: an overflow proves nothing */
     switch (e->kind) {
     case IR_VARREF:
-        if (varying_index(vy, e->var) >= 0)
-            return aff_add(a, e->var, k);
+        if (varying_index(vy, e->var) >= 0) {
+            aff_add_term(a, AFF_KEY(e->var), k);
+            return a->ok;
+        }
         return affine_of(s, vy, s->let_value[e->var->id], k, a, depth + 1);
     case IR_UNARY:
-        return e->op == IR_NEG && affine_of(s, vy, e->args[0], -k, a, depth);
+        return e->op == IR_NEG && k != INT64_MIN && affine_of(s, vy, e->args[0], -k, a, depth);
     case IR_BINARY:
-        if (e->op == IR_ADD || e->op == IR_SUB)
+        if (e->op == IR_ADD || (e->op == IR_SUB && k != INT64_MIN))
             return affine_of(s, vy, e->args[0], k, a, depth) &&
                    affine_of(s, vy, e->args[1], e->op == IR_ADD ? k : -k, a, depth);
         if (e->op == IR_MUL && ir_const_int(e->args[1], &c))
-            return affine_of(s, vy, e->args[0], k * c, a, depth);
+            return !__builtin_mul_overflow(k, c, &c) && affine_of(s, vy, e->args[0], c, a, depth);
         if (e->op == IR_MUL && ir_const_int(e->args[0], &c))
-            return affine_of(s, vy, e->args[1], k * c, a, depth);
+            return !__builtin_mul_overflow(k, c, &c) && affine_of(s, vy, e->args[1], c, a, depth);
         return false;
     default: return false;
     }
@@ -1655,13 +1642,13 @@ static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrB
     find_stores(&sf, &loop->body);
     if (sf.bad || sf.nstores != 1 || sf.store->nidx != 1)
         return false;
-    Affine a = {0};
+    Affine a = aff_const(0);
     if (!affine_of(s, &sf.at, sf.store->idx[0], 1, &a, 0))
         return false;
     int64_t k = 0, spread = 0;
     for (int i = 0; i < a.n; i++) {
-        int j = varying_index(&sf.at, a.var[i]);
-        int64_t c = a.coef[i] < 0 ? -a.coef[i] : a.coef[i];
+        int j = varying_index(&sf.at, (const IrVar *)a.t[i].key);
+        int64_t c = a.t[i].k < 0 ? -a.t[i].k : a.t[i].k;
         if (j == 0)
             k = c;
         else if (c && sf.at.extent[j] > 1)

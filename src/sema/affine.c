@@ -13,94 +13,13 @@
 #include <string.h>
 
 #include "sema/sema_internal.h"
-#include "util/intmath.h"
-
-Affine aff_const(int64_t c)
-{
-    Affine a;
-    a.ok = true;
-    a.c = c;
-    a.n = 0;
-    return a;
-}
-
-Affine aff_sym(int sym)
-{
-    Affine a = aff_const(0);
-    a.t[0] = (AffTerm){sym, 1};
-    a.n = 1;
-    return a;
-}
-
-static int find_term(const Affine *a, int sym)
-{
-    for (int i = 0; i < a->n; i++)
-        if (a->t[i].sym == sym)
-            return i;
-    return -1;
-}
-
-int64_t aff_coeff(const Affine *a, int sym)
-{
-    int i = find_term(a, sym);
-    return i < 0 ? 0 : a->t[i].k;
-}
-
-void aff_add_scaled(Affine *dst, const Affine *src, int64_t k)
-{
-    if (!src->ok)
-        dst->ok = false;
-    if (!dst->ok)
-        return;
-    int64_t v;
-    if (__builtin_mul_overflow(src->c, k, &v) || __builtin_add_overflow(dst->c, v, &dst->c)) {
-        dst->ok = false;
-        return;
-    }
-    for (int i = 0; i < src->n; i++) {
-        if (__builtin_mul_overflow(src->t[i].k, k, &v)) {
-            dst->ok = false;
-            return;
-        }
-        int j = find_term(dst, src->t[i].sym);
-        if (j < 0) {
-            if (v == 0)
-                continue;
-            if (dst->n == AFF_MAX_TERMS) {
-                dst->ok = false;
-                return;
-            }
-            dst->t[dst->n++] = (AffTerm){src->t[i].sym, v};
-        } else if (__builtin_add_overflow(dst->t[j].k, v, &dst->t[j].k)) {
-            dst->ok = false;
-            return;
-        } else if (dst->t[j].k == 0) {
-            dst->t[j] = dst->t[--dst->n];
-        }
-    }
-}
-
-Affine aff_sub(const Affine *a, const Affine *b)
-{
-    Affine r = *a;
-    aff_add_scaled(&r, b, -1);
-    return r;
-}
-
-bool aff_is_const(const Affine *a) { return a->ok && a->n == 0; }
-
-bool aff_equal(const Affine *a, const Affine *b)
-{
-    Affine d = aff_sub(a, b);
-    return d.ok && d.n == 0 && d.c == 0;
-}
 
 int aff_innermost_index(const Affine *a)
 {
     int best = -1;
     for (int i = 0; i < a->n; i++)
-        if (AFF_IS_INDEX(a->t[i].sym) && AFF_INDEX_POS(a->t[i].sym) > best)
-            best = AFF_INDEX_POS(a->t[i].sym);
+        if (AFF_IS_INDEX(a->t[i].key) && AFF_INDEX_POS(a->t[i].key) > best)
+            best = AFF_INDEX_POS(a->t[i].key);
     return best;
 }
 
@@ -109,36 +28,9 @@ bool aff_trivially_nonneg(const Affine *a)
     if (!a->ok || a->c < 0)
         return false;
     for (int i = 0; i < a->n; i++)
-        if (a->t[i].k < 0 || AFF_IS_INDEX(a->t[i].sym))
+        if (a->t[i].k < 0 || AFF_IS_INDEX(a->t[i].key))
             return false;
     return true;
-}
-
-/* Divides a goal by the gcd of its coefficients, rounding the constant down:
- * the result >= 0 still implies the original >= 0 over the integers. */
-static void normalize(Affine *a)
-{
-    if (!a->ok || a->n == 0)
-        return;
-    int64_t g = 0;
-    for (int i = 0; i < a->n; i++)
-        g = im_gcd(g, a->t[i].k);
-    if (g <= 1)
-        return;
-    for (int i = 0; i < a->n; i++)
-        a->t[i].k /= g;
-    a->c = im_floor_div(a->c, g);
-}
-
-/* e' = |a|*e - |k|*g, which cancels sym when k and a have the same sign. */
-static Affine eliminate(const Affine *e, const Affine *g, int sym)
-{
-    int64_t k = aff_coeff(e, sym), a = aff_coeff(g, sym);
-    Affine r = aff_const(0);
-    aff_add_scaled(&r, e, a < 0 ? -a : a);
-    aff_add_scaled(&r, g, k < 0 ? k : -k);
-    normalize(&r);
-    return r;
 }
 
 static bool has_index(const Affine *a) { return aff_innermost_index(a) >= 0; }
@@ -164,10 +56,10 @@ static bool prove_sizes(const AffSystem *s, const Affine *e, int depth, int *bud
             const Affine *g = s->cons[f];
             if (has_index(g))
                 continue;
-            int64_t a = aff_coeff(g, e->t[i].sym);
+            int64_t a = aff_coeff(g, e->t[i].key);
             if (a == 0 || (a < 0) != (k < 0))
                 continue;
-            Affine r = eliminate(e, g, e->t[i].sym);
+            Affine r = aff_eliminate(e, g, e->t[i].key);
             if (prove_sizes(s, &r, depth - 1, budget))
                 return true;
         }
@@ -182,14 +74,14 @@ static bool prove_rec(const AffSystem *s, const Affine *e, int *budget)
     int q = aff_innermost_index(e);
     if (q < 0)
         return prove_sizes(s, e, 6, budget);
-    int sym = AFF_INDEX(q);
+    intptr_t sym = AFF_INDEX(q);
     int64_t k = aff_coeff(e, sym);
     for (int f = s->ncons - 1; f >= 0; f--) {
         const Affine *g = s->cons[f];
         int64_t a = aff_coeff(g, sym);
         if (a == 0 || (a < 0) != (k < 0) || aff_innermost_index(g) != q)
             continue;
-        Affine r = eliminate(e, g, sym);
+        Affine r = aff_eliminate(e, g, sym);
         if (prove_rec(s, &r, budget))
             return true;
     }
@@ -200,7 +92,7 @@ bool aff_prove_nonneg(const AffSystem *s, const Affine *e)
 {
     int budget = AFF_PROVE_BUDGET;
     Affine n = *e;
-    normalize(&n);
+    aff_normalize(&n);
     return prove_rec(s, &n, &budget);
 }
 
@@ -208,7 +100,7 @@ bool aff_extreme(const AffSystem *s, const Affine *e, bool upper, Affine *out)
 {
     Affine r = *e;
     for (int q; r.ok && (q = aff_innermost_index(&r)) >= 0;) {
-        int sym = AFF_INDEX(q);
+        intptr_t sym = AFF_INDEX(q);
         int64_t k = aff_coeff(&r, sym);
         /* For the maximum, a positive coefficient wants an upper bound (a fact
          * with coefficient -1 on the index), and the other way round. */
@@ -221,9 +113,9 @@ bool aff_extreme(const AffSystem *s, const Affine *e, bool upper, Affine *out)
             return false;
         /* g = want*i + rest >= 0 bounds i by -want*rest: i = i + want*g - ... */
         Affine bound = *use;
-        aff_add_scaled(&bound, &(Affine){.ok = true, .n = 1, .t = {{sym, 1}}}, -want);
+        aff_add_term(&bound, sym, -want);
         /* bound = rest; i's extreme value is -want*rest */
-        aff_add_scaled(&r, &(Affine){.ok = true, .n = 1, .t = {{sym, 1}}}, -k);
+        aff_add_term(&r, sym, -k);
         aff_add_scaled(&r, &bound, -want * k);
     }
     *out = r;
@@ -248,7 +140,7 @@ void aff_system_push(AffSystem *s, const Affine *g)
     }
     Affine *copy = ARENA_NEW(s->arena, Affine);
     *copy = *g;
-    normalize(copy);
+    aff_normalize(copy);
     s->cons[s->ncons++] = copy;
 }
 
@@ -256,8 +148,8 @@ void aff_system_push(AffSystem *s, const Affine *g)
 static int term_order(const void *pa, const void *pb)
 {
     const AffTerm *a = pa, *b = pb;
-    int ka = AFF_IS_INDEX(a->sym) ? 1000000 + AFF_INDEX_POS(a->sym) : a->sym;
-    int kb = AFF_IS_INDEX(b->sym) ? 1000000 + AFF_INDEX_POS(b->sym) : b->sym;
+    int ka = AFF_IS_INDEX(a->key) ? 1000000 + AFF_INDEX_POS(a->key) : (int)a->key;
+    int kb = AFF_IS_INDEX(b->key) ? 1000000 + AFF_INDEX_POS(b->key) : (int)b->key;
     return (ka > kb) - (ka < kb);
 }
 
@@ -287,12 +179,12 @@ void aff_print(char *buf, int size, const Affine *a, const char *const *size_nam
         uint64_t m = k < 0 ? 0 - (uint64_t)k : (uint64_t)k;
         if (m != 1)
             OUT("%llu*", (unsigned long long)m);
-        int p = AFF_IS_INDEX(t[i].sym) ? AFF_INDEX_POS(t[i].sym) : t[i].sym;
-        const char *const *names = AFF_IS_INDEX(t[i].sym) ? index_names : size_names;
+        int p = AFF_IS_INDEX(t[i].key) ? AFF_INDEX_POS(t[i].key) : (int)t[i].key;
+        const char *const *names = AFF_IS_INDEX(t[i].key) ? index_names : size_names;
         if (names)
             OUT("%s", names[p]);
         else
-            OUT("%c%d", AFF_IS_INDEX(t[i].sym) ? 'i' : 's', p);
+            OUT("%c%d", AFF_IS_INDEX(t[i].key) ? 'i' : 's', p);
     }
     if (a->n == 0)
         OUT("%lld", (long long)a->c);

@@ -404,9 +404,9 @@ static bool affine_leaf(SemaCtx *c, const Expr *e, Affine *out)
         if (!n || n->decl != e->decl)
             return false;
         if (n->kind == SYM_SIZE)
-            *out = aff_sym(n->pos);
+            *out = aff_term(n->pos);
         else if (n->kind == SYM_INDEX)
-            *out = aff_sym(AFF_INDEX(n->pos));
+            *out = aff_term(AFF_INDEX(n->pos));
         else if (n->kind == SYM_LET && n->aff)
             *out = *n->aff;
         else

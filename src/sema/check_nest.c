@@ -312,7 +312,7 @@ void sema_check_nest(SemaCtx *c, Nest *n)
         x->pos = p;
         c->index_names[p] = x;
         c->index_str[p] = it->name.name;
-        Affine i = aff_sym(AFF_INDEX(p));
+        Affine i = aff_term(AFF_INDEX(p));
         if (ok_lo) {
             Affine g = aff_sub(&i, &lo[p]);            /* i - lo >= 0 */
             aff_system_push(&c->sys, &g);

@@ -7,39 +7,18 @@
 #include <stdint.h>
 
 #include "sema/sema.h"
+#include "util/affine.h"
 
-/* ---- Affine expressions: c + sum k*sym --------------------------------
- * A symbol is a size (sym >= 0: its position in Kernel.sizes) or a loop
- * index (sym < 0: AFF_INDEX(p) for the index at position p of the nest,
- * counted from the outermost). Arithmetic that overflows int64 or needs more
- * than AFF_MAX_TERMS terms clears `ok`; a result that is not ok proves
- * nothing. */
-enum { AFF_MAX_TERMS = 24, AFF_PROVE_BUDGET = 4096 };
+/* ---- Affine expressions over sizes and indices ------------------------
+ * The forms are util/affine.h's; a term's key is a size (key >= 0: its
+ * position in Kernel.sizes) or a loop index (key < 0: AFF_INDEX(p) for the
+ * index at position p of the nest, counted from the outermost). */
+enum { AFF_PROVE_BUDGET = 4096 };
 
-#define AFF_INDEX(p) (-(p) - 1)
-#define AFF_IS_INDEX(sym) ((sym) < 0)
-#define AFF_INDEX_POS(sym) (-(sym) - 1)
+#define AFF_INDEX(p) (-(intptr_t)(p) - 1)
+#define AFF_IS_INDEX(key) ((key) < 0)
+#define AFF_INDEX_POS(key) ((int)(-(key) - 1))
 
-typedef struct AffTerm {
-    int sym;
-    int64_t k;             /* never 0 */
-} AffTerm;
-
-typedef struct Affine {
-    bool ok;
-    int64_t c;
-    int n;
-    AffTerm t[AFF_MAX_TERMS];
-} Affine;
-
-Affine aff_const(int64_t c);
-Affine aff_sym(int sym);
-/* *dst += k * src */
-void aff_add_scaled(Affine *dst, const Affine *src, int64_t k);
-Affine aff_sub(const Affine *a, const Affine *b);
-int64_t aff_coeff(const Affine *a, int sym);
-bool aff_is_const(const Affine *a);
-bool aff_equal(const Affine *a, const Affine *b);
 /* The position of the innermost index with a nonzero coefficient, or -1. */
 int aff_innermost_index(const Affine *a);
 /* Every coefficient >= 0 and the constant >= 0, with no index left: then the

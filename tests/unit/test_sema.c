@@ -25,7 +25,7 @@ static Affine aff(int64_t c, int nterms, ...)
     for (int t = 0; t < nterms; t++) {
         int sym = va_arg(ap, int);
         int64_t k = va_arg(ap, int64_t);
-        Affine s = aff_sym(sym);
+        Affine s = aff_term(sym);
         aff_add_scaled(&a, &s, k);
     }
     va_end(ap);
@@ -36,7 +36,7 @@ static Affine aff(int64_t c, int nterms, ...)
 /* Pushes lo <= idx <= hi - 1 and lo <= hi - 1 (the loop is not empty). */
 static void loop(AffSystem *s, int idx, Affine lo, Affine hi)
 {
-    Affine i = aff_sym(idx);
+    Affine i = aff_term(idx);
     Affine g = aff_sub(&i, &lo);
     aff_system_push(s, &g);
     g = aff_sub(&hi, &i);
