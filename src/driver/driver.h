@@ -51,6 +51,8 @@ typedef struct DumpOptions {
 
 /* Whether `name` names a pass of the pass list ("lower" included). */
 bool pipeline_has_pass(const char *name);
+/* Whether `name` names a step of the GPU pass table, or "spmd" (all of it). */
+bool pipeline_gpu_has_step(const char *name);
 /* Lowers kernel k for the front end's target with its schedule and runs the pass
  * list, verifying after each pass; with dump->after, stops after that pass.
  * NULL after diagnostics. */

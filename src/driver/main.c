@@ -320,7 +320,7 @@ static int emit_ir(Frontend *fe, const Options *opt)
         IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);
         if (!f)
             ok = false;
-        else if (dump.after && strcmp(dump.after, "spmd") == 0 && target_is_gpu(fe->target))
+        else if (dump.after && pipeline_gpu_has_step(dump.after) && target_is_gpu(fe->target))
             ok = pipeline_gpu(fe, f, &dump);   /* the GPU execution form */
         else if (!dump.after)   /* --dump=after:PASS shows that pass's IR only */
             ir_print(out.f, f);

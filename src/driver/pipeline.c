@@ -37,12 +37,39 @@ static const IrPass pass_list[] = {
 
 enum { NPASSES = sizeof pass_list / sizeof pass_list[0] };
 
+/* The GPU pass table: the steps of the GPU execution form (src/lower/spmd.c),
+ * in order; `spmd` names the whole (the form after simplify and dce). */
+static const IrPass gpu_steps[] = {
+    {"grid", spmd_step_grid},
+    {"guards", spmd_step_guards},
+    {"shared", spmd_step_shared},
+    {"copies", spmd_step_copies},
+    {"shuffles", spmd_step_shuffles},
+    {"barriers", spmd_step_barriers},
+    {"pipeline", spmd_step_pipeline},
+    {"threads", spmd_step_threads},
+    {"full-tiles", spmd_step_full_tiles},
+    {"layout", spmd_step_layout},
+};
+
+enum { NGPU_STEPS = sizeof gpu_steps / sizeof gpu_steps[0] };
+
 bool pipeline_has_pass(const char *name)
 {
-    if (strcmp(name, "lower") == 0 || strcmp(name, "spmd") == 0)
+    if (strcmp(name, "lower") == 0 || pipeline_gpu_has_step(name))
         return true;
     for (int i = 0; i < NPASSES; i++)
         if (strcmp(pass_list[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+bool pipeline_gpu_has_step(const char *name)
+{
+    if (strcmp(name, "spmd") == 0)
+        return true;
+    for (int i = 0; i < NGPU_STEPS; i++)
+        if (strcmp(gpu_steps[i].name, name) == 0)
             return true;
     return false;
 }
@@ -110,9 +137,21 @@ bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump)
 {
     PassCtx ctx = {.diag = &fe->diag, .checked = &fe->checked, .arena = &fe->arena};
     int errors = fe->diag.nerrors;
-    spmd_lower(f, &ctx);
-    if (fe->diag.nerrors > errors || !verified(fe, f, "spmd"))
-        return false;
+    bool stopped = false;
+    for (int i = 0; i < NGPU_STEPS && !stopped; i++) {
+        bool changed = gpu_steps[i].run(f, &ctx);
+        /* on after errors: the later steps report the rest of the launch's */
+        if (fe->diag.nerrors > errors)
+            continue;
+        stopped = dump && dump->after && strcmp(dump->after, gpu_steps[i].name) == 0;
+        if (stopped)
+            dump_after(dump, gpu_steps[i].name, changed, f);
+        if (!verified(fe, f, gpu_steps[i].name))
+            break;
+    }
+    spmd_free(&ctx);
+    if (stopped || fe->diag.nerrors > errors)
+        return fe->diag.nerrors == errors;
     pass_simplify(f, &ctx);
     pass_dce(f, &ctx);
     if (fe->diag.nerrors > errors || !verified(fe, f, "spmd"))
