@@ -1,5 +1,6 @@
-/* The lowering entry and the passes over the loop IR. The driver's pass list
- * (src/driver/pipeline.c) runs them in order; each is one file of src/lower/. */
+/* The lowering entry and the passes over the loop IR. The pass list
+ * (compile_kernel, src/lower/compile.c) runs them in order; each is one file
+ * of src/lower/. */
 #ifndef ACCL_PASSES_H
 #define ACCL_PASSES_H
 

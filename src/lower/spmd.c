@@ -1,6 +1,7 @@
 /* spmd: the GPU execution form (see IrLaunch in ir.h), from a GPU target's IR
  * after the pass list. Not part of the pass list: GPU code generation and the
- * emulator run it (driver: pipeline_gpu); the interpreter keeps the serial IR.
+ * emulator run it (compile_gpu, src/lower/compile.c); the interpreter keeps the
+ * serial IR.
  * Its steps are the entries of the GPU pass table, each over every launch
  * (`--dump=after:STEP`): grid (grid, roles, one block; the thread loop over
  * tid around the body), guards, shared, copies (copies and once), shuffles,
@@ -1991,7 +1992,7 @@ static int launch_length(const IrFunc *f, int i)
 
 /* ---- the steps, each over every launch in order ----
  *
- * The GPU pass table (src/lower/pipeline.c) runs them in this file's order;
+ * The GPU pass table (src/lower/compile.c) runs them in this file's order;
  * ctx->spmd holds each launch's roles and thread facts between them. After
  * a launch's errors, a step runs for no later launch, and only the steps that
  * keep going past errors (those that report more of the same launch's: shared,
