@@ -1995,8 +1995,9 @@ static int launch_length(const IrFunc *f, int i)
  * The GPU pass table (src/lower/compile.c) runs them in this file's order;
  * ctx->spmd holds each launch's roles and thread facts between them. After
  * a launch's errors, a step runs for no later launch, and only the steps that
- * keep going past errors (those that report more of the same launch's: shared,
- * copies, layout) run for that one. */
+ * keep going past errors run for that one: guards, shared and copies (which
+ * report more of the same launch's errors), and layout (shared memory over the
+ * limit). */
 
 struct SpmdRun {
     Spmd *launches;
@@ -2073,7 +2074,7 @@ static void guards_launch(Spmd *s)
 bool spmd_step_guards(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, guards_launch, false);
+    return each_launch(ctx, guards_launch, true);
 }
 
 static void shared_launch(Spmd *s) { promote_block(s, s->body, 0, NULL); }
