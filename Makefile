@@ -86,11 +86,10 @@ $(BUILD)/accl: $(DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
 	    -Wl,--no-whole-archive $(BUILD)/libaccl.a $(LDLIBS)
 
-# The unit tests JIT kernels too: the runtime whole and its symbols exported; and
-# load files and run the pass list as the driver does (test_twice.c).
-UNIT_DRIVER_OBJS := $(BUILD)/src/driver/frontend.o $(BUILD)/src/driver/pipeline.o
-$(BUILD)/unit-tests: $(UNIT_OBJS) $(UNIT_DRIVER_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(UNIT_OBJS) $(UNIT_DRIVER_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
+# The unit tests JIT kernels too: the runtime whole and its symbols exported. They
+# compile through lower/compile.h as the driver does, and link no driver code.
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libaccl.a $(BUILD)/libaccrt.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(UNIT_OBJS) -Wl,--whole-archive $(BUILD)/libaccrt.a \
 	    -Wl,--no-whole-archive $(BUILD)/libaccl.a -lcriterion $(LDLIBS)
 
 run: deps
@@ -172,12 +171,12 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 fuzz: deps
 	$(MAKE) BUILD=$(FUZZ_LIB) CC=clang-19 OPT="-O1 -g" \
-	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)/libaccl.a $(FUZZ_LIB)/src/driver/pipeline.o
+	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)/libaccl.a
 	@mkdir -p build/fuzz build/fuzz-corpus/frontend build/fuzz-corpus/pipeline
 	for t in frontend pipeline; do \
 	    clang-19 -std=c11 -O1 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Isrc -I$(FUZZ_LIB) \
 	        -I$(LLVM_DIR)/include -fsanitize=fuzzer $(FUZZ_SAN) -o build/fuzz/fuzz_$$t \
-	        tests/fuzz/fuzz_$$t.c $(FUZZ_LIB)/src/driver/pipeline.o $(FUZZ_LIB)/libaccl.a $(LDLIBS) || exit 1; \
+	        tests/fuzz/fuzz_$$t.c $(FUZZ_LIB)/libaccl.a $(LDLIBS) || exit 1; \
 	done
 	@for f in examples/*.acc $$(find tests/golden -name '*.acc'); do \
 	    cp "$$f" build/fuzz-corpus/frontend/$$(echo "$$f" | tr / _); done

@@ -7,7 +7,7 @@
  * For a GPU target (`--target=nvidia:sm_80 -o x.o --header x.h`) the object is
  * for the host and holds the device code:
  *
- *   every kernel -> pass list -> GPU execution form (pipeline_gpu)
+ *   every kernel -> pass list -> GPU execution form (compile_kernel)
  *     -> device code (gpu_compile: PTX, and the cubin when ptxas is present;
  *        AMD: the code object)
  *     -> host module (launch.c: descriptor and K.body stubs; entry.c: K, K.packed)
@@ -158,8 +158,7 @@ int driver_compile(Frontend *fe, const CodeOptions *o)
     bool gpu = target_is_gpu(fe->target);
     IrFunc **funcs = ARENA_ARRAY(&fe->arena, IrFunc *, n ? n : 1);
     for (int i = 0; i < n; i++)
-        if (!(funcs[i] = pipeline_lower(fe, fe->prog->kernels[i], NULL)) ||
-            (gpu && o->want_code && !pipeline_gpu(fe, funcs[i], NULL)))
+        if (!(funcs[i] = compile_kernel(&fe->compile, fe->prog->kernels[i], o->want_code, NULL)))
             return EXIT_INPUT;
     GpuImage img = {0};
     if (gpu && o->want_code && !compile_device(fe, funcs, n, &img)) {

@@ -1,12 +1,12 @@
-/* What the driver's commands share: loading a file through the front end,
- * the pass list, and output files replaced only on success. */
+/* What the driver's commands share: loading a file through the front end
+ * (then lower/compile.h), and output files replaced only on success. */
 #ifndef ACCL_DRIVER_H
 #define ACCL_DRIVER_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "lower/passes.h"
+#include "lower/compile.h"
 #include "parser/parse.h"
 #include "sema/schedule.h"
 #include "sema/sema.h"
@@ -24,6 +24,7 @@ typedef struct Frontend {
     Program *prog;
     Checked checked;
     Target target;          /* the actual target (cpu when not given) */
+    CompileCtx compile;     /* the checked program for lower/compile.h */
 } Frontend;
 
 /* How far frontend_load goes: read the file (for --emit=tokens), parse it
@@ -41,28 +42,6 @@ Kernel *frontend_kernel(const Frontend *fe, const char *name);
 /* --param NAME=VALUE: fills *out (name malloc'd) or returns false. */
 bool driver_parse_param(const char *s, ParamOverride *out);
 bool driver_parse_int64(const char *s, int64_t *out);
-
-/* Dumps of the pass list: --dump=after-all, --dump=after:PASS. */
-typedef struct DumpOptions {
-    bool all;
-    const char *after;      /* a pass name, or NULL */
-    FILE *out;
-} DumpOptions;
-
-/* Whether `name` names a pass of the pass list ("lower" included). */
-bool pipeline_has_pass(const char *name);
-/* Lowers kernel k for the front end's target with its schedule and runs the pass
- * list, verifying after each pass; with dump->after, stops after that pass.
- * NULL after diagnostics. */
-IrFunc *pipeline_lower(Frontend *fe, const Kernel *k, const DumpOptions *dump);
-/* The GPU execution form (IrLaunch in lower/ir.h) of f, which pipeline_lower
- * returned for a GPU target: spmd, then simplify and dce, verified; prints it
- * for --dump=after:spmd. False after diagnostics. */
-bool pipeline_gpu(Frontend *fe, IrFunc *f, const DumpOptions *dump);
-/* Every check a compile for the front end's target makes, writing nothing: each
- * kernel through pipeline_lower and, for a GPU target, pipeline_gpu. Goes on past
- * a kernel with errors. False after diagnostics. */
-bool pipeline_check(Frontend *fe);
 
 /* Output written to a temporary file beside the path and renamed on success. */
 typedef struct Output {

@@ -8,13 +8,6 @@
 
 enum { FILE_LIMIT = 1u << 30 };
 
-static const char *target_spelling(Target t, char *buf, size_t n)
-{
-    const char *arch = target_arch(t);
-    snprintf(buf, n, "%s%s%s", target_vendor(t), *arch ? ":" : "", arch);
-    return buf;
-}
-
 bool driver_parse_int64(const char *s, int64_t *out)
 {
     char *end;
@@ -117,56 +110,13 @@ bool output_close(Output *out, bool ok)
     return ok;
 }
 
-/* A --param must name a param of a schedule that applies to the target, and
- * hold a value of its set. Returns false after a usage message. */
-static bool check_param_overrides(const ParamOverride *params, int nparams, Target target, Program *p)
-{
-    for (int i = 0; i < nparams; i++) {
-        const ParamOverride *ov = &params[i];
-        bool found = false;
-        for (int s = 0; s < p->nschedules && !found; s++) {
-            Schedule *sc = p->schedules[s];
-            char name[64];
-            snprintf(name, sizeof name, "%s:%s", sc->vendor.name, sc->arch.name ? sc->arch.name : "");
-            Target written = sema_parse_target(sc->arch.name ? name : sc->vendor.name);
-            if (written == TARGET_NONE || !sema_schedule_applies(written, target))
-                continue;
-            for (int j = 0; j < sc->nparams; j++) {
-                SchedParam *sp = sc->params[j];
-                if (strcmp(sp->name.name, ov->name) != 0)
-                    continue;
-                found = true;
-                if (!sp->set)
-                    continue;
-                bool in_set = false;
-                for (int k = 0; k < sp->nset; k++)
-                    in_set |= sp->set[k] == ov->value;
-                if (!in_set) {
-                    fprintf(stderr, "accl: error: --param %s=%lld is not in the set of '%s' {",
-                            ov->name, (long long)ov->value, ov->name);
-                    for (int k = 0; k < sp->nset; k++)
-                        fprintf(stderr, "%s%lld", k ? ", " : "", (long long)sp->set[k]);
-                    fputs("}\n", stderr);
-                    return false;
-                }
-            }
-        }
-        if (!found) {
-            char tn[32];
-            fprintf(stderr, "accl: error: --param %s: no schedule for target %s has a param '%s'\n",
-                    ov->name, target_spelling(target, tn, sizeof tn), ov->name);
-            return false;
-        }
-    }
-    return true;
-}
-
 int frontend_load(Frontend *fe, const char *path, Target target, bool target_given,
                   const ParamOverride *params, int nparams, Color color, FrontendStage stage)
 {
     memset(fe, 0, sizeof *fe);
     arena_init(&fe->arena);
     fe->target = target;
+    fe->compile = (CompileCtx){.checked = &fe->checked, .target = target, .diag = &fe->diag, .arena = &fe->arena};
     uint32_t len = 0;
     fe->text = read_input(path, &len);
     if (!fe->text)
@@ -181,14 +131,12 @@ int frontend_load(Frontend *fe, const char *path, Target target, bool target_giv
         return EXIT_INPUT;
     if (stage == FE_PARSE)
         return 0;
-    if (!check_param_overrides(params, nparams, target, fe->prog))
+    if (!compile_check_params(fe->prog, target, params, nparams))
         return EXIT_USAGE;
     SemaOptions sopt = {.target = target_given ? target : TARGET_NONE,
                         .params = params,
                         .nparams = nparams};
-    if (!sema_check(fe->prog, &sopt, &fe->diag, &fe->arena, &fe->checked))
-        return EXIT_INPUT;
-    if (!legality_check(&fe->checked, &fe->diag))
+    if (!compile_check_program(fe->prog, &sopt, &fe->diag, &fe->arena, &fe->checked))
         return EXIT_INPUT;
     return 0;
 }

@@ -1,6 +1,6 @@
 /* Device code for a GPU target:
  *
- *   every kernel -> pass list -> GPU execution form (pipeline_gpu)
+ *   every kernel -> pass list -> GPU execution form (compile_kernel)
  *     -> gpu_compile (emit/gpu.c and the vendor's file) -> the code asked for
  *
  * --print-resources writes the vendor's report (one line per kernel, see
@@ -29,7 +29,7 @@ int driver_gpu_code(Frontend *fe, const GpuCodeOptions *o)
     int n = fe->prog->nkernels;
     IrFunc **funcs = ARENA_ARRAY(&fe->arena, IrFunc *, n ? n : 1);
     for (int i = 0; i < n; i++)
-        if (!(funcs[i] = pipeline_lower(fe, fe->prog->kernels[i], NULL)) || !pipeline_gpu(fe, funcs[i], NULL))
+        if (!(funcs[i] = compile_kernel(&fe->compile, fe->prog->kernels[i], true, NULL)))
             return EXIT_INPUT;
     GpuOptions go = {.want_cubin = o->kind == GPU_CODE_CUBIN, .want_resources = o->print_resources};
     GpuImage img;

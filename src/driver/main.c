@@ -135,7 +135,7 @@ static int parse_options(int argc, char **argv, Options *o)
             o->dump.all = true;
         } else if (strncmp(a, "--dump=after:", 13) == 0) {
             o->dump.after = a + 13;
-            if (!pipeline_has_pass(o->dump.after)) {
+            if (!compile_has_pass(o->dump.after)) {
                 usage_error("unknown pass '%s' in --dump=after:PASS", o->dump.after);
                 return EXIT_USAGE;
             }
@@ -316,12 +316,12 @@ static int emit_ir(Frontend *fe, const Options *opt)
     DumpOptions dump = opt->dump;
     dump.out = stdout;
     bool ok = true;
+    /* the GPU execution form only for a dump of one of its steps */
+    bool gpu = dump.after && compile_gpu_has_step(dump.after);
     for (int i = 0; i < fe->prog->nkernels && ok; i++) {
-        IrFunc *f = pipeline_lower(fe, fe->prog->kernels[i], &dump);
+        IrFunc *f = compile_kernel(&fe->compile, fe->prog->kernels[i], gpu, &dump);
         if (!f)
             ok = false;
-        else if (dump.after && strcmp(dump.after, "spmd") == 0 && target_is_gpu(fe->target))
-            ok = pipeline_gpu(fe, f, &dump);   /* the GPU execution form */
         else if (!dump.after)   /* --dump=after:PASS shows that pass's IR only */
             ir_print(out.f, f);
     }
@@ -371,7 +371,7 @@ int main(int argc, char **argv)
     } else if (rc == 0 && (opt.emit == EMIT_IR || opt.dump.all || opt.dump.after)) {
         rc = emit_ir(&fe, &opt);
         /* --check with a dump: the dump stops where it is asked to, the checks do not. */
-        if (rc == 0 && opt.check && !pipeline_check(&fe))
+        if (rc == 0 && opt.check && !compile_check(&fe.compile))
             rc = EXIT_INPUT;
     } else if (rc == 0 && target_is_gpu(opt.target) && (opt.emit >= EMIT_LLVM || opt.print_resources)) {
         /* --emit=llvm|ptx|cubin|amdgcn|hsaco, --print-resources: the device code. */
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
         CodeOptions code = {.want_code = opt.output != NULL, .kind = CODE_OBJ, .output = opt.output,
                             .header = opt.header, .target_name = opt.target_name};
         rc = driver_compile(&fe, &code);
-    } else if (rc == 0 && !pipeline_check(&fe)) {
+    } else if (rc == 0 && !compile_check(&fe.compile)) {
         /* --check, or no --emit, -o or --header: every kernel lowered for the
          * target (the pass list, and the GPU execution form for a GPU target),
          * which checks what needs the loop IR (cache regions, fusion, barriers

@@ -592,7 +592,7 @@ static void **packed_args(const Kernel *k, const RunArgs *args, Arena *a)
 
 /* f compiled for the host and K.packed looked up; NULL after a message (or
  * the code generator's diagnostics). *jit must be freed by the caller. */
-static JitPackedFn compile_kernel(Frontend *fe, IrFunc *f, Jit **jit)
+static JitPackedFn jit_kernel(Frontend *fe, IrFunc *f, Jit **jit)
 {
     char *err = NULL;
     JitPackedFn fn = NULL;
@@ -642,7 +642,7 @@ static bool run_executor(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *
     if (target_is_gpu(o->target))
         return run_on_gpu(fe, f, got, a);
     Jit *jit;
-    JitPackedFn fn = compile_kernel(fe, f, &jit);
+    JitPackedFn fn = jit_kernel(fe, f, &jit);
     int rc = fn ? fn(packed_args(f->kernel, got, a)) : ACCL_OK;
     if (rc != ACCL_OK)
         fprintf(stderr, "accl: error: the compiled kernel failed: %s (code %d)\n", accl_strerror(rc), rc);
@@ -696,8 +696,8 @@ static bool mutate_for_tests(const Kernel *k, RunArgs *got)
 /* Reference, executor on a copy, comparison. Returns the exit code. */
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
-    IrFunc *f = pipeline_lower(fe, k, NULL);
-    if (!f || (o->emulate && !pipeline_gpu(fe, f, NULL)))
+    IrFunc *f = compile_kernel(&fe->compile, k, o->emulate, NULL);
+    if (!f)
         return EXIT_INPUT;
     RefTensor *ref = ARENA_ARRAY(a, RefTensor, k->nparams + 1);
     const char *err = ref_run(args, ref, a);
@@ -986,13 +986,13 @@ static int bench_gpu(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *args
 /* Compiles, then times the kernel on rotated copies of the data. */
 static int bench(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
-    IrFunc *f = pipeline_lower(fe, k, NULL);
+    IrFunc *f = compile_kernel(&fe->compile, k, false, NULL);
     if (!f)
         return EXIT_INPUT;
     if (target_is_gpu(o->target))
         return bench_gpu(fe, f, o, args, a);
     Jit *jit;
-    JitPackedFn fn = compile_kernel(fe, f, &jit);
+    JitPackedFn fn = jit_kernel(fe, f, &jit);
     double compiled = now_seconds();
     int rc = EXIT_INPUT;
     if (fn) {

@@ -2,7 +2,7 @@
  *
  *   device    found first (its name), so that a machine without one says so
  *             at once: the runtime's reason (no driver library, no device)
- *   compile   pipeline_gpu -> gpu_compile (the PTX, which the driver compiles
+ *   compile   compile_gpu -> gpu_compile (the PTX, which the driver compiles
  *             for the device it finds; the code object on AMD) -> the host
  *             stub in the JIT (jit_compile_gpu), calling the runtime that
  *             accl links whole
@@ -35,7 +35,7 @@ static size_t run_gpu_bytes(const RunTensor *t)
 /* The device code and the host stub of f. */
 static bool run_gpu_compile(RunGpu *g, Frontend *fe, IrFunc *f)
 {
-    if (!pipeline_gpu(fe, f, NULL))
+    if (!compile_gpu(&fe->compile, f, NULL))
         return false;
     GpuOptions go = {0};   /* the PTX: the driver compiles it for its device */
     GpuImage img = {0};

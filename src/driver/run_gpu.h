@@ -21,7 +21,7 @@ typedef struct RunGpu {
     void *stream;             /* NULL: the default stream */
 } RunGpu;
 
-/* Finds the device, compiles f (from pipeline_lower, for a GPU target) to the
+/* Finds the device, compiles f (from compile_kernel, for a GPU target) to the
  * GPU execution form, device code and a JIT-compiled host stub, and copies
  * every tensor of args to the device. False after a message (no driver or
  * no device: the runtime's reason). Call run_gpu_close in every case. */

@@ -824,8 +824,9 @@ static bool verify_expr(Verifier *v, const IrExpr *e)
                 return fail(v, "argument of '%s' has the wrong type", intrinsic_name(e->intrinsic));
         return true;
     case IR_SHUFFLE:
-        /* the GPU execution form only (IrLaunch): a lane of the warp, 32 or 64 bits */
-        if (!v->f->spmd)
+        /* the GPU execution form only (IrLaunch), or its steps after the grid
+         * step made the launches: a lane of the warp, 32 or 64 bits */
+        if (!v->f->spmd && v->f->nlaunches == 0)
             return fail(v, "%s outside the GPU execution form", "shfl_xor");
         if (e->nargs != 1 || e->args[0]->type != e->type ||
             (elem_type_bytes(e->type) != 4 && elem_type_bytes(e->type) != 8))

@@ -1,5 +1,6 @@
-/* The lowering entry and the passes over the loop IR. The driver's pass list
- * (src/driver/pipeline.c) runs them in order; each is one file of src/lower/. */
+/* The lowering entry and the passes over the loop IR. The pass list
+ * (compile_kernel, src/lower/compile.c) runs them in order; each is one file
+ * of src/lower/. */
 #ifndef ACCL_PASSES_H
 #define ACCL_PASSES_H
 
@@ -9,11 +10,14 @@
 #include "sema/schedule.h"
 #include "util/diag.h"
 
+typedef struct SpmdRun SpmdRun;
+
 typedef struct PassCtx {
     Diag *diag;                /* errors at the clause that cannot be applied */
     const Checked *checked;
     const SchedRecord *record; /* the schedule applied to this kernel, NULL for defaults */
     Arena *arena;
+    SpmdRun *spmd;             /* the GPU steps' launches, from spmd_step_grid to spmd_free */
 } PassCtx;
 
 /* A pass returns whether it changed the function; it reports errors through
@@ -41,11 +45,26 @@ bool pass_strength_reduce(IrFunc *f, PassCtx *ctx);  /* strength.c: index arithm
 bool pass_dce(IrFunc *f, PassCtx *ctx);              /* dce.c: dead lets, empty loops and ifs */
 bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per access */
 
-/* spmd.c: the GPU execution form (IrLaunch in ir.h) of a GPU target's IR after
- * the pass list; not in the pass list (pipeline_gpu runs it). Errors at the
+/* spmd.c: the steps of the GPU execution form (IrLaunch in ir.h) of a GPU
+ * target's IR after the pass list, in this order (the GPU pass table). Not in
+ * the pass list: code generation and the emulator take this form, the
+ * interpreter the serial IR. After a step's errors the later ones still run,
+ * for what the same launch can report (shared memory over the limit); the
+ * function is in the GPU execution form after spmd_step_layout without errors.
+ * spmd_free releases what the steps kept, after errors too. Errors at the
  * clause: barriers or spread copies not every thread reaches, shared memory
  * over the target's limit. */
-bool spmd_lower(IrFunc *f, PassCtx *ctx);
+bool spmd_step_grid(IrFunc *f, PassCtx *ctx);       /* launches: grid, roles, the tid loop */
+bool spmd_step_guards(IrFunc *f, PassCtx *ctx);     /* thread-dependent guards sunk */
+bool spmd_step_shared(IrFunc *f, PassCtx *ctx);     /* per-block buffers to shared memory */
+bool spmd_step_copies(IrFunc *f, PassCtx *ctx);     /* spread copies, once-guarded writes */
+bool spmd_step_shuffles(IrFunc *f, PassCtx *ctx);   /* warp shuffles for thread.x reductions */
+bool spmd_step_barriers(IrFunc *f, PassCtx *ctx);   /* barriers between conflicting phases */
+bool spmd_step_pipeline(IrFunc *f, PassCtx *ctx);   /* caches filled stages ahead */
+bool spmd_step_threads(IrFunc *f, PassCtx *ctx);    /* thread loops become lets of tid */
+bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx); /* unrolled nests without proven guards */
+bool spmd_step_layout(IrFunc *f, PassCtx *ctx);     /* shared offsets, the limit */
+void spmd_free(PassCtx *ctx);
 
 /* legality.c: the Legality section's dependence rules, checked on the AST and the
  * schedule record before lowering; errors point at the clause. */

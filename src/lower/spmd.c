@@ -1,6 +1,11 @@
 /* spmd: the GPU execution form (see IrLaunch in ir.h), from a GPU target's IR
  * after the pass list. Not part of the pass list: GPU code generation and the
- * emulator run it (driver: pipeline_gpu); the interpreter keeps the serial IR.
+ * emulator run it (compile_gpu, src/lower/compile.c); the interpreter keeps the
+ * serial IR.
+ * Its steps are the entries of the GPU pass table, each over every launch
+ * (`--dump=after:STEP`): grid (grid, roles, one block; the thread loop over
+ * tid around the body), guards, shared, copies (copies and once), shuffles,
+ * barriers, pipeline, threads, full-tiles (tiles), layout (launch).
  *
  * For each top-level statement that is not `alloc global` (one launch):
  *   grid      its leading block loops (each directly inside the previous one,
@@ -107,6 +112,9 @@ typedef struct Spmd {
     const IrExpr **let_value;     /* by var id: the value of a let (for affine indices) */
     IrStmt **spread;              /* spread store loops made here (their threads differ) */
     int nspread, capspread;
+    IrStmt *top;                  /* the launch's first statement (its origin) */
+    IrBlock *body;                /* the body of its thread loop; NULL: the grid step failed */
+    bool failed;                  /* a step reported errors in this launch */
 } Spmd;
 
 static bool spmd_failed(const Spmd *s) { return s->pc->diag->nerrors > s->errors; }
@@ -1903,66 +1911,36 @@ static void layout_block(SharedLayout *l, const IrBlock *b)
     }
 }
 
-/* ---- one launch ---- */
+/* ---- one launch: the grid step ---- */
 
 /* The top-level statements items[0 .. n) are one launch (n > 1: a launch
- * of one block, see launch_length). */
+ * of one block, see launch_length): its grid, roles and threads, and the
+ * loop `for tid in [0, +T) bound thread.x` around its body, inside the block
+ * loops, which the later steps rewrite. After diagnostics s->body stays NULL:
+ * the later steps stop at this launch. */
 static IrStmt *spmd_launch(Spmd *s, IrStmt **items, int n)
 {
     IrFunc *f = s->f;
     IrStmt *top = items[0];
     IrStmt *inner = n == 1 ? grid_loops(s, top) : NULL;
-    IrBlock *body;
-    IrBlock wrapper = {0};
+    IrBlock body = {0};
     if (inner) {
-        body = &inner->body;
+        body = inner->body;
     } else {
         for (int i = 0; i < n; i++)
-            ir_block_push(f, &wrapper, items[i]);
-        body = &wrapper;
+            ir_block_push(f, &body, items[i]);
     }
     memset(s->extent, 0, sizeof s->extent);
-    collect_roles(s, body);
+    collect_roles(s, &body);
     if (spmd_failed(s))
         return top;
     block_shape(s, top->origin);
     if (spmd_failed(s))
         return top;
     s->tid = ir_var_new(f, "tid", ELEM_I64, IR_VAR_LOOP);
-    s->nvars = f->nvars;
-    s->tainted = calloc((size_t)s->nvars + 1, 1);
-    s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
-    taint_block(s, body);
-    sink_guards(s, body);
-    promote_block(s, body, 0, NULL);
-    place_block(s, body, (Place){0});
-    if (!spmd_failed(s))
-        shfl_block(s, body, body);
-    if (!spmd_failed(s)) {
-        Barriers bs = {.s = s, .nbuf = f->nbuffers, .nvars = f->nvars};
-        bs.let_value = calloc((size_t)bs.nvars + 1, sizeof *bs.let_value);
-        bs.is_tid = calloc((size_t)bs.nvars + 1, 1);
-        if (!bs.let_value || !bs.is_tid)
-            abort();
-        own_scan(&bs, body);
-        barrier_block(&bs, body, WHO_ALL, false, top->origin, NULL);
-        free(bs.let_value);
-        free(bs.is_tid);
-        spmd_pipeline(f, body);
-        convert_block(s, body);
-        spmd_full_tiles(f, body);
-    }
-    free(s->tainted);
-    free(s->let_value);
-    s->let_value = NULL;
-    free(s->spread);
-    s->spread = NULL;
-    s->nspread = s->capspread = 0;
-    s->tainted = NULL;
-
     IrStmt *tl = ir_loop(f, s->tid, ir_index(f, 0), ir_index(f, s->threads), IR_BOUND, top->origin);
     tl->hw = HW_THREAD_X;
-    tl->body = *body;
+    tl->body = body;
     IrStmt *root = top;
     if (inner) {
         inner->body = (IrBlock){0};
@@ -1970,11 +1948,11 @@ static IrStmt *spmd_launch(Spmd *s, IrStmt **items, int n)
     } else {
         root = tl;
     }
+    s->top = top;
+    s->body = &tl->body;
     s->launch->root = root;
     s->launch->tid = s->tid;
     s->launch->threads = s->threads;
-    SharedLayout l = {.s = s};
-    layout_block(&l, &tl->body);
     return root;
 }
 
@@ -1999,10 +1977,42 @@ static int launch_length(const IrFunc *f, int i)
     return end - i;
 }
 
-/* The GPU execution form of f (a GPU target's IR after the pass list). */
-bool spmd_lower(IrFunc *f, PassCtx *ctx)
+/* ---- the steps, each over every launch in order ----
+ *
+ * The GPU pass table (src/lower/compile.c) runs them in this file's order;
+ * ctx->spmd holds each launch's roles and thread facts between them. After
+ * a launch's errors, a step runs for no later launch, and only the steps that
+ * keep going past errors run for that one: guards, shared and copies (which
+ * report more of the same launch's errors), and layout (shared memory over the
+ * limit). */
+
+struct SpmdRun {
+    Spmd *launches;
+    int n;
+    int errors;               /* diag errors before the grid step */
+};
+
+static bool each_launch(PassCtx *ctx, void (*step)(Spmd *s), bool after_errors)
 {
-    if (f->spmd || !target_is_gpu(f->target))
+    SpmdRun *r = ctx->spmd;
+    if (!r)
+        return false;
+    for (int i = 0; i < r->n && r->launches[i].body; i++) {
+        Spmd *s = &r->launches[i];
+        int before = ctx->diag->nerrors;
+        if (!s->failed || after_errors)
+            step(s);
+        s->failed |= ctx->diag->nerrors > before;
+        if (s->failed)
+            break;
+    }
+    return true;
+}
+
+/* grid: the launches, each with its grid, roles, threads and thread loop. */
+bool spmd_step_grid(IrFunc *f, PassCtx *ctx)
+{
+    if (f->spmd || ctx->spmd || !target_is_gpu(f->target))
         return false;
     int n = 0;
     for (int i = 0; i < f->body.len; i++) {
@@ -2013,20 +2023,147 @@ bool spmd_lower(IrFunc *f, PassCtx *ctx)
     f->launches = ARENA_ARRAY(f->arena, IrLaunch, n > 0 ? n : 1);
     memset(f->launches, 0, sizeof *f->launches * (size_t)(n > 0 ? n : 1));
     f->nlaunches = 0;
-    Spmd s = {.f = f, .pc = ctx, .errors = ctx->diag->nerrors};
+    SpmdRun *r = ARENA_NEW(f->arena, SpmdRun);
+    r->launches = ARENA_ARRAY(f->arena, Spmd, n > 0 ? n : 1);
+    memset(r->launches, 0, sizeof *r->launches * (size_t)(n > 0 ? n : 1));
+    ctx->spmd = r;
+    int errors = r->errors = ctx->diag->nerrors;
     for (int i = 0; i < f->body.len; i++) {
         IrStmt *st = f->body.items[i];
         if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL)
             continue;
         int len = launch_length(f, i);
-        s.launch = &f->launches[f->nlaunches++];
-        f->body.items[i] = spmd_launch(&s, f->body.items + i, len);
+        Spmd *s = &r->launches[r->n++];
+        *s = (Spmd){.f = f, .pc = ctx, .errors = errors, .launch = &f->launches[f->nlaunches++]};
+        f->body.items[i] = spmd_launch(s, f->body.items + i, len);
         memmove(f->body.items + i + 1, f->body.items + i + len,
                 sizeof *f->body.items * (size_t)(f->body.len - i - len));
         f->body.len -= len - 1;
-        if (spmd_failed(&s))
-            return true;
+        if (spmd_failed(s))
+            break;
     }
-    f->spmd = true;
     return true;
+}
+
+static void guards_launch(Spmd *s)
+{
+    s->nvars = s->f->nvars;
+    s->tainted = calloc((size_t)s->nvars + 1, 1);
+    s->let_value = calloc((size_t)s->nvars + 1, sizeof *s->let_value);
+    if (!s->tainted || !s->let_value)
+        abort();
+    taint_block(s, s->body);
+    sink_guards(s, s->body);
+}
+
+/* guards: the thread dependence of each value; thread-dependent guards
+ * sunk below the fills and barriers they hold. */
+bool spmd_step_guards(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, guards_launch, true);
+}
+
+static void shared_launch(Spmd *s) { promote_block(s, s->body, 0, NULL); }
+
+/* shared: per-block registers buffers moved to shared memory. */
+bool spmd_step_shared(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, shared_launch, true);
+}
+
+static void copies_launch(Spmd *s) { place_block(s, s->body, (Place){0}); }
+
+/* copies: spread copies and once-guarded writes. */
+bool spmd_step_copies(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, copies_launch, true);
+}
+
+static void shuffles_launch(Spmd *s) { shfl_block(s, s->body, s->body); }
+
+/* shuffles: warp reductions of the partials of a reduction over thread.x. */
+bool spmd_step_shuffles(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, shuffles_launch, false);
+}
+
+static void barriers_launch(Spmd *s)
+{
+    Barriers bs = {.s = s, .nbuf = s->f->nbuffers, .nvars = s->f->nvars};
+    bs.let_value = calloc((size_t)bs.nvars + 1, sizeof *bs.let_value);
+    bs.is_tid = calloc((size_t)bs.nvars + 1, 1);
+    if (!bs.let_value || !bs.is_tid)
+        abort();
+    own_scan(&bs, s->body);
+    barrier_block(&bs, s->body, WHO_ALL, false, s->top->origin, NULL);
+    free(bs.let_value);
+    free(bs.is_tid);
+}
+
+/* barriers: the barriers every thread reaches, where phases conflict. */
+bool spmd_step_barriers(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, barriers_launch, false);
+}
+
+static void pipelines_launch(Spmd *s) { spmd_pipeline(s->f, s->body); }
+
+/* pipelines: caches filled stages ahead (spmd_pipe.c). */
+bool spmd_step_pipeline(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, pipelines_launch, false);
+}
+
+static void threads_launch(Spmd *s) { convert_block(s, s->body); }
+
+/* threads: warp and thread loops become lets of tid. */
+bool spmd_step_threads(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, threads_launch, false);
+}
+
+static void tiles_launch(Spmd *s) { spmd_full_tiles(s->f, s->body); }
+
+/* full-tiles: unrolled nests without the guards their worst corner proves
+ * (spmd_tiles.c). */
+bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx)
+{
+    (void)f;
+    return each_launch(ctx, tiles_launch, false);
+}
+
+static void layout_launch(Spmd *s)
+{
+    SharedLayout l = {.s = s};
+    layout_block(&l, s->body);
+}
+
+/* layout: shared buffers' offsets, checked against the target's limit. The
+ * function is then in the GPU execution form, unless a step reported errors. */
+bool spmd_step_layout(IrFunc *f, PassCtx *ctx)
+{
+    each_launch(ctx, layout_launch, true);
+    if (!ctx->spmd)
+        return false;
+    f->spmd = ctx->diag->nerrors == ctx->spmd->errors;
+    return true;
+}
+
+/* The per-launch state the steps kept, freed (after errors too). */
+void spmd_free(PassCtx *ctx)
+{
+    SpmdRun *r = ctx->spmd;
+    for (int i = 0; r && i < r->n; i++) {
+        free(r->launches[i].tainted);
+        free(r->launches[i].let_value);
+        free(r->launches[i].spread);
+    }
+    ctx->spmd = NULL;
 }

@@ -6,8 +6,8 @@
  * sequence of clauses (split, tile, reorder, fuse, unroll, vectorize, parallel or bind,
  * cache, assume, fuse ... into) over the loops that exist at that point, with factors
  * from the bytes. The program is printed to a buffer and run through parse_program,
- * sema_check, legality_check, pipeline_lower (every pass, verified after each) and,
- * for a GPU target, pipeline_gpu (the GPU execution form, verified).
+ * compile_check_program (sema and legality) and compile_check (every pass, verified
+ * after each, and for a GPU target every step of the GPU execution form).
  * A rejected schedule is fine; a crash, a sanitizer report, a leak, a syntax error in
  * the generated text or an "internal error:" diagnostic aborts, so libFuzzer reports it
  * with the input (print the program with FUZZ_PIPELINE_PRINT=1). */
@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/driver.h"
+#include "lower/compile.h"
+#include "parser/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -302,27 +303,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     Text diags = {0};
     diags.f = open_memstream(&diags.buf, &diags.len);
-    Frontend fe;
-    memset(&fe, 0, sizeof fe);
-    arena_init(&fe.arena);
-    fe.target = target;
-    fe.text = prog.buf;
-    source_init(&fe.src, &fe.arena, "fuzz.acc", prog.buf, (uint32_t)prog.len);
-    diag_init(&fe.diag, &fe.src, diags.f, false);
-    fe.prog = parse_program(&fe.src, &fe.diag, &fe.arena);
-    bool syntax_ok = fe.diag.nerrors == 0;
-    if (syntax_ok) {
-        SemaOptions opt = {.target = target};
-        if (sema_check(fe.prog, &opt, &fe.diag, &fe.arena, &fe.checked) &&
-            legality_check(&fe.checked, &fe.diag)) {
-            for (int i = 0; i < fe.prog->nkernels; i++) {
-                IrFunc *fn = pipeline_lower(&fe, fe.prog->kernels[i], NULL);
-                if (!fn || (target_is_gpu(target) && !pipeline_gpu(&fe, fn, NULL)))
-                    break;
-            }
-        }
-    }
-    diag_finish(&fe.diag);
+    Arena arena;
+    arena_init(&arena);
+    Source src;
+    source_init(&src, &arena, "fuzz.acc", prog.buf, (uint32_t)prog.len);
+    Diag diag;
+    diag_init(&diag, &src, diags.f, false);
+    Program *p = parse_program(&src, &diag, &arena);
+    bool syntax_ok = diag.nerrors == 0;
+    Checked checked = {0};
+    SemaOptions opt = {.target = target};
+    CompileCtx cc = {.checked = &checked, .target = target, .diag = &diag, .arena = &arena};
+    if (syntax_ok && compile_check_program(p, &opt, &diag, &arena, &checked))
+        compile_check(&cc);
+    diag_finish(&diag);
     fclose(diags.f);
     bool internal = strstr(diags.buf, "internal error") != NULL;
     if (!syntax_ok || internal) {
@@ -330,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 internal ? "hits an internal error" : "does not parse", diags.buf);
         abort();
     }
-    arena_free(&fe.arena);
+    arena_free(&arena);
     free(diags.buf);
     free(prog.buf);
     return 0;

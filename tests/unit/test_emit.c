@@ -17,14 +17,8 @@
 #include "emit/emit.h"
 #include "emit/jit.h"
 #include "fixture.h"
-#include "lower/passes.h"
+#include "lower/compile.h"
 #include "util/numbers.h"
-
-static const IrPassFn et_passes[] = {
-    pass_schedule_loops, pass_reductions, pass_fuse_nests,     pass_caches,
-    pass_assume,         pass_simplify,   pass_hoist,          pass_strength_reduce,
-    pass_dce,            pass_flatten,    pass_simplify,
-};
 
 typedef struct EmitTest {
     Fixture fx;
@@ -35,20 +29,11 @@ typedef struct EmitTest {
     bool ok;           /* what emit_cpu_bodies returned */
 } EmitTest;
 
-static IrFunc *et_lower(Fixture *fx, Target target)
+/* The first kernel of fx through the pass list (fx loaded for target). */
+static IrFunc *et_lower(Fixture *fx)
 {
-    Kernel *k = fx->prog->kernels[0];
-    Schedule *s = sema_select_schedule(fx->prog, k, target);
-    const SchedRecord *rec = NULL;
-    for (int i = 0; s && i < fx->checked.nrecords; i++)
-        if (fx->checked.records[i]->schedule == s)
-            rec = fx->checked.records[i];
-    IrFunc *f = lower_kernel(&fx->checked, k, target, s, &fx->arena);
-    PassCtx ctx = {.diag = &fx->diag, .checked = &fx->checked, .record = rec, .arena = &fx->arena};
-    for (size_t i = 0; i < sizeof et_passes / sizeof et_passes[0]; i++) {
-        et_passes[i](f, &ctx);
-        cr_assert_eq(fx->diag.nerrors, 0, "pass %zu reported an error", i);
-    }
+    IrFunc *f = compile_kernel(&fx->compile, fx->prog->kernels[0], false, NULL);
+    cr_assert_not_null(f, "the pass list reported an error");
     return f;
 }
 
@@ -57,7 +42,7 @@ static void et_emit(EmitTest *t, const char *text, Target target)
 {
     memset(t, 0, sizeof *t);
     fixture_load(&t->fx, text, target);
-    t->f = et_lower(&t->fx, target);
+    t->f = et_lower(&t->fx);
     cr_assert(emit_machine("x86_64", &t->m));
     t->cx = LLVMContextCreate();
     t->mod = LLVMModuleCreateWithNameInContext("test", t->cx);
@@ -239,7 +224,7 @@ static void jr_compile(JitRun *r, const char *text, const char *kernel)
 {
     memset(r, 0, sizeof *r);
     fixture_load(&r->fx, text, TARGET_CPU);
-    r->f = et_lower(&r->fx, TARGET_CPU);
+    r->f = et_lower(&r->fx);
     char *err = NULL;
     r->jit = jit_compile(&r->f, 1, &r->fx.diag, &err);
     cr_assert_not_null(r->jit, "%s", err ? err : "(a diagnostic)");

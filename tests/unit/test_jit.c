@@ -14,15 +14,8 @@
 
 #include "emit/jit.h"
 #include "fixture.h"
-#include "lower/passes.h"
+#include "lower/compile.h"
 #include "runtime/accl.h"
-
-/* The pass list of src/driver/pipeline.c (the driver is not in libaccl). */
-static const IrPassFn jt_passes[] = {
-    pass_schedule_loops, pass_reductions, pass_fuse_nests,     pass_caches,
-    pass_assume,         pass_simplify,   pass_hoist,          pass_strength_reduce,
-    pass_dce,            pass_flatten,    pass_simplify,
-};
 
 typedef struct JitTest {
     Fixture fx;
@@ -33,17 +26,8 @@ typedef struct JitTest {
 
 static IrFunc *jt_lower(JitTest *t, Kernel *k)
 {
-    Schedule *s = sema_select_schedule(t->fx.prog, k, TARGET_CPU);
-    const SchedRecord *rec = NULL;
-    for (int i = 0; s && i < t->fx.checked.nrecords; i++)
-        if (t->fx.checked.records[i]->schedule == s)
-            rec = t->fx.checked.records[i];
-    IrFunc *f = lower_kernel(&t->fx.checked, k, TARGET_CPU, s, &t->fx.arena);
-    PassCtx ctx = {.diag = &t->fx.diag, .checked = &t->fx.checked, .record = rec, .arena = &t->fx.arena};
-    for (size_t i = 0; i < sizeof jt_passes / sizeof jt_passes[0]; i++) {
-        jt_passes[i](f, &ctx);
-        cr_assert_eq(t->fx.diag.nerrors, 0, "pass %zu reported an error", i);
-    }
+    IrFunc *f = compile_kernel(&t->fx.compile, k, false, NULL);
+    cr_assert_not_null(f, "the pass list reported an error");
     return f;
 }
 

@@ -11,21 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "driver/driver.h"
 #include "emit/emit.h"
+#include "fixture.h"
 
 static const char *const twice_targets[] = {"cpu", "nvidia:sm_80", "amd:gfx942"};
 
 /* The CPU module of funcs, unoptimized, as LLVM IR text (malloc'd), or NULL. */
-static char *twice_llvm(IrFunc *const *funcs, int n, Frontend *fe)
+static char *twice_llvm(IrFunc *const *funcs, int n, Fixture *fx)
 {
     EmitMachine m;
     cr_assert(emit_machine("x86_64", &m));
     LLVMContextRef cx = LLVMContextCreate();
-    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(fe->src.name, cx);
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(fx->src.name, cx);
     LLVMSetTarget(mod, m.triple);
     char *text = NULL;
-    if (emit_cpu_bodies(mod, funcs, n, &m, &fe->diag)) {
+    if (emit_cpu_bodies(mod, funcs, n, &m, &fx->diag)) {
         emit_entries(mod, funcs, n);
         char *t = LLVMPrintModuleToString(mod);
         text = strdup(t);
@@ -46,34 +46,32 @@ static char *twice_run(const char *path, const char *target_name)
     cr_assert_not_null(out);
     Target t = sema_parse_target(target_name);
     cr_assert_neq(t, TARGET_NONE, "target %s", target_name);
-    Frontend fe;
-    int rc = frontend_load(&fe, path, t, true, NULL, 0, COLOR_NEVER, FE_CHECK);
-    fprintf(out, "%s for %s: front end %d\n", path, target_name, rc);
-    if (rc == 0) {
-        int n = fe.prog->nkernels;
-        IrFunc **funcs = calloc((size_t)n + 1, sizeof *funcs);
-        bool all = true;
-        for (int i = 0; i < n; i++) {
-            funcs[i] = pipeline_lower(&fe, fe.prog->kernels[i], NULL);
-            if (!funcs[i]) {
-                fprintf(out, "kernel %d: lowering failed\n", i);
-                all = false;
-                continue;
-            }
+    Fixture fx;
+    fixture_load_file(&fx, path, t);
+    fprintf(out, "%s for %s\n", path, target_name);
+    int n = fx.prog->nkernels;
+    IrFunc **funcs = calloc((size_t)n + 1, sizeof *funcs);
+    bool all = true;
+    for (int i = 0; i < n; i++) {
+        funcs[i] = compile_kernel(&fx.compile, fx.prog->kernels[i], false, NULL);
+        if (!funcs[i]) {
+            fprintf(out, "kernel %d: lowering failed\n", i);
+            all = false;
+            continue;
+        }
+        ir_print(out, funcs[i]);
+        if (target_is_gpu(t)) {
+            fprintf(out, "-- GPU execution form: %s\n", compile_gpu(&fx.compile, funcs[i], NULL) ? "ok" : "failed");
             ir_print(out, funcs[i]);
-            if (target_is_gpu(t)) {
-                fprintf(out, "-- GPU execution form: %s\n", pipeline_gpu(&fe, funcs[i], NULL) ? "ok" : "failed");
-                ir_print(out, funcs[i]);
-            }
         }
-        if (all && !target_is_gpu(t)) {
-            char *llvm = twice_llvm(funcs, n, &fe);
-            fprintf(out, "-- LLVM:\n%s\n", llvm ? llvm : "emission failed");
-            free(llvm);
-        }
-        free(funcs);
     }
-    frontend_free(&fe);
+    if (all && !target_is_gpu(t)) {
+        char *llvm = twice_llvm(funcs, n, &fx);
+        fprintf(out, "-- LLVM:\n%s\n", llvm ? llvm : "emission failed");
+        free(llvm);
+    }
+    free(funcs);
+    fixture_free(&fx);
     fclose(out);
     return buf;
 }
@@ -119,11 +117,10 @@ Test(twice, split_chain_lowers_in_time, .timeout = 10)
         fprintf(f, "        split l%d by %d -> l%d, l%d;\n", c - 2, i < 14 ? factors[i] : 1, c, c + 1);
     fprintf(f, "    }\n}\n");
     fclose(f);
-    Frontend fe;
-    int rc = frontend_load(&fe, path, TARGET_CPU, true, NULL, 0, COLOR_NEVER, FE_CHECK);
+    Fixture fx;
+    fixture_load_file(&fx, path, TARGET_CPU);
     unlink(path);
-    cr_assert_eq(rc, 0);
-    IrFunc *fn = pipeline_lower(&fe, fe.prog->kernels[0], NULL);
+    IrFunc *fn = compile_kernel(&fx.compile, fx.prog->kernels[0], false, NULL);
     cr_assert_not_null(fn);
-    frontend_free(&fe);
+    fixture_free(&fx);
 }

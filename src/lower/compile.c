@@ -1,0 +1,247 @@
+/* The pass list: the whole lowering pipeline, in order, in one place.
+ *
+ *   lower -> schedule-loops -> reductions -> fuse-nests -> caches -> assume
+ *         -> simplify -> hoist -> strength-reduce -> dce -> flatten -> simplify
+ *
+ * Each pass is logged by name in dumps; a pass that changed nothing says so.
+ * --dump=after:PASS stops the pipeline after PASS (its first run), so a golden
+ * test of one pass does not change when a later pass does.
+ * The verifier runs after every pass unless built with NDEBUG.
+ *
+ * GPU code generation and the emulator then take the GPU execution form, the
+ * GPU pass table (src/lower/spmd.c), then simplify and dce:
+ *
+ *   spmd: grid -> guards -> shared -> copies -> shuffles -> barriers
+ *         -> pipeline -> threads -> full-tiles -> layout -> simplify -> dce
+ *
+ * which --dump=after:spmd shows, and --dump=after:STEP one step (GPU targets;
+ * they are not in --dump=after-all).
+ *
+ * compile_check (--check, and a compile with nothing to write) runs both for
+ * every kernel: every check a compile makes of the input. Emission adds none
+ * (its errors are internal ones, or ptxas failing on PTX that LLVM wrote). */
+#include <string.h>
+
+#include "lower/compile.h"
+
+static const IrPass pass_list[] = {
+    {"schedule-loops", pass_schedule_loops},
+    {"reductions", pass_reductions},
+    {"fuse-nests", pass_fuse_nests},
+    {"caches", pass_caches},
+    {"assume", pass_assume},
+    {"simplify", pass_simplify},
+    {"hoist", pass_hoist},
+    {"strength-reduce", pass_strength_reduce},
+    {"dce", pass_dce},
+    {"flatten", pass_flatten},
+    {"simplify", pass_simplify},
+};
+
+enum { NPASSES = sizeof pass_list / sizeof pass_list[0] };
+
+/* The GPU pass table: the steps of the GPU execution form, in order. */
+static const IrPass gpu_steps[] = {
+    {"grid", spmd_step_grid},
+    {"guards", spmd_step_guards},
+    {"shared", spmd_step_shared},
+    {"copies", spmd_step_copies},
+    {"shuffles", spmd_step_shuffles},
+    {"barriers", spmd_step_barriers},
+    {"pipeline", spmd_step_pipeline},
+    {"threads", spmd_step_threads},
+    {"full-tiles", spmd_step_full_tiles},
+    {"layout", spmd_step_layout},
+};
+
+enum { NGPU_STEPS = sizeof gpu_steps / sizeof gpu_steps[0] };
+
+bool compile_has_pass(const char *name)
+{
+    if (strcmp(name, "lower") == 0 || compile_gpu_has_step(name))
+        return true;
+    for (int i = 0; i < NPASSES; i++)
+        if (strcmp(pass_list[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+bool compile_gpu_has_step(const char *name)
+{
+    if (strcmp(name, "spmd") == 0)
+        return true;
+    for (int i = 0; i < NGPU_STEPS; i++)
+        if (strcmp(gpu_steps[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static bool dump_stops(const DumpOptions *dump, const char *pass)
+{
+    return dump && dump->after && strcmp(dump->after, pass) == 0;
+}
+
+static void dump_after(const DumpOptions *dump, const char *pass, bool changed, const IrFunc *f)
+{
+    if (!dump || !dump->out || !(dump->all || dump_stops(dump, pass)))
+        return;
+    if (!changed && strcmp(pass, "lower") != 0) {
+        fprintf(dump->out, "-- after %s: %s unchanged\n", pass, f->kernel->name.name);
+        if (dump->all)
+            return;
+    } else {
+        fprintf(dump->out, "-- after %s:\n", pass);
+    }
+    ir_print(dump->out, f);
+}
+
+/* A broken invariant is a compiler bug: say so plainly, at the kernel. */
+static bool verified(const CompileCtx *c, const IrFunc *f, const char *pass)
+{
+#ifdef NDEBUG
+    (void)c, (void)f, (void)pass;
+    return true;
+#else
+    const char *err = ir_verify(f);
+    if (!err)
+        return true;
+    diag_error(c->diag, f->kernel->name.span,
+               "internal error: the IR of '%s' is invalid after pass '%s': %s",
+               f->kernel->name.name, pass, err);
+    return false;
+#endif
+}
+
+/* lower and the pass list; NULL after diagnostics. */
+static IrFunc *compile_serial(const CompileCtx *c, const Kernel *k, const DumpOptions *dump)
+{
+    Schedule *s = sema_select_schedule(c->checked->program, (Kernel *)k, c->target);
+    const SchedRecord *rec = NULL;
+    for (int i = 0; s && i < c->checked->nrecords; i++)
+        if (c->checked->records[i]->schedule == s)
+            rec = c->checked->records[i];
+    IrFunc *f = lower_kernel(c->checked, k, c->target, s, c->arena);
+    dump_after(dump, "lower", true, f);
+    if (!verified(c, f, "lower"))
+        return NULL;
+    if (dump_stops(dump, "lower"))
+        return f;
+    PassCtx ctx = {.diag = c->diag, .checked = c->checked, .record = rec, .arena = c->arena};
+    for (int i = 0; i < NPASSES; i++) {
+        int errors = c->diag->nerrors;
+        bool changed = pass_list[i].run(f, &ctx);
+        if (c->diag->nerrors > errors)
+            return NULL;
+        dump_after(dump, pass_list[i].name, changed, f);
+        if (!verified(c, f, pass_list[i].name))
+            return NULL;
+        if (dump_stops(dump, pass_list[i].name))
+            return f;
+    }
+    return f;
+}
+
+IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool gpu, const DumpOptions *dump)
+{
+    IrFunc *f = compile_serial(c, k, dump);
+    if (f && gpu && target_is_gpu(c->target) && !compile_gpu(c, f, dump))
+        return NULL;
+    return f;
+}
+
+bool compile_gpu(const CompileCtx *c, IrFunc *f, const DumpOptions *dump)
+{
+    PassCtx ctx = {.diag = c->diag, .checked = c->checked, .arena = c->arena};
+    int errors = c->diag->nerrors;
+    bool stopped = false;
+    for (int i = 0; i < NGPU_STEPS && !stopped; i++) {
+        bool changed = gpu_steps[i].run(f, &ctx);
+        /* on after errors: the later steps report the rest of the launch's */
+        if (c->diag->nerrors > errors)
+            continue;
+        stopped = dump_stops(dump, gpu_steps[i].name);
+        if (stopped)
+            dump_after(dump, gpu_steps[i].name, changed, f);
+        if (!verified(c, f, gpu_steps[i].name))
+            break;
+    }
+    spmd_free(&ctx);
+    if (stopped || c->diag->nerrors > errors)
+        return c->diag->nerrors == errors;
+    pass_simplify(f, &ctx);
+    pass_dce(f, &ctx);
+    if (c->diag->nerrors > errors || !verified(c, f, "spmd"))
+        return false;
+    if (dump && dump->out && dump_stops(dump, "spmd")) {
+        fprintf(dump->out, "-- after spmd:\n");
+        ir_print(dump->out, f);
+    }
+    return true;
+}
+
+bool compile_check(const CompileCtx *c)
+{
+    bool ok = true;
+    /* On past a kernel with errors: each kernel is lowered on its own, so the
+     * next one's errors are its own, not a cascade (a compile stops at the first). */
+    const Program *p = c->checked->program;
+    for (int i = 0; i < p->nkernels; i++)
+        if (!compile_kernel(c, p->kernels[i], true, NULL))
+            ok = false;
+    return ok;
+}
+
+/* "nvidia:sm_80", "cpu": the target as --target spells it. */
+static const char *target_spelling(Target t, char *buf, size_t n)
+{
+    const char *arch = target_arch(t);
+    snprintf(buf, n, "%s%s%s", target_vendor(t), *arch ? ":" : "", arch);
+    return buf;
+}
+
+bool compile_check_params(const Program *p, Target target, const ParamOverride *params, int nparams)
+{
+    for (int i = 0; i < nparams; i++) {
+        const ParamOverride *ov = &params[i];
+        bool found = false;
+        for (int s = 0; s < p->nschedules && !found; s++) {
+            Schedule *sc = p->schedules[s];
+            char name[64];
+            snprintf(name, sizeof name, "%s:%s", sc->vendor.name, sc->arch.name ? sc->arch.name : "");
+            Target written = sema_parse_target(sc->arch.name ? name : sc->vendor.name);
+            if (written == TARGET_NONE || !sema_schedule_applies(written, target))
+                continue;
+            for (int j = 0; j < sc->nparams; j++) {
+                SchedParam *sp = sc->params[j];
+                if (strcmp(sp->name.name, ov->name) != 0)
+                    continue;
+                found = true;
+                if (!sp->set)
+                    continue;
+                bool in_set = false;
+                for (int k = 0; k < sp->nset; k++)
+                    in_set |= sp->set[k] == ov->value;
+                if (!in_set) {
+                    fprintf(stderr, "accl: error: --param %s=%lld is not in the set of '%s' {",
+                            ov->name, (long long)ov->value, ov->name);
+                    for (int k = 0; k < sp->nset; k++)
+                        fprintf(stderr, "%s%lld", k ? ", " : "", (long long)sp->set[k]);
+                    fputs("}\n", stderr);
+                    return false;
+                }
+            }
+        }
+        if (!found) {
+            char tn[32];
+            fprintf(stderr, "accl: error: --param %s: no schedule for target %s has a param '%s'\n",
+                    ov->name, target_spelling(target, tn, sizeof tn), ov->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool compile_check_program(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked *out)
+{
+    return sema_check(p, opt, d, a, out) && legality_check(out, d);
+}
