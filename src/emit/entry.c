@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "emit/emit.h"
+#include "parser/ast.h"
 #include "runtime/accl.h"
 
 typedef struct Entry {
@@ -63,26 +64,24 @@ static LLVMTypeRef entry_scalar_type(LLVMContextRef cx, ElemType t, const char *
 /* Number of arguments of K: every param, every size, then on a GPU the stream. */
 static int entry_nargs(const IrFunc *f)
 {
-    return f->kernel->nparams + f->nsizes + (target_is_gpu(f->target) ? 1 : 0);
+    return f->nparams + f->nsizes + (target_is_gpu(f->target) ? 1 : 0);
 }
 
 /* K's argument types, and each one's extension attribute. */
 static void entry_types(LLVMContextRef cx, const IrFunc *f, LLVMTypeRef *types, const char **ext)
 {
-    const Kernel *k = f->kernel;
-    for (int i = 0; i < k->nparams; i++) {
-        const TypeExpr *ty = &k->params[i]->type;
+    for (int i = 0; i < f->nparams; i++) {
         ext[i] = NULL;
-        types[i] = ast_param_is_buffer(k->params[i]) ? LLVMPointerTypeInContext(cx, 0)
-                                                     : entry_scalar_type(cx, ty->elem, &ext[i]);
+        types[i] = f->params[i].buf ? LLVMPointerTypeInContext(cx, 0)
+                                    : entry_scalar_type(cx, f->params[i].elem, &ext[i]);
     }
     for (int i = 0; i < f->nsizes; i++) {
-        types[k->nparams + i] = LLVMInt64TypeInContext(cx);
-        ext[k->nparams + i] = NULL;
+        types[f->nparams + i] = LLVMInt64TypeInContext(cx);
+        ext[f->nparams + i] = NULL;
     }
     if (target_is_gpu(f->target)) {
-        types[k->nparams + f->nsizes] = LLVMPointerTypeInContext(cx, 0);
-        ext[k->nparams + f->nsizes] = NULL;
+        types[f->nparams + f->nsizes] = LLVMPointerTypeInContext(cx, 0);
+        ext[f->nparams + f->nsizes] = NULL;
     }
 }
 
@@ -138,7 +137,7 @@ static LLVMValueRef entry_name(Entry *e, const char *name)
     const IrFunc *f = e->f;
     for (int i = 0; i < f->nsizes; i++)
         if (strcmp(f->sizes[i]->name, name) == 0)
-            return e->args[f->kernel->nparams + i];
+            return e->args[f->nparams + i];
     for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
         if (strcmp(f->schedule->params[i]->name.name, name) == 0)
             return entry_const(e, f->schedule->params[i]->value);
@@ -227,7 +226,7 @@ static void entry_check_sizes(Entry *e)
     const Kernel *k = f->kernel;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
     for (int i = 0; i < f->nsizes; i++)
-        bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[k->nparams + i]), "");
+        bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[f->nparams + i]), "");
     for (int i = 0; i < k->nparams; i++)
         for (int d = 0; d < k->params[i]->type.ndims; d++)
             if (entry_is_expr(k->params[i]->type.dims[d]))
@@ -249,7 +248,7 @@ static void entry_check_nulls(Entry *e)
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
     for (int i = 0; i < k->nparams; i++) {
         const TypeExpr *ty = &k->params[i]->type;
-        if (!ast_param_is_buffer(k->params[i]))
+        if (!e->f->params[i].buf)
             continue;
         LLVMValueRef null = LLVMBuildIsNull(e->b, e->args[i], "");
         for (int d = 0; d < ty->ndims; d++)
@@ -284,36 +283,35 @@ static void entry_check_assumes(Entry *e)
  * Returns each param's slot (an alloca in the entry block), or NULL. */
 static LLVMValueRef *entry_scalar_slots(Entry *e)
 {
-    const Kernel *k = e->f->kernel;
-    if (target_is_gpu(e->f->target))
+    const IrFunc *f = e->f;
+    if (target_is_gpu(f->target))
         return NULL;
-    LLVMValueRef *slots = ARENA_ARRAY(e->f->arena, LLVMValueRef, k->nparams + 1);
-    for (int i = 0; i < k->nparams; i++) {
-        const Param *p = k->params[i];
-        if (p->type.is_tensor || p->mode == MODE_IN)
+    LLVMValueRef *slots = ARENA_ARRAY(f->arena, LLVMValueRef, f->nparams + 1);
+    for (int i = 0; i < f->nparams; i++) {
+        const IrParam *p = &f->params[i];
+        if (p->tensor || p->mode == MODE_IN)
             continue;
-        LLVMTypeRef ty = LLVMArrayType2(LLVMInt8TypeInContext(e->cx),
-                                        (uint64_t)elem_type_bytes(p->type.elem));
-        slots[i] = LLVMBuildAlloca(e->b, ty, arena_printf(e->f->arena, "%s.slot", p->name.name));
+        LLVMTypeRef ty = LLVMArrayType2(LLVMInt8TypeInContext(e->cx), (uint64_t)elem_type_bytes(p->elem));
+        slots[i] = LLVMBuildAlloca(e->b, ty, arena_printf(f->arena, "%s.slot", p->name));
         LLVMSetAlignment(slots[i], 8);
     }
     return slots;
 }
 
-static void entry_copy(Entry *e, LLVMValueRef to, LLVMValueRef from, const Param *p)
+static void entry_copy(Entry *e, LLVMValueRef to, LLVMValueRef from, const IrParam *p)
 {
-    LLVMBuildMemCpy(e->b, to, 1, from, 1, entry_const(e, elem_type_bytes(p->type.elem)));
+    LLVMBuildMemCpy(e->b, to, 1, from, 1, entry_const(e, elem_type_bytes(p->elem)));
 }
 
 /* After the checks: K.body gets the slots; an inout slot takes the caller's value. */
 static void entry_scalars_in(Entry *e, LLVMValueRef *slots, LLVMValueRef *call_args)
 {
-    const Kernel *k = e->f->kernel;
-    for (int i = 0; slots && i < k->nparams; i++) {
+    const IrFunc *f = e->f;
+    for (int i = 0; slots && i < f->nparams; i++) {
         if (!slots[i])
             continue;
-        if (k->params[i]->mode == MODE_INOUT)
-            entry_copy(e, slots[i], e->args[i], k->params[i]);
+        if (f->params[i].mode == MODE_INOUT)
+            entry_copy(e, slots[i], e->args[i], &f->params[i]);
         call_args[i] = slots[i];
     }
 }
@@ -321,9 +319,9 @@ static void entry_scalars_in(Entry *e, LLVMValueRef *slots, LLVMValueRef *call_a
 /* if (rc == ACCL_OK) copy each slot to the caller's pointer. */
 static void entry_scalars_out(Entry *e, LLVMValueRef *slots, LLVMValueRef rc)
 {
-    const Kernel *k = e->f->kernel;
+    const IrFunc *f = e->f;
     bool any = false;
-    for (int i = 0; slots && i < k->nparams; i++)
+    for (int i = 0; slots && i < f->nparams; i++)
         any |= slots[i] != NULL;
     if (!any)
         return;
@@ -332,9 +330,9 @@ static void entry_scalars_out(Entry *e, LLVMValueRef *slots, LLVMValueRef rc)
     LLVMValueRef ok = LLVMBuildICmp(e->b, LLVMIntEQ, rc, LLVMConstInt(LLVMTypeOf(rc), ACCL_OK, false), "");
     LLVMBuildCondBr(e->b, ok, store, done);
     LLVMPositionBuilderAtEnd(e->b, store);
-    for (int i = 0; i < k->nparams; i++)
+    for (int i = 0; i < f->nparams; i++)
         if (slots[i])
-            entry_copy(e, e->args[i], slots[i], k->params[i]);
+            entry_copy(e, e->args[i], slots[i], &f->params[i]);
     LLVMBuildBr(e->b, done);
     LLVMPositionBuilderAtEnd(e->b, done);
 }
@@ -361,10 +359,9 @@ static LLVMValueRef entry_convert(Entry *e, LLVMValueRef v, LLVMTypeRef to)
 
 static const char *entry_arg_name(const IrFunc *f, int i)
 {
-    const Kernel *k = f->kernel;
-    if (i == k->nparams + f->nsizes)
+    if (i == f->nparams + f->nsizes)
         return "stream";
-    return i < k->nparams ? k->params[i]->name.name : f->sizes[i - k->nparams]->name;
+    return i < f->nparams ? f->params[i].name : f->sizes[i - f->nparams]->name;
 }
 
 /* K.body, declared with K's own types if cpu.c has not defined it. */
@@ -382,7 +379,7 @@ static void entry_emit_k(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc *f, 
     entry_types(cx, f, types, ext);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(cx);
     LLVMTypeRef kty = LLVMFunctionType(i32, types, (unsigned)n, false);
-    const char *name = f->kernel->name.name;
+    const char *name = f->name;
     LLVMValueRef fn = LLVMAddFunction(mod, name, kty);
     entry_add_ext(cx, fn, false, ext, n);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, entry_attr(cx, "nounwind"));
@@ -423,7 +420,7 @@ static void entry_emit_packed(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc
     entry_types(cx, f, types, ext);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(cx), i64 = LLVMInt64TypeInContext(cx);
     LLVMTypeRef ptr = LLVMPointerTypeInContext(cx, 0);
-    const char *name = f->kernel->name.name;
+    const char *name = f->name;
     LLVMValueRef k = LLVMGetNamedFunction(mod, name);
     LLVMTypeRef kty = LLVMGlobalGetValueType(k);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "emit/emit.h"
+#include "parser/ast.h"
 #include "runtime/accl_codes.h"
 
 /* The runtime's part, expanded from the shared list. */
@@ -124,16 +125,16 @@ static void header_name(FILE *out, const char *name)
 static void header_comment(FILE *out, const IrFunc *f)
 {
     const Kernel *k = f->kernel;
-    fprintf(out, "/* %s\n", k->name.name);
-    for (int i = 0; i < k->nparams; i++) {
-        const Param *p = k->params[i];
-        fprintf(out, " *   %s: %s%s", p->name.name, header_mode(p->mode), elem_type_name(p->type.elem));
-        if (p->type.is_tensor) {
+    fprintf(out, "/* %s\n", f->name);
+    for (int i = 0; i < f->nparams; i++) {
+        const IrParam *p = &f->params[i];
+        fprintf(out, " *   %s: %s%s", p->name, header_mode(p->mode), elem_type_name(p->elem));
+        if (p->tensor) {
             fputc('[', out);
-            for (int d = 0; d < p->type.ndims; d++) {
+            for (int d = 0; d < p->buf->ndims; d++) {
                 if (d)
                     fputs(", ", out);
-                header_expr(out, p->type.dims[d], 0);
+                header_expr(out, k->params[i]->type.dims[d], 0);
             }
             fputc(']', out);
         }
@@ -152,17 +153,16 @@ static void header_comment(FILE *out, const IrFunc *f)
  * targets take device pointers and end with `void *stream`. */
 static void header_prototype(FILE *out, const IrFunc *f)
 {
-    const Kernel *k = f->kernel;
-    fprintf(out, "int %s(", k->name.name);
+    fprintf(out, "int %s(", f->name);
     int written = 0;
-    for (int i = 0; i < k->nparams; i++, written++) {
-        const Param *p = k->params[i];
+    for (int i = 0; i < f->nparams; i++, written++) {
+        const IrParam *p = &f->params[i];
         fputs(written ? ", " : "", out);
-        if (ast_param_is_buffer(p))
-            fprintf(out, "%s%s *", p->mode == MODE_IN ? "const " : "", header_ctype(p->type.elem));
+        if (p->buf)
+            fprintf(out, "%s%s *", p->mode == MODE_IN ? "const " : "", header_ctype(p->elem));
         else
-            fprintf(out, "%s ", header_ctype(p->type.elem));
-        header_name(out, p->name.name);
+            fprintf(out, "%s ", header_ctype(p->elem));
+        header_name(out, p->name);
     }
     for (int i = 0; i < f->nsizes; i++, written++) {
         fprintf(out, "%sint64_t ", written ? ", " : "");

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "parser/ast.h"
 #include "util/intmath.h"
 
 enum { IV_MAX_TERMS = 24, IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };

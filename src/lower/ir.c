@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lower/flatten.h"
+#include "parser/ast.h"
 #include "util/text.h"
 
 /* ---- builders ---- */
@@ -13,6 +14,10 @@ IrFunc *ir_func_new(Arena *a, const Kernel *k, Target t)
 {
     IrFunc *f = ARENA_NEW(a, IrFunc);
     f->kernel = k;
+    if (k) {
+        f->name = k->name.name;
+        f->span = k->name.span;
+    }
     f->target = t;
     f->arena = a;
     return f;
@@ -729,7 +734,7 @@ static void print_block(FILE *out, const IrFunc *f, const IrBlock *b, int depth)
 void ir_print(FILE *out, const IrFunc *f)
 {
     const char *vendor = target_vendor(f->target), *arch = target_arch(f->target);
-    fprintf(out, "func %s for %s%s%s%s\n", f->kernel->name.name, vendor, *arch ? "(" : "", arch,
+    fprintf(out, "func %s for %s%s%s%s\n", f->name, vendor, *arch ? "(" : "", arch,
             *arch ? ")" : "");
     for (int i = 0; i < f->ntensors; i++) {
         static const char *const modes[] = {"in", "out", "inout"};

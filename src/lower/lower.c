@@ -273,12 +273,16 @@ static void lower_params(LowerCtx *c, const Kernel *k)
     IrFunc *f = c->f;
     f->tensors = ARENA_ARRAY(f->arena, IrBuffer *, k->nparams + 1);
     f->scalars = ARENA_ARRAY(f->arena, IrVar *, k->nparams + 1);
+    f->params = ARENA_ARRAY(f->arena, IrParam, k->nparams + 1);
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
+        IrParam *ip = &f->params[f->nparams++];
+        *ip = (IrParam){.name = p->name.name, .elem = p->type.elem, .mode = p->mode,
+                        .tensor = p->type.is_tensor};
         if (!ast_param_is_buffer(p)) {
-            IrVar *v = ir_var_new(f, p->name.name, p->type.elem, IR_VAR_SCALAR);
-            f->scalars[f->nscalars++] = v;
-            bind(c, p, v);
+            ip->var = ir_var_new(f, p->name.name, p->type.elem, IR_VAR_SCALAR);
+            f->scalars[f->nscalars++] = ip->var;
+            bind(c, p, ip->var);
             continue;
         }
         IrBuffer *b = ir_buffer_new(f, p->name.name, p->type.elem, IR_MEM_PARAM, p->type.ndims);
@@ -286,6 +290,7 @@ static void lower_params(LowerCtx *c, const Kernel *k)
         b->param = p;
         b->param_index = i;
         f->tensors[f->ntensors++] = b;
+        ip->buf = b;
         bind(c, p, b);
     }
     for (int i = 0; i < f->ntensors; i++) {
