@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "emit/emit.h"
-#include "parser/ast.h"
 #include "runtime/accl.h"
 
 typedef struct Entry {
@@ -130,18 +129,14 @@ static LLVMValueRef entry_div(Entry *e, LLVMValueRef a, LLVMValueRef d, bool rem
     return LLVMBuildSelect(b, zero, entry_const(e, 0), q, "");
 }
 
-/* A size argument or a schedule param by name (sizes first); 0 for neither
- * (sema has checked every name). */
-static LLVMValueRef entry_name(Entry *e, const char *name)
+/* A size's argument or a schedule param's value. */
+static LLVMValueRef entry_var(Entry *e, const IrVar *v)
 {
     const IrFunc *f = e->f;
     for (int i = 0; i < f->nsizes; i++)
-        if (strcmp(f->sizes[i]->name, name) == 0)
+        if (f->sizes[i] == v)
             return e->args[f->nparams + i];
-    for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
-        if (strcmp(f->schedule->params[i]->name.name, name) == 0)
-            return entry_const(e, f->schedule->params[i]->value);
-    return entry_const(e, 0);
+    return entry_const(e, v->value);
 }
 
 static LLVMValueRef entry_bool(Entry *e, LLVMValueRef c)
@@ -157,36 +152,35 @@ static LLVMValueRef entry_truth(Entry *e, LLVMValueRef v)
 /* A shape entry or an assume, in i64 (comparisons give 0 or 1), with the
  * language's wrapping arithmetic and division. Both sides of && and || are
  * evaluated: they have no effects and cannot trap. */
-static LLVMValueRef entry_i64(Entry *e, const Expr *x)
+static LLVMValueRef entry_i64(Entry *e, const IrExpr *x)
 {
     LLVMBuilderRef b = e->b;
     switch (x->kind) {
-    case EXPR_INT:
-    case EXPR_BOOL: return entry_const(e, x->ival);
-    case EXPR_NAME: return entry_name(e, x->name.name);
-    case EXPR_UNARY: {
+    case IR_INT: return entry_const(e, x->ival);
+    case IR_VARREF: return entry_var(e, x->var);
+    case IR_UNARY: {
         LLVMValueRef a = entry_i64(e, x->args[0]);
-        if (x->op == OP_NOT)
+        if (x->op == IR_NOT)
             return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, a, entry_const(e, 0), ""));
         return LLVMBuildSub(b, entry_const(e, 0), a, "");
     }
-    case EXPR_BINARY: {
+    case IR_BINARY: {
         LLVMValueRef l = entry_i64(e, x->args[0]), r = entry_i64(e, x->args[1]);
         switch (x->op) {
-        case OP_ADD: return LLVMBuildAdd(b, l, r, "");
-        case OP_SUB: return LLVMBuildSub(b, l, r, "");
-        case OP_MUL: return LLVMBuildMul(b, l, r, "");
-        case OP_DIV: return entry_div(e, l, r, false);
-        case OP_REM: return entry_div(e, l, r, true);
-        case OP_EQ: return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, l, r, ""));
-        case OP_NE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntNE, l, r, ""));
-        case OP_LT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLT, l, r, ""));
-        case OP_LE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLE, l, r, ""));
-        case OP_GT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGT, l, r, ""));
-        case OP_GE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGE, l, r, ""));
-        case OP_AND:
+        case IR_ADD: return LLVMBuildAdd(b, l, r, "");
+        case IR_SUB: return LLVMBuildSub(b, l, r, "");
+        case IR_MUL: return LLVMBuildMul(b, l, r, "");
+        case IR_DIV: return entry_div(e, l, r, false);
+        case IR_REM: return entry_div(e, l, r, true);
+        case IR_EQ: return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, l, r, ""));
+        case IR_NE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntNE, l, r, ""));
+        case IR_LT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLT, l, r, ""));
+        case IR_LE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLE, l, r, ""));
+        case IR_GT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGT, l, r, ""));
+        case IR_GE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGE, l, r, ""));
+        case IR_AND:
             return entry_bool(e, LLVMBuildAnd(b, entry_truth(e, l), entry_truth(e, r), ""));
-        case OP_OR:
+        case IR_OR:
             return entry_bool(e, LLVMBuildOr(b, entry_truth(e, l), entry_truth(e, r), ""));
         default: return entry_const(e, 0);
         }
@@ -213,30 +207,15 @@ static LLVMValueRef entry_negative(Entry *e, LLVMValueRef v)
     return LLVMBuildICmp(e->b, LLVMIntSLT, v, entry_const(e, 0), "");
 }
 
-/* Whether a shape entry is an expression (not a literal or a bare size). */
-static bool entry_is_expr(const Expr *d)
-{
-    return d->kind != EXPR_INT && d->kind != EXPR_NAME;
-}
-
 /* 1. Sizes, then the expression entries of every tensor's and var's shape. */
 static void entry_check_sizes(Entry *e)
 {
     const IrFunc *f = e->f;
-    const Kernel *k = f->kernel;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
     for (int i = 0; i < f->nsizes; i++)
         bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[f->nparams + i]), "");
-    for (int i = 0; i < k->nparams; i++)
-        for (int d = 0; d < k->params[i]->type.ndims; d++)
-            if (entry_is_expr(k->params[i]->type.dims[d]))
-                bad = LLVMBuildOr(e->b, bad,
-                                  entry_negative(e, entry_i64(e, k->params[i]->type.dims[d])), "");
-    for (int i = 0; i < k->nvars; i++)
-        for (int d = 0; d < k->vars[i]->type.ndims; d++)
-            if (entry_is_expr(k->vars[i]->type.dims[d]))
-                bad = LLVMBuildOr(e->b, bad,
-                                  entry_negative(e, entry_i64(e, k->vars[i]->type.dims[d])), "");
+    for (int i = 0; i < f->nshape_checks; i++)
+        bad = LLVMBuildOr(e->b, bad, entry_negative(e, entry_i64(e, f->shape_checks[i])), "");
     entry_check(e, bad, ACCL_ERR_BAD_SIZE, "bad_size");
 }
 
@@ -244,15 +223,15 @@ static void entry_check_sizes(Entry *e)
  * entries are >= 0 here). */
 static void entry_check_nulls(Entry *e)
 {
-    const Kernel *k = e->f->kernel;
+    const IrFunc *f = e->f;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
-    for (int i = 0; i < k->nparams; i++) {
-        const TypeExpr *ty = &k->params[i]->type;
-        if (!e->f->params[i].buf)
+    for (int i = 0; i < f->nparams; i++) {
+        const IrBuffer *buf = f->params[i].buf;
+        if (!buf)
             continue;
         LLVMValueRef null = LLVMBuildIsNull(e->b, e->args[i], "");
-        for (int d = 0; d < ty->ndims; d++)
-            null = LLVMBuildAnd(e->b, null, entry_truth(e, entry_i64(e, ty->dims[d])), "");
+        for (int d = 0; d < buf->ndims; d++)
+            null = LLVMBuildAnd(e->b, null, entry_truth(e, entry_i64(e, buf->dims[d])), "");
         bad = LLVMBuildOr(e->b, bad, null, "");
     }
     entry_check(e, bad, ACCL_ERR_NULL, "null");
@@ -261,12 +240,12 @@ static void entry_check_nulls(Entry *e)
 /* 3. The schedule's assumes. */
 static void entry_check_assumes(Entry *e)
 {
-    const Schedule *s = e->f->schedule;
-    if (!s || s->nassumes == 0)
+    const IrFunc *f = e->f;
+    if (f->nassumes == 0)
         return;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
-    for (int i = 0; i < s->nassumes; i++) {
-        LLVMValueRef v = entry_i64(e, s->assumes[i]);
+    for (int i = 0; i < f->nassumes; i++) {
+        LLVMValueRef v = entry_i64(e, f->assumes[i]);
         bad = LLVMBuildOr(e->b, bad, LLVMBuildICmp(e->b, LLVMIntEQ, v, entry_const(e, 0), ""),
                           "");
     }

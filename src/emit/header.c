@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "emit/emit.h"
-#include "parser/ast.h"
 #include "runtime/accl_codes.h"
 
 /* The runtime's part, expanded from the shared list. */
@@ -33,51 +32,6 @@ static void header_runtime(FILE *out)
     fputs("};\n/* The meaning of a code, as text. */\nconst char *accl_strerror(int code);\n"
           "#endif\n",
           out);
-}
-
-/* Binding strength of a binary operator, for printing with few parentheses. */
-static int header_prec(Op op)
-{
-    switch (op) {
-    case OP_OR: return 1;
-    case OP_AND: return 2;
-    case OP_EQ:
-    case OP_NE: return 3;
-    case OP_LT:
-    case OP_LE:
-    case OP_GT:
-    case OP_GE: return 4;
-    case OP_ADD:
-    case OP_SUB: return 5;
-    default: return 6;   /* * / % */
-    }
-}
-
-/* A shape entry or an assume (sizes, params, literals, operators) as the
- * language writes it, with parentheses only where they are needed. */
-static void header_expr(FILE *out, const Expr *e, int min_prec)
-{
-    switch (e->kind) {
-    case EXPR_INT: fprintf(out, "%lld", (long long)e->ival); return;
-    case EXPR_BOOL: fputs(e->ival ? "true" : "false", out); return;
-    case EXPR_NAME: fputs(e->name.name, out); return;
-    case EXPR_UNARY:
-        fputs(op_spelling(e->op), out);
-        header_expr(out, e->args[0], 7);
-        return;
-    case EXPR_BINARY: {
-        int p = header_prec(e->op);
-        if (p < min_prec)
-            fputc('(', out);
-        header_expr(out, e->args[0], p);
-        fprintf(out, " %s ", op_spelling(e->op));
-        header_expr(out, e->args[1], p + 1);
-        if (p < min_prec)
-            fputc(')', out);
-        return;
-    }
-    default: ast_dump_expr(out, e); return;
-    }
 }
 
 static const char *header_mode(ParamMode m)
@@ -124,7 +78,6 @@ static void header_name(FILE *out, const char *name)
  * then the schedule's assumptions. */
 static void header_comment(FILE *out, const IrFunc *f)
 {
-    const Kernel *k = f->kernel;
     fprintf(out, "/* %s\n", f->name);
     for (int i = 0; i < f->nparams; i++) {
         const IrParam *p = &f->params[i];
@@ -134,16 +87,15 @@ static void header_comment(FILE *out, const IrFunc *f)
             for (int d = 0; d < p->buf->ndims; d++) {
                 if (d)
                     fputs(", ", out);
-                header_expr(out, k->params[i]->type.dims[d], 0);
+                ir_print_source(out, p->buf->dims[d]);
             }
             fputc(']', out);
         }
         fputc('\n', out);
     }
-    const Schedule *s = f->schedule;
-    for (int i = 0; s && i < s->nassumes; i++) {
+    for (int i = 0; i < f->nassumes; i++) {
         fputs(" *   assumes ", out);
-        header_expr(out, s->assumes[i], 0);
+        ir_print_source(out, f->assumes[i]);
         fputs(" (else ACCL_ERR_ASSUME)\n", out);
     }
     fputs(" */\n", out);

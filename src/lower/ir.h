@@ -49,6 +49,7 @@ typedef enum IrVarKind {
     IR_VAR_SCALAR,   /* a scalar parameter */
     IR_VAR_LOOP,     /* a loop's index (i64), declared by its IR_LOOP */
     IR_VAR_LET,      /* declared by an IR_LET */
+    IR_VAR_PARAM,    /* a schedule param: a named constant (value), in IrFunc.assumes only */
 } IrVarKind;
 
 typedef struct IrVar {
@@ -56,6 +57,7 @@ typedef struct IrVar {
     ElemType type;
     IrVarKind kind;
     int id;                /* dense, unique in the function: index for interpreters */
+    int64_t value;         /* IR_VAR_PARAM */
 } IrVar;
 
 typedef enum IrMem {
@@ -277,6 +279,12 @@ typedef struct IrFunc {
     Span span;             /* where its name is written (for messages) */
     IrParam *params;       /* in declaration order: the caller's arguments, then sizes */
     int nparams;
+    IrExpr **shape_checks; /* the shape entries of params and vars that are expressions
+                              (not a literal or a size), as written: each must be >= 0 */
+    int nshape_checks;
+    IrExpr **assumes;      /* the schedule's, as written (i64 over sizes, IR_VAR_PARAM
+                              constants and literals; comparisons give bool): checked on entry */
+    int nassumes;
     Target target;
     Arena *arena;
     IrBuffer **tensors;    /* tensor params, in declaration order */
@@ -352,6 +360,9 @@ void ir_block_insert(IrFunc *f, IrBlock *b, int at, IrStmt *s);
 /* Printing (--emit=ir, --dump): stable, one statement per line, used by golden tests. */
 void ir_print(FILE *out, const IrFunc *f);
 void ir_print_expr(FILE *out, const IrExpr *e);
+/* e as the language writes it (plain literals, parentheses only where needed):
+ * for shapes and assumes in generated headers. */
+void ir_print_source(FILE *out, const IrExpr *e);
 const char *ir_op_spelling(IrOp op);
 const char *ir_loop_kind_name(IrLoopKind k);
 const char *ir_mem_name(IrMem m);

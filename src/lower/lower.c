@@ -313,6 +313,86 @@ static void lower_vars(LowerCtx *c, const Kernel *k)
     }
 }
 
+/* ---- the signature's checks ---- */
+
+/* Whether a shape entry is an expression (not a literal or a bare size). */
+static bool shape_is_expr(const IrExpr *d)
+{
+    return d->kind != IR_INT && d->kind != IR_VARREF;
+}
+
+static void push_shape_checks(IrFunc *f, IrExpr **dims, int ndims)
+{
+    for (int d = 0; d < ndims; d++)
+        if (shape_is_expr(dims[d]))
+            f->shape_checks[f->nshape_checks++] = dims[d];
+}
+
+/* The params' shapes (their buffers' dims, which no pass rewrites), then the
+ * vars' as written (an alloc's dims are the passes' to rewrite). */
+static void lower_shape_checks(LowerCtx *c, const Kernel *k)
+{
+    IrFunc *f = c->f;
+    int n = 0;
+    for (int i = 0; i < f->nparams; i++)
+        n += f->params[i].buf ? f->params[i].buf->ndims : 0;
+    for (int i = 0; i < k->nvars; i++)
+        n += k->vars[i]->type.ndims;
+    f->shape_checks = ARENA_ARRAY(f->arena, IrExpr *, n + 1);
+    for (int i = 0; i < f->nparams; i++)
+        if (f->params[i].buf)
+            push_shape_checks(f, f->params[i].buf->dims, f->params[i].buf->ndims);
+    for (int i = 0; i < k->nvars; i++) {
+        const TypeExpr *ty = &k->vars[i]->type;
+        IrExpr **dims = lower_args(c, ty->dims, ty->ndims);
+        push_shape_checks(f, dims, ty->ndims);
+    }
+}
+
+/* A name in an assume: a size, else a schedule param (its IR_VAR_PARAM,
+ * made on first use). */
+static IrExpr *assume_name(LowerCtx *c, const Schedule *s, const char *name)
+{
+    IrVar *v = size_var(c, name);
+    for (int i = 0; !v && i < s->nparams; i++) {
+        const SchedParam *p = s->params[i];
+        if (strcmp(p->name.name, name) != 0)
+            continue;
+        v = lookup(c, p);
+        if (!v) {
+            v = ir_var_new(c->f, p->name.name, ELEM_I64, IR_VAR_PARAM);
+            v->value = p->value;
+            bind(c, p, v);
+        }
+    }
+    return v ? ir_ref(c->f, v) : ir_index(c->f, 0);
+}
+
+/* An assume as written (sema-checked: sizes, params, integer literals,
+ * arithmetic, comparisons, logic), in i64. */
+static IrExpr *lower_assume(LowerCtx *c, const Schedule *s, const Expr *e)
+{
+    IrFunc *f = c->f;
+    switch (e->kind) {
+    case EXPR_INT: return ir_index(f, e->ival);
+    case EXPR_BOOL: return ir_int(f, ELEM_BOOL, e->ival);
+    case EXPR_NAME: return assume_name(c, s, e->name.name);
+    case EXPR_UNARY: return ir_unary(f, binary_op(e->op), lower_assume(c, s, e->args[0]));
+    case EXPR_BINARY:
+        return ir_binary(f, binary_op(e->op), lower_assume(c, s, e->args[0]), lower_assume(c, s, e->args[1]));
+    default: return ir_index(f, 0);
+    }
+}
+
+/* Last, so that the variables it makes come after the body's. */
+static void lower_assumes(LowerCtx *c, const Schedule *s)
+{
+    IrFunc *f = c->f;
+    f->assumes = ARENA_ARRAY(f->arena, IrExpr *, s && s->nassumes ? s->nassumes : 1);
+    for (int i = 0; s && i < s->nassumes; i++)
+        f->assumes[f->nassumes++] = lower_assume(c, s, s->assumes[i]);
+}
+
 static const NestSched *nest_sched(const Checked *ch, const Schedule *s, const Nest *n)
 {
     for (int i = 0; s && i < ch->nrecords; i++) {
@@ -342,5 +422,7 @@ IrFunc *lower_kernel(const Checked *c, const Kernel *k, Target t, const Schedule
         in->root = lower_nest(&lc, n);
         ir_block_push(f, &f->body, in->root);
     }
+    lower_shape_checks(&lc, k);
+    lower_assumes(&lc, s);
     return f;
 }
