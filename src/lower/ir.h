@@ -37,7 +37,6 @@ typedef struct IrStmt IrStmt;
 /* The AST nodes the IR came from, for lowering's passes and their messages;
  * code generation never looks inside them. */
 struct Kernel;
-struct Param;
 struct Nest;
 struct Schedule;
 struct Stmt;
@@ -80,7 +79,6 @@ typedef struct IrBuffer {
                               form they follow one another (flatten_stage_rows) */
     int64_t smem_offset;   /* GPU execution form, IR_MEM_SHARED: byte offset in the
                               launch's shared memory (16-byte aligned) */
-    const struct Param *param;  /* IR_MEM_PARAM: the declaration */
     int param_index;       /* IR_MEM_PARAM: position among the kernel's params */
     int id;                /* dense, unique in the function */
 } IrBuffer;

@@ -287,14 +287,13 @@ static void lower_params(LowerCtx *c, const Kernel *k)
         }
         IrBuffer *b = ir_buffer_new(f, p->name.name, p->type.elem, IR_MEM_PARAM, p->type.ndims);
         b->mode = p->mode;
-        b->param = p;
         b->param_index = i;
         f->tensors[f->ntensors++] = b;
         ip->buf = b;
         bind(c, p, b);
     }
     for (int i = 0; i < f->ntensors; i++) {
-        const Param *p = f->tensors[i]->param;
+        const Param *p = k->params[f->tensors[i]->param_index];
         for (int d = 0; d < p->type.ndims; d++)
             f->tensors[i]->dims[d] = lower_expr(c, p->type.dims[d]);
     }

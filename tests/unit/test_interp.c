@@ -95,7 +95,6 @@ static IrBuffer *tensor2(Fixture *x, const char *name, ElemType t, ParamMode mod
     }
     b->mode = mode;
     b->param_index = p;
-    b->param = &x->params[p];
     x->tensor_bufs[x->f->ntensors++] = b;
     x->ir_params[p].buf = b;
     x->tensors[p].count = n;
