@@ -1,7 +1,8 @@
 /* The language's shared vocabulary, kept once: the tables of element types,
- * intrinsics, hardware indices and targets, and the enums over them. The
- * parser, the checker, the IR and code generation all speak it; it lives
- * outside src/parser so that code generation reads the IR without the AST. */
+ * intrinsics, hardware indices, targets and tensor-core shapes, the enums
+ * over them, and the parameter modes. The parser, the checker, the IR and
+ * code generation all speak it; it lives outside src/parser so that code
+ * generation reads the IR without the AST. */
 #ifndef ACCL_LANG_H
 #define ACCL_LANG_H
 
