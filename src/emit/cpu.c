@@ -73,9 +73,9 @@
 void cg_error(Cg *cg, const char *what)
 {
     if (cg->ok)
-        diag_error(cg->d, cg->f->kernel->name.span,
+        diag_error(cg->d, cg->f->span,
                    "internal error: cannot emit %s code for '%s': %s", cg->hooks ? "GPU" : "CPU",
-                   cg->f->kernel->name.name, what);
+                   cg->f->name, what);
     cg->ok = false;
 }
 
@@ -300,7 +300,7 @@ void cg_emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueRef e
     for (int i = 0; i < k.n; i++)
         LLVMBuildStore(cg->b, k.vals[i], LLVMBuildStructGEP2(cg->b, st, ctx, (unsigned)i, ""));
     char name[256];
-    snprintf(name, sizeof name, "%s.par%d", f->kernel->name.name, cg->npar++);
+    snprintf(name, sizeof name, "%s.par%d", f->name, cg->npar++);
     LLVMTypeRef params[3] = {cg->ptr, cg->i64, cg->i64};
     LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->c), params, 3, 0);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, fty);
@@ -383,26 +383,17 @@ void cg_emit_parallel(Cg *cg, const IrStmt *s, const Lin *lin_lo, LLVMValueRef e
 static LLVMValueRef declare_body(Cg *cg)
 {
     const IrFunc *f = cg->f;
-    const Kernel *k = f->kernel;
-    int n = f->ntensors + f->nscalars + f->nsizes;
+    int n = f->nparams + f->nsizes;
     LLVMTypeRef *params = calloc((size_t)n + 1, sizeof *params);
     if (!params)
         abort();
-    int at = 0, ti = 0, si = 0;
-    for (int p = 0; p < k->nparams; p++) {
-        if (ast_param_is_buffer(k->params[p])) {
-            if (ti < f->ntensors) {
-                params[at++] = cg->ptr;
-                ti++;
-            }
-        } else if (si < f->nscalars) {
-            params[at++] = cg_reg_type(cg, f->scalars[si++]->type);
-        }
-    }
+    int at = 0;
+    for (int p = 0; p < f->nparams; p++)
+        params[at++] = f->params[p].buf ? cg->ptr : cg_reg_type(cg, f->params[p].var->type);
     for (int i = 0; i < f->nsizes; i++)
         params[at++] = cg->i64;
     char name[256];
-    snprintf(name, sizeof name, "%s.body", k->name.name);
+    snprintf(name, sizeof name, "%s.body", f->name);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, LLVMFunctionType(cg->i32, params, (unsigned)at, 0));
     free(params);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
@@ -414,21 +405,15 @@ static LLVMValueRef declare_body(Cg *cg)
 void cg_bind_params(Cg *cg, LLVMValueRef fn)
 {
     const IrFunc *f = cg->f;
-    const Kernel *k = f->kernel;
     unsigned at = 0;
-    int ti = 0, si = 0;
-    for (int p = 0; p < k->nparams; p++) {
-        if (ast_param_is_buffer(k->params[p])) {
-            if (ti < f->ntensors) {
-                LLVMValueRef v = LLVMGetParam(fn, at++);
-                LLVMSetValueName2(v, f->tensors[ti]->name, strlen(f->tensors[ti]->name));
-                cg->bufp[f->tensors[ti++]->id] = v;
-            }
-        } else if (si < f->nscalars) {
-            LLVMValueRef v = LLVMGetParam(fn, at++);
-            LLVMSetValueName2(v, f->scalars[si]->name, strlen(f->scalars[si]->name));
-            cg->vars[f->scalars[si++]->id] = v;
-        }
+    for (int p = 0; p < f->nparams; p++) {
+        const IrParam *ip = &f->params[p];
+        LLVMValueRef v = LLVMGetParam(fn, at++);
+        LLVMSetValueName2(v, ip->name, strlen(ip->name));
+        if (ip->buf)
+            cg->bufp[ip->buf->id] = v;
+        else
+            cg->vars[ip->var->id] = v;
     }
     for (int i = 0; i < f->nsizes; i++) {
         LLVMValueRef v = LLVMGetParam(fn, at++);

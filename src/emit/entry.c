@@ -63,26 +63,24 @@ static LLVMTypeRef entry_scalar_type(LLVMContextRef cx, ElemType t, const char *
 /* Number of arguments of K: every param, every size, then on a GPU the stream. */
 static int entry_nargs(const IrFunc *f)
 {
-    return f->kernel->nparams + f->nsizes + (target_is_gpu(f->target) ? 1 : 0);
+    return f->nparams + f->nsizes + (target_is_gpu(f->target) ? 1 : 0);
 }
 
 /* K's argument types, and each one's extension attribute. */
 static void entry_types(LLVMContextRef cx, const IrFunc *f, LLVMTypeRef *types, const char **ext)
 {
-    const Kernel *k = f->kernel;
-    for (int i = 0; i < k->nparams; i++) {
-        const TypeExpr *ty = &k->params[i]->type;
+    for (int i = 0; i < f->nparams; i++) {
         ext[i] = NULL;
-        types[i] = ast_param_is_buffer(k->params[i]) ? LLVMPointerTypeInContext(cx, 0)
-                                                     : entry_scalar_type(cx, ty->elem, &ext[i]);
+        types[i] = f->params[i].buf ? LLVMPointerTypeInContext(cx, 0)
+                                    : entry_scalar_type(cx, f->params[i].elem, &ext[i]);
     }
     for (int i = 0; i < f->nsizes; i++) {
-        types[k->nparams + i] = LLVMInt64TypeInContext(cx);
-        ext[k->nparams + i] = NULL;
+        types[f->nparams + i] = LLVMInt64TypeInContext(cx);
+        ext[f->nparams + i] = NULL;
     }
     if (target_is_gpu(f->target)) {
-        types[k->nparams + f->nsizes] = LLVMPointerTypeInContext(cx, 0);
-        ext[k->nparams + f->nsizes] = NULL;
+        types[f->nparams + f->nsizes] = LLVMPointerTypeInContext(cx, 0);
+        ext[f->nparams + f->nsizes] = NULL;
     }
 }
 
@@ -131,18 +129,14 @@ static LLVMValueRef entry_div(Entry *e, LLVMValueRef a, LLVMValueRef d, bool rem
     return LLVMBuildSelect(b, zero, entry_const(e, 0), q, "");
 }
 
-/* A size argument or a schedule param by name (sizes first); 0 for neither
- * (sema has checked every name). */
-static LLVMValueRef entry_name(Entry *e, const char *name)
+/* A size's argument or a schedule param's value. */
+static LLVMValueRef entry_var(Entry *e, const IrVar *v)
 {
     const IrFunc *f = e->f;
     for (int i = 0; i < f->nsizes; i++)
-        if (strcmp(f->sizes[i]->name, name) == 0)
-            return e->args[f->kernel->nparams + i];
-    for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
-        if (strcmp(f->schedule->params[i]->name.name, name) == 0)
-            return entry_const(e, f->schedule->params[i]->value);
-    return entry_const(e, 0);
+        if (f->sizes[i] == v)
+            return e->args[f->nparams + i];
+    return entry_const(e, v->value);
 }
 
 static LLVMValueRef entry_bool(Entry *e, LLVMValueRef c)
@@ -158,36 +152,35 @@ static LLVMValueRef entry_truth(Entry *e, LLVMValueRef v)
 /* A shape entry or an assume, in i64 (comparisons give 0 or 1), with the
  * language's wrapping arithmetic and division. Both sides of && and || are
  * evaluated: they have no effects and cannot trap. */
-static LLVMValueRef entry_i64(Entry *e, const Expr *x)
+static LLVMValueRef entry_i64(Entry *e, const IrExpr *x)
 {
     LLVMBuilderRef b = e->b;
     switch (x->kind) {
-    case EXPR_INT:
-    case EXPR_BOOL: return entry_const(e, x->ival);
-    case EXPR_NAME: return entry_name(e, x->name.name);
-    case EXPR_UNARY: {
+    case IR_INT: return entry_const(e, x->ival);
+    case IR_VARREF: return entry_var(e, x->var);
+    case IR_UNARY: {
         LLVMValueRef a = entry_i64(e, x->args[0]);
-        if (x->op == OP_NOT)
+        if (x->op == IR_NOT)
             return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, a, entry_const(e, 0), ""));
         return LLVMBuildSub(b, entry_const(e, 0), a, "");
     }
-    case EXPR_BINARY: {
+    case IR_BINARY: {
         LLVMValueRef l = entry_i64(e, x->args[0]), r = entry_i64(e, x->args[1]);
         switch (x->op) {
-        case OP_ADD: return LLVMBuildAdd(b, l, r, "");
-        case OP_SUB: return LLVMBuildSub(b, l, r, "");
-        case OP_MUL: return LLVMBuildMul(b, l, r, "");
-        case OP_DIV: return entry_div(e, l, r, false);
-        case OP_REM: return entry_div(e, l, r, true);
-        case OP_EQ: return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, l, r, ""));
-        case OP_NE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntNE, l, r, ""));
-        case OP_LT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLT, l, r, ""));
-        case OP_LE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLE, l, r, ""));
-        case OP_GT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGT, l, r, ""));
-        case OP_GE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGE, l, r, ""));
-        case OP_AND:
+        case IR_ADD: return LLVMBuildAdd(b, l, r, "");
+        case IR_SUB: return LLVMBuildSub(b, l, r, "");
+        case IR_MUL: return LLVMBuildMul(b, l, r, "");
+        case IR_DIV: return entry_div(e, l, r, false);
+        case IR_REM: return entry_div(e, l, r, true);
+        case IR_EQ: return entry_bool(e, LLVMBuildICmp(b, LLVMIntEQ, l, r, ""));
+        case IR_NE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntNE, l, r, ""));
+        case IR_LT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLT, l, r, ""));
+        case IR_LE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSLE, l, r, ""));
+        case IR_GT: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGT, l, r, ""));
+        case IR_GE: return entry_bool(e, LLVMBuildICmp(b, LLVMIntSGE, l, r, ""));
+        case IR_AND:
             return entry_bool(e, LLVMBuildAnd(b, entry_truth(e, l), entry_truth(e, r), ""));
-        case OP_OR:
+        case IR_OR:
             return entry_bool(e, LLVMBuildOr(b, entry_truth(e, l), entry_truth(e, r), ""));
         default: return entry_const(e, 0);
         }
@@ -214,30 +207,15 @@ static LLVMValueRef entry_negative(Entry *e, LLVMValueRef v)
     return LLVMBuildICmp(e->b, LLVMIntSLT, v, entry_const(e, 0), "");
 }
 
-/* Whether a shape entry is an expression (not a literal or a bare size). */
-static bool entry_is_expr(const Expr *d)
-{
-    return d->kind != EXPR_INT && d->kind != EXPR_NAME;
-}
-
 /* 1. Sizes, then the expression entries of every tensor's and var's shape. */
 static void entry_check_sizes(Entry *e)
 {
     const IrFunc *f = e->f;
-    const Kernel *k = f->kernel;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
     for (int i = 0; i < f->nsizes; i++)
-        bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[k->nparams + i]), "");
-    for (int i = 0; i < k->nparams; i++)
-        for (int d = 0; d < k->params[i]->type.ndims; d++)
-            if (entry_is_expr(k->params[i]->type.dims[d]))
-                bad = LLVMBuildOr(e->b, bad,
-                                  entry_negative(e, entry_i64(e, k->params[i]->type.dims[d])), "");
-    for (int i = 0; i < k->nvars; i++)
-        for (int d = 0; d < k->vars[i]->type.ndims; d++)
-            if (entry_is_expr(k->vars[i]->type.dims[d]))
-                bad = LLVMBuildOr(e->b, bad,
-                                  entry_negative(e, entry_i64(e, k->vars[i]->type.dims[d])), "");
+        bad = LLVMBuildOr(e->b, bad, entry_negative(e, e->args[f->nparams + i]), "");
+    for (int i = 0; i < f->nshape_checks; i++)
+        bad = LLVMBuildOr(e->b, bad, entry_negative(e, entry_i64(e, f->shape_checks[i])), "");
     entry_check(e, bad, ACCL_ERR_BAD_SIZE, "bad_size");
 }
 
@@ -245,15 +223,15 @@ static void entry_check_sizes(Entry *e)
  * entries are >= 0 here). */
 static void entry_check_nulls(Entry *e)
 {
-    const Kernel *k = e->f->kernel;
+    const IrFunc *f = e->f;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
-    for (int i = 0; i < k->nparams; i++) {
-        const TypeExpr *ty = &k->params[i]->type;
-        if (!ast_param_is_buffer(k->params[i]))
+    for (int i = 0; i < f->nparams; i++) {
+        const IrBuffer *buf = f->params[i].buf;
+        if (!buf)
             continue;
         LLVMValueRef null = LLVMBuildIsNull(e->b, e->args[i], "");
-        for (int d = 0; d < ty->ndims; d++)
-            null = LLVMBuildAnd(e->b, null, entry_truth(e, entry_i64(e, ty->dims[d])), "");
+        for (int d = 0; d < buf->ndims; d++)
+            null = LLVMBuildAnd(e->b, null, entry_truth(e, entry_i64(e, buf->dims[d])), "");
         bad = LLVMBuildOr(e->b, bad, null, "");
     }
     entry_check(e, bad, ACCL_ERR_NULL, "null");
@@ -262,12 +240,12 @@ static void entry_check_nulls(Entry *e)
 /* 3. The schedule's assumes. */
 static void entry_check_assumes(Entry *e)
 {
-    const Schedule *s = e->f->schedule;
-    if (!s || s->nassumes == 0)
+    const IrFunc *f = e->f;
+    if (f->nassumes == 0)
         return;
     LLVMValueRef bad = LLVMConstInt(LLVMInt1TypeInContext(e->cx), 0, false);
-    for (int i = 0; i < s->nassumes; i++) {
-        LLVMValueRef v = entry_i64(e, s->assumes[i]);
+    for (int i = 0; i < f->nassumes; i++) {
+        LLVMValueRef v = entry_i64(e, f->assumes[i]);
         bad = LLVMBuildOr(e->b, bad, LLVMBuildICmp(e->b, LLVMIntEQ, v, entry_const(e, 0), ""),
                           "");
     }
@@ -284,36 +262,35 @@ static void entry_check_assumes(Entry *e)
  * Returns each param's slot (an alloca in the entry block), or NULL. */
 static LLVMValueRef *entry_scalar_slots(Entry *e)
 {
-    const Kernel *k = e->f->kernel;
-    if (target_is_gpu(e->f->target))
+    const IrFunc *f = e->f;
+    if (target_is_gpu(f->target))
         return NULL;
-    LLVMValueRef *slots = ARENA_ARRAY(e->f->arena, LLVMValueRef, k->nparams + 1);
-    for (int i = 0; i < k->nparams; i++) {
-        const Param *p = k->params[i];
-        if (p->type.is_tensor || p->mode == MODE_IN)
+    LLVMValueRef *slots = ARENA_ARRAY(f->arena, LLVMValueRef, f->nparams + 1);
+    for (int i = 0; i < f->nparams; i++) {
+        const IrParam *p = &f->params[i];
+        if (p->tensor || p->mode == MODE_IN)
             continue;
-        LLVMTypeRef ty = LLVMArrayType2(LLVMInt8TypeInContext(e->cx),
-                                        (uint64_t)elem_type_bytes(p->type.elem));
-        slots[i] = LLVMBuildAlloca(e->b, ty, arena_printf(e->f->arena, "%s.slot", p->name.name));
+        LLVMTypeRef ty = LLVMArrayType2(LLVMInt8TypeInContext(e->cx), (uint64_t)elem_type_bytes(p->elem));
+        slots[i] = LLVMBuildAlloca(e->b, ty, arena_printf(f->arena, "%s.slot", p->name));
         LLVMSetAlignment(slots[i], 8);
     }
     return slots;
 }
 
-static void entry_copy(Entry *e, LLVMValueRef to, LLVMValueRef from, const Param *p)
+static void entry_copy(Entry *e, LLVMValueRef to, LLVMValueRef from, const IrParam *p)
 {
-    LLVMBuildMemCpy(e->b, to, 1, from, 1, entry_const(e, elem_type_bytes(p->type.elem)));
+    LLVMBuildMemCpy(e->b, to, 1, from, 1, entry_const(e, elem_type_bytes(p->elem)));
 }
 
 /* After the checks: K.body gets the slots; an inout slot takes the caller's value. */
 static void entry_scalars_in(Entry *e, LLVMValueRef *slots, LLVMValueRef *call_args)
 {
-    const Kernel *k = e->f->kernel;
-    for (int i = 0; slots && i < k->nparams; i++) {
+    const IrFunc *f = e->f;
+    for (int i = 0; slots && i < f->nparams; i++) {
         if (!slots[i])
             continue;
-        if (k->params[i]->mode == MODE_INOUT)
-            entry_copy(e, slots[i], e->args[i], k->params[i]);
+        if (f->params[i].mode == MODE_INOUT)
+            entry_copy(e, slots[i], e->args[i], &f->params[i]);
         call_args[i] = slots[i];
     }
 }
@@ -321,9 +298,9 @@ static void entry_scalars_in(Entry *e, LLVMValueRef *slots, LLVMValueRef *call_a
 /* if (rc == ACCL_OK) copy each slot to the caller's pointer. */
 static void entry_scalars_out(Entry *e, LLVMValueRef *slots, LLVMValueRef rc)
 {
-    const Kernel *k = e->f->kernel;
+    const IrFunc *f = e->f;
     bool any = false;
-    for (int i = 0; slots && i < k->nparams; i++)
+    for (int i = 0; slots && i < f->nparams; i++)
         any |= slots[i] != NULL;
     if (!any)
         return;
@@ -332,9 +309,9 @@ static void entry_scalars_out(Entry *e, LLVMValueRef *slots, LLVMValueRef rc)
     LLVMValueRef ok = LLVMBuildICmp(e->b, LLVMIntEQ, rc, LLVMConstInt(LLVMTypeOf(rc), ACCL_OK, false), "");
     LLVMBuildCondBr(e->b, ok, store, done);
     LLVMPositionBuilderAtEnd(e->b, store);
-    for (int i = 0; i < k->nparams; i++)
+    for (int i = 0; i < f->nparams; i++)
         if (slots[i])
-            entry_copy(e, e->args[i], slots[i], k->params[i]);
+            entry_copy(e, e->args[i], slots[i], &f->params[i]);
     LLVMBuildBr(e->b, done);
     LLVMPositionBuilderAtEnd(e->b, done);
 }
@@ -361,10 +338,9 @@ static LLVMValueRef entry_convert(Entry *e, LLVMValueRef v, LLVMTypeRef to)
 
 static const char *entry_arg_name(const IrFunc *f, int i)
 {
-    const Kernel *k = f->kernel;
-    if (i == k->nparams + f->nsizes)
+    if (i == f->nparams + f->nsizes)
         return "stream";
-    return i < k->nparams ? k->params[i]->name.name : f->sizes[i - k->nparams]->name;
+    return i < f->nparams ? f->params[i].name : f->sizes[i - f->nparams]->name;
 }
 
 /* K.body, declared with K's own types if cpu.c has not defined it. */
@@ -382,7 +358,7 @@ static void entry_emit_k(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc *f, 
     entry_types(cx, f, types, ext);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(cx);
     LLVMTypeRef kty = LLVMFunctionType(i32, types, (unsigned)n, false);
-    const char *name = f->kernel->name.name;
+    const char *name = f->name;
     LLVMValueRef fn = LLVMAddFunction(mod, name, kty);
     entry_add_ext(cx, fn, false, ext, n);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, entry_attr(cx, "nounwind"));
@@ -423,7 +399,7 @@ static void entry_emit_packed(LLVMModuleRef mod, LLVMContextRef cx, const IrFunc
     entry_types(cx, f, types, ext);
     LLVMTypeRef i32 = LLVMInt32TypeInContext(cx), i64 = LLVMInt64TypeInContext(cx);
     LLVMTypeRef ptr = LLVMPointerTypeInContext(cx, 0);
-    const char *name = f->kernel->name.name;
+    const char *name = f->name;
     LLVMValueRef k = LLVMGetNamedFunction(mod, name);
     LLVMTypeRef kty = LLVMGlobalGetValueType(k);
 

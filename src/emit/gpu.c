@@ -72,7 +72,7 @@ typedef struct GpuCg {
 
 void gpu_kernel_name(char *buf, size_t size, const IrFunc *f, int launch)
 {
-    snprintf(buf, size, "accl_%s_%d", f->kernel->name.name, launch);
+    snprintf(buf, size, "accl_%s_%d", f->name, launch);
 }
 
 void gpu_image_free(GpuImage *img)
@@ -662,23 +662,21 @@ static void add_param_attr(Cg *cg, LLVMValueRef fn, unsigned index, const char *
 /* The kernel of launch li: declared with its parameters (see the header). */
 static LLVMValueRef declare_kernel(Cg *cg, const GpuVendor *v, const IrFunc *f, int li, const GpuCg *g)
 {
-    const Kernel *k = f->kernel;
     LLVMTypeRef gptr = LLVMPointerTypeInContext(cg->c, v->global_as);
-    int n = f->ntensors + f->nscalars + f->nsizes + g->nglobals;
+    int n = f->nparams + f->nsizes + g->nglobals;
     LLVMTypeRef *params = calloc((size_t)n + 1, sizeof *params);
     bool *readonly = calloc((size_t)n + 1, sizeof *readonly), *noalias = calloc((size_t)n + 1, sizeof *noalias);
     if (!params || !readonly || !noalias)
         abort();
-    int at = 0, ti = 0, si = 0;
-    for (int p = 0; p < k->nparams; p++) {
-        if (ast_param_is_buffer(k->params[p])) {
-            if (ti < f->ntensors) {
-                readonly[at] = f->tensors[ti++]->mode == MODE_IN;
-                noalias[at] = true;
-                params[at++] = gptr;
-            }
-        } else if (si < f->nscalars) {
-            params[at++] = cg_reg_type(cg, f->scalars[si++]->type);
+    int at = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        const IrParam *ip = &f->params[p];
+        if (ip->buf) {
+            readonly[at] = ip->mode == MODE_IN;
+            noalias[at] = true;
+            params[at++] = gptr;
+        } else {
+            params[at++] = cg_reg_type(cg, ip->var->type);
         }
     }
     for (int i = 0; i < f->nsizes; i++)
@@ -744,7 +742,7 @@ static bool emit_kernel(Cg *cg, const GpuVendor *v, const IrFunc *f, int li)
     cg->fn.void_ret = true;
     g.smem = shared_array(cg, v);
     cg_bind_params(cg, fn);
-    unsigned at = (unsigned)(f->ntensors + f->nscalars + f->nsizes);
+    unsigned at = (unsigned)(f->nparams + f->nsizes);
     for (int i = 0; i < g.nglobals; i++) {
         LLVMValueRef p = LLVMGetParam(fn, at++);
         LLVMSetValueName2(p, g.globals[i]->name, strlen(g.globals[i]->name));
@@ -782,8 +780,8 @@ bool gpu_compile(IrFunc *const *funcs, int n, Target t, const GpuOptions *o, Gpu
                           : !funcs[i]->spmd ? "the IR is not in the GPU execution form"
                           : funcs[i]->target != t ? "the IR is for another target" : NULL;
         if (why) {
-            diag_error(d, funcs[i]->kernel->name.span, "internal error: cannot emit GPU code for '%s': %s",
-                       funcs[i]->kernel->name.name, why);
+            diag_error(d, funcs[i]->span, "internal error: cannot emit GPU code for '%s': %s",
+                       funcs[i]->name, why);
             return false;
         }
     }

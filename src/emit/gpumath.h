@@ -23,7 +23,7 @@
 
 #include <llvm-c/Core.h>
 
-#include "parser/ast.h"
+#include "util/lang.h"
 
 /* Whether gpumath defines intrinsic k (exp log sin cos tanh erf pow rsqrt). */
 bool gpumath_has(Intrinsic k);

@@ -34,51 +34,6 @@ static void header_runtime(FILE *out)
           out);
 }
 
-/* Binding strength of a binary operator, for printing with few parentheses. */
-static int header_prec(Op op)
-{
-    switch (op) {
-    case OP_OR: return 1;
-    case OP_AND: return 2;
-    case OP_EQ:
-    case OP_NE: return 3;
-    case OP_LT:
-    case OP_LE:
-    case OP_GT:
-    case OP_GE: return 4;
-    case OP_ADD:
-    case OP_SUB: return 5;
-    default: return 6;   /* * / % */
-    }
-}
-
-/* A shape entry or an assume (sizes, params, literals, operators) as the
- * language writes it, with parentheses only where they are needed. */
-static void header_expr(FILE *out, const Expr *e, int min_prec)
-{
-    switch (e->kind) {
-    case EXPR_INT: fprintf(out, "%lld", (long long)e->ival); return;
-    case EXPR_BOOL: fputs(e->ival ? "true" : "false", out); return;
-    case EXPR_NAME: fputs(e->name.name, out); return;
-    case EXPR_UNARY:
-        fputs(op_spelling(e->op), out);
-        header_expr(out, e->args[0], 7);
-        return;
-    case EXPR_BINARY: {
-        int p = header_prec(e->op);
-        if (p < min_prec)
-            fputc('(', out);
-        header_expr(out, e->args[0], p);
-        fprintf(out, " %s ", op_spelling(e->op));
-        header_expr(out, e->args[1], p + 1);
-        if (p < min_prec)
-            fputc(')', out);
-        return;
-    }
-    default: ast_dump_expr(out, e); return;
-    }
-}
-
 static const char *header_mode(ParamMode m)
 {
     return m == MODE_OUT ? "out " : m == MODE_INOUT ? "inout " : "";
@@ -123,26 +78,24 @@ static void header_name(FILE *out, const char *name)
  * then the schedule's assumptions. */
 static void header_comment(FILE *out, const IrFunc *f)
 {
-    const Kernel *k = f->kernel;
-    fprintf(out, "/* %s\n", k->name.name);
-    for (int i = 0; i < k->nparams; i++) {
-        const Param *p = k->params[i];
-        fprintf(out, " *   %s: %s%s", p->name.name, header_mode(p->mode), elem_type_name(p->type.elem));
-        if (p->type.is_tensor) {
+    fprintf(out, "/* %s\n", f->name);
+    for (int i = 0; i < f->nparams; i++) {
+        const IrParam *p = &f->params[i];
+        fprintf(out, " *   %s: %s%s", p->name, header_mode(p->mode), elem_type_name(p->elem));
+        if (p->tensor) {
             fputc('[', out);
-            for (int d = 0; d < p->type.ndims; d++) {
+            for (int d = 0; d < p->buf->ndims; d++) {
                 if (d)
                     fputs(", ", out);
-                header_expr(out, p->type.dims[d], 0);
+                ir_print_source(out, p->buf->dims[d]);
             }
             fputc(']', out);
         }
         fputc('\n', out);
     }
-    const Schedule *s = f->schedule;
-    for (int i = 0; s && i < s->nassumes; i++) {
+    for (int i = 0; i < f->nassumes; i++) {
         fputs(" *   assumes ", out);
-        header_expr(out, s->assumes[i], 0);
+        ir_print_source(out, f->assumes[i]);
         fputs(" (else ACCL_ERR_ASSUME)\n", out);
     }
     fputs(" */\n", out);
@@ -152,17 +105,16 @@ static void header_comment(FILE *out, const IrFunc *f)
  * targets take device pointers and end with `void *stream`. */
 static void header_prototype(FILE *out, const IrFunc *f)
 {
-    const Kernel *k = f->kernel;
-    fprintf(out, "int %s(", k->name.name);
+    fprintf(out, "int %s(", f->name);
     int written = 0;
-    for (int i = 0; i < k->nparams; i++, written++) {
-        const Param *p = k->params[i];
+    for (int i = 0; i < f->nparams; i++, written++) {
+        const IrParam *p = &f->params[i];
         fputs(written ? ", " : "", out);
-        if (ast_param_is_buffer(p))
-            fprintf(out, "%s%s *", p->mode == MODE_IN ? "const " : "", header_ctype(p->type.elem));
+        if (p->buf)
+            fprintf(out, "%s%s *", p->mode == MODE_IN ? "const " : "", header_ctype(p->elem));
         else
-            fprintf(out, "%s ", header_ctype(p->type.elem));
-        header_name(out, p->name.name);
+            fprintf(out, "%s ", header_ctype(p->elem));
+        header_name(out, p->name);
     }
     for (int i = 0; i < f->nsizes; i++, written++) {
         fprintf(out, "%sint64_t ", written ? ", " : "");

@@ -142,19 +142,18 @@ static void launch_declare_runtime(Launch *L)
 static LLVMValueRef launch_declare_body(Launch *L, const IrFunc *f)
 {
     Cg *cg = &L->cg;
-    const Kernel *k = f->kernel;
-    int n = k->nparams + f->nsizes + 1;
+    int n = f->nparams + f->nsizes + 1;
     LLVMTypeRef *types = calloc((size_t)n, sizeof *types);
     if (!types)
         abort();
     int at = 0;
-    for (int p = 0; p < k->nparams; p++)
-        types[at++] = ast_param_is_buffer(k->params[p]) ? cg->ptr : cg_reg_type(cg, k->params[p]->type.elem);
+    for (int p = 0; p < f->nparams; p++)
+        types[at++] = f->params[p].buf ? cg->ptr : cg_reg_type(cg, f->params[p].elem);
     for (int i = 0; i < f->nsizes; i++)
         types[at++] = cg->i64;
     types[at++] = cg->ptr;
     char name[256];
-    snprintf(name, sizeof name, "%s.body", k->name.name);
+    snprintf(name, sizeof name, "%s.body", f->name);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, LLVMFunctionType(cg->i32, types, (unsigned)at, false));
     free(types);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
@@ -241,7 +240,7 @@ static void launch_alloc_globals(Launch *L, const IrBuffer **globals, int n, LLV
 static LLVMValueRef launch_params(Launch *L, const IrFunc *f, LLVMValueRef *slots, int nglobals)
 {
     Cg *cg = &L->cg;
-    int nargs = f->kernel->nparams + f->nsizes;
+    int nargs = f->nparams + f->nsizes;
     LLVMTypeRef block_ty = LLVMArrayType2(cg->ptr, (uint64_t)(nargs + nglobals) + 1);
     LLVMValueRef block = LLVMBuildAlloca(cg->ab, block_ty, "params");
     for (int i = 0; i < nargs + nglobals; i++) {
@@ -317,7 +316,7 @@ static bool launch_body(Launch *L, const IrFunc *f, int first_kernel)
         return false;
     }
     L->fn = launch_declare_body(L, f);
-    LLVMValueRef stream = LLVMGetParam(L->fn, (unsigned)(f->kernel->nparams + f->nsizes));
+    LLVMValueRef stream = LLVMGetParam(L->fn, (unsigned)(f->nparams + f->nsizes));
     LLVMSetValueName2(stream, "stream", 6);
     memset(&cg->fn, 0, sizeof cg->fn);
     cg->fn.fn = L->fn;

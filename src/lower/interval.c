@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lower/ir_affine.h"
+#include "parser/ast.h"
 #include "util/intmath.h"
 
 enum { IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lower/flatten.h"
+#include "parser/ast.h"
 #include "util/text.h"
 
 /* ---- builders ---- */
@@ -13,6 +14,10 @@ IrFunc *ir_func_new(Arena *a, const Kernel *k, Target t)
 {
     IrFunc *f = ARENA_NEW(a, IrFunc);
     f->kernel = k;
+    if (k) {
+        f->name = k->name.name;
+        f->span = k->name.span;
+    }
     f->target = t;
     f->arena = a;
     return f;
@@ -524,6 +529,65 @@ static void print_args(FILE *out, IrExpr **args, int n)
     }
 }
 
+/* Binding strength of a binary operator as the language writes it. */
+static int source_prec(IrOp op)
+{
+    switch (op) {
+    case IR_OR: return 1;
+    case IR_AND: return 2;
+    case IR_EQ:
+    case IR_NE: return 3;
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: return 4;
+    case IR_ADD:
+    case IR_SUB: return 5;
+    default: return 6;   /* * / % */
+    }
+}
+
+/* The source form of the operations a shape or an assume holds; the rest
+ * print as ir_print_expr does. Returns whether it printed e. */
+static bool print_source(FILE *out, const IrExpr *e, int min_prec)
+{
+    switch (e->kind) {
+    case IR_INT:
+        if (e->type == ELEM_BOOL)
+            fputs(e->ival ? "true" : "false", out);
+        else
+            fprintf(out, "%lld", (long long)e->ival);
+        return true;
+    case IR_UNARY:
+        fputs(ir_op_spelling(e->op), out);
+        if (!print_source(out, e->args[0], 7))
+            ir_print_expr(out, e->args[0]);
+        return true;
+    case IR_BINARY: {
+        if (e->op == IR_MIN || e->op == IR_MAX)
+            return false;
+        int p = source_prec(e->op);
+        if (p < min_prec)
+            fputc('(', out);
+        if (!print_source(out, e->args[0], p))
+            ir_print_expr(out, e->args[0]);
+        fprintf(out, " %s ", ir_op_spelling(e->op));
+        if (!print_source(out, e->args[1], p + 1))
+            ir_print_expr(out, e->args[1]);
+        if (p < min_prec)
+            fputc(')', out);
+        return true;
+    }
+    default: return false;
+    }
+}
+
+void ir_print_source(FILE *out, const IrExpr *e)
+{
+    if (!print_source(out, e, 0))
+        ir_print_expr(out, e);
+}
+
 void ir_print_expr(FILE *out, const IrExpr *e)
 {
     switch (e->kind) {
@@ -729,7 +793,7 @@ static void print_block(FILE *out, const IrFunc *f, const IrBlock *b, int depth)
 void ir_print(FILE *out, const IrFunc *f)
 {
     const char *vendor = target_vendor(f->target), *arch = target_arch(f->target);
-    fprintf(out, "func %s for %s%s%s%s\n", f->kernel->name.name, vendor, *arch ? "(" : "", arch,
+    fprintf(out, "func %s for %s%s%s%s\n", f->name, vendor, *arch ? "(" : "", arch,
             *arch ? ")" : "");
     for (int i = 0; i < f->ntensors; i++) {
         static const char *const modes[] = {"in", "out", "inout"};

@@ -6,6 +6,9 @@
  * Shape of a function:
  *
  *   IrFunc
+ *     signature: the kernel's name, its params in declaration order (IrParam),
+ *             sizes, and the assumes checked on entry: all code generation
+ *             needs of the kernel besides the body
  *     params: tensors (IrBuffer, mem IR_MEM_PARAM), scalars and sizes (IrVar)
  *     body:   IrBlock of statements, one top-level statement per nest (per
  *             launch on GPUs); each statement may hold blocks of its own
@@ -24,11 +27,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "parser/ast.h"
 #include "util/arena.h"
+#include "util/diag.h"
+#include "util/lang.h"
 
 typedef struct IrExpr IrExpr;
 typedef struct IrStmt IrStmt;
+
+/* The AST nodes the IR came from, for lowering's passes and their messages;
+ * code generation never looks inside them. */
+struct Kernel;
+struct Nest;
+struct Schedule;
+struct Stmt;
 
 /* ---- variables and buffers ------------------------------------------ */
 
@@ -37,6 +48,7 @@ typedef enum IrVarKind {
     IR_VAR_SCALAR,   /* a scalar parameter */
     IR_VAR_LOOP,     /* a loop's index (i64), declared by its IR_LOOP */
     IR_VAR_LET,      /* declared by an IR_LET */
+    IR_VAR_PARAM,    /* a schedule param: a named constant (value), in IrFunc.assumes only */
 } IrVarKind;
 
 typedef struct IrVar {
@@ -44,6 +56,7 @@ typedef struct IrVar {
     ElemType type;
     IrVarKind kind;
     int id;                /* dense, unique in the function: index for interpreters */
+    int64_t value;         /* IR_VAR_PARAM */
 } IrVar;
 
 typedef enum IrMem {
@@ -66,7 +79,6 @@ typedef struct IrBuffer {
                               form they follow one another (flatten_stage_rows) */
     int64_t smem_offset;   /* GPU execution form, IR_MEM_SHARED: byte offset in the
                               launch's shared memory (16-byte aligned) */
-    const Param *param;    /* IR_MEM_PARAM: the declaration */
     int param_index;       /* IR_MEM_PARAM: position among the kernel's params */
     int id;                /* dense, unique in the function */
 } IrBuffer;
@@ -171,7 +183,7 @@ typedef struct IrCopy {
 struct IrStmt {
     IrStmtKind kind;
     Span origin;           /* the AST statement or clause it came from (for messages) */
-    const Stmt *source;    /* IR_STORE lowered from an assignment: that AST statement */
+    const struct Stmt *source;  /* IR_STORE lowered from an assignment: that AST statement */
     /* IR_LOOP */
     IrVar *var;
     IrExpr *lo, *extent;
@@ -202,7 +214,7 @@ struct NestSched;
  * names of the schedule's loops, so a pass finds loop L of a nest by name
  * inside root. */
 typedef struct IrNest {
-    const Nest *nest;
+    const struct Nest *nest;
     const struct NestSched *sched;
     IrStmt *root;
 } IrNest;
@@ -246,8 +258,31 @@ typedef struct IrLaunch {
     bool async_copies;     /* some copy is async (cp.async on sm_80+) */
 } IrLaunch;
 
+/* A parameter of the kernel as a caller passes it. A tensor, or a scalar the
+ * kernel writes (`out`, `inout`), lives in the caller's memory and comes by
+ * pointer: buf is its IR_MEM_PARAM buffer, whose dims are the shape as
+ * written (no pass rewrites them). Any other scalar comes by value: var. */
+typedef struct IrParam {
+    const char *name;
+    ElemType elem;
+    ParamMode mode;
+    bool tensor;           /* written with brackets (a scalar's buf has no dims) */
+    IrBuffer *buf;         /* by pointer, else NULL */
+    IrVar *var;            /* by value, else NULL */
+} IrParam;
+
 typedef struct IrFunc {
-    const Kernel *kernel;
+    const struct Kernel *kernel;
+    const char *name;      /* the kernel's */
+    Span span;             /* where its name is written (for messages) */
+    IrParam *params;       /* in declaration order: the caller's arguments, then sizes */
+    int nparams;
+    IrExpr **shape_checks; /* the shape entries of params and vars that are expressions
+                              (not a literal or a size), as written: each must be >= 0 */
+    int nshape_checks;
+    IrExpr **assumes;      /* the schedule's, as written (i64 over sizes, IR_VAR_PARAM
+                              constants and literals; comparisons give bool): checked on entry */
+    int nassumes;
     Target target;
     Arena *arena;
     IrBuffer **tensors;    /* tensor params, in declaration order */
@@ -259,7 +294,7 @@ typedef struct IrFunc {
     IrBlock body;
     IrNest *nests;         /* one per kernel nest, in order */
     int nnests;
-    const Schedule *schedule;  /* NULL: every nest takes the default schedule */
+    const struct Schedule *schedule;  /* NULL: every nest takes the default schedule */
     bool flat;             /* storage flattened: loads and stores have one index */
     bool spmd;             /* in the GPU execution form (see IrLaunch) */
     IrLaunch *launches;    /* spmd: one per launch, in order */
@@ -268,7 +303,7 @@ typedef struct IrFunc {
 } IrFunc;
 
 /* Builders. Constant operands are not folded here (the simplifier does it). */
-IrFunc *ir_func_new(Arena *a, const Kernel *k, Target t);
+IrFunc *ir_func_new(Arena *a, const struct Kernel *k, Target t);
 IrVar *ir_var_new(IrFunc *f, const char *name, ElemType type, IrVarKind kind);
 IrBuffer *ir_buffer_new(IrFunc *f, const char *name, ElemType elem, IrMem mem, int ndims);
 
@@ -323,6 +358,9 @@ void ir_block_insert(IrFunc *f, IrBlock *b, int at, IrStmt *s);
 /* Printing (--emit=ir, --dump): stable, one statement per line, used by golden tests. */
 void ir_print(FILE *out, const IrFunc *f);
 void ir_print_expr(FILE *out, const IrExpr *e);
+/* e as the language writes it (plain literals, parentheses only where needed):
+ * for shapes and assumes in generated headers. */
+void ir_print_source(FILE *out, const IrExpr *e);
 const char *ir_op_spelling(IrOp op);
 const char *ir_loop_kind_name(IrLoopKind k);
 const char *ir_mem_name(IrMem m);

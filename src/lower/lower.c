@@ -273,23 +273,27 @@ static void lower_params(LowerCtx *c, const Kernel *k)
     IrFunc *f = c->f;
     f->tensors = ARENA_ARRAY(f->arena, IrBuffer *, k->nparams + 1);
     f->scalars = ARENA_ARRAY(f->arena, IrVar *, k->nparams + 1);
+    f->params = ARENA_ARRAY(f->arena, IrParam, k->nparams + 1);
     for (int i = 0; i < k->nparams; i++) {
         const Param *p = k->params[i];
+        IrParam *ip = &f->params[f->nparams++];
+        *ip = (IrParam){.name = p->name.name, .elem = p->type.elem, .mode = p->mode,
+                        .tensor = p->type.is_tensor};
         if (!ast_param_is_buffer(p)) {
-            IrVar *v = ir_var_new(f, p->name.name, p->type.elem, IR_VAR_SCALAR);
-            f->scalars[f->nscalars++] = v;
-            bind(c, p, v);
+            ip->var = ir_var_new(f, p->name.name, p->type.elem, IR_VAR_SCALAR);
+            f->scalars[f->nscalars++] = ip->var;
+            bind(c, p, ip->var);
             continue;
         }
         IrBuffer *b = ir_buffer_new(f, p->name.name, p->type.elem, IR_MEM_PARAM, p->type.ndims);
         b->mode = p->mode;
-        b->param = p;
         b->param_index = i;
         f->tensors[f->ntensors++] = b;
+        ip->buf = b;
         bind(c, p, b);
     }
     for (int i = 0; i < f->ntensors; i++) {
-        const Param *p = f->tensors[i]->param;
+        const Param *p = k->params[f->tensors[i]->param_index];
         for (int d = 0; d < p->type.ndims; d++)
             f->tensors[i]->dims[d] = lower_expr(c, p->type.dims[d]);
     }
@@ -306,6 +310,86 @@ static void lower_vars(LowerCtx *c, const Kernel *k)
         bind(c, v, b);
         ir_block_push(f, &f->body, ir_alloc(f, b, v->span));
     }
+}
+
+/* ---- the signature's checks ---- */
+
+/* Whether a shape entry is an expression (not a literal or a bare size). */
+static bool shape_is_expr(const IrExpr *d)
+{
+    return d->kind != IR_INT && d->kind != IR_VARREF;
+}
+
+static void push_shape_checks(IrFunc *f, IrExpr **dims, int ndims)
+{
+    for (int d = 0; d < ndims; d++)
+        if (shape_is_expr(dims[d]))
+            f->shape_checks[f->nshape_checks++] = dims[d];
+}
+
+/* The params' shapes (their buffers' dims, which no pass rewrites), then the
+ * vars' as written (an alloc's dims are the passes' to rewrite). */
+static void lower_shape_checks(LowerCtx *c, const Kernel *k)
+{
+    IrFunc *f = c->f;
+    int n = 0;
+    for (int i = 0; i < f->nparams; i++)
+        n += f->params[i].buf ? f->params[i].buf->ndims : 0;
+    for (int i = 0; i < k->nvars; i++)
+        n += k->vars[i]->type.ndims;
+    f->shape_checks = ARENA_ARRAY(f->arena, IrExpr *, n + 1);
+    for (int i = 0; i < f->nparams; i++)
+        if (f->params[i].buf)
+            push_shape_checks(f, f->params[i].buf->dims, f->params[i].buf->ndims);
+    for (int i = 0; i < k->nvars; i++) {
+        const TypeExpr *ty = &k->vars[i]->type;
+        IrExpr **dims = lower_args(c, ty->dims, ty->ndims);
+        push_shape_checks(f, dims, ty->ndims);
+    }
+}
+
+/* A name in an assume: a size, else a schedule param (its IR_VAR_PARAM,
+ * made on first use). */
+static IrExpr *assume_name(LowerCtx *c, const Schedule *s, const char *name)
+{
+    IrVar *v = size_var(c, name);
+    for (int i = 0; !v && i < s->nparams; i++) {
+        const SchedParam *p = s->params[i];
+        if (strcmp(p->name.name, name) != 0)
+            continue;
+        v = lookup(c, p);
+        if (!v) {
+            v = ir_var_new(c->f, p->name.name, ELEM_I64, IR_VAR_PARAM);
+            v->value = p->value;
+            bind(c, p, v);
+        }
+    }
+    return v ? ir_ref(c->f, v) : ir_index(c->f, 0);
+}
+
+/* An assume as written (sema-checked: sizes, params, integer literals,
+ * arithmetic, comparisons, logic), in i64. */
+static IrExpr *lower_assume(LowerCtx *c, const Schedule *s, const Expr *e)
+{
+    IrFunc *f = c->f;
+    switch (e->kind) {
+    case EXPR_INT: return ir_index(f, e->ival);
+    case EXPR_BOOL: return ir_int(f, ELEM_BOOL, e->ival);
+    case EXPR_NAME: return assume_name(c, s, e->name.name);
+    case EXPR_UNARY: return ir_unary(f, binary_op(e->op), lower_assume(c, s, e->args[0]));
+    case EXPR_BINARY:
+        return ir_binary(f, binary_op(e->op), lower_assume(c, s, e->args[0]), lower_assume(c, s, e->args[1]));
+    default: return ir_index(f, 0);
+    }
+}
+
+/* Last, so that the variables it makes come after the body's. */
+static void lower_assumes(LowerCtx *c, const Schedule *s)
+{
+    IrFunc *f = c->f;
+    f->assumes = ARENA_ARRAY(f->arena, IrExpr *, s && s->nassumes ? s->nassumes : 1);
+    for (int i = 0; s && i < s->nassumes; i++)
+        f->assumes[f->nassumes++] = lower_assume(c, s, s->assumes[i]);
 }
 
 static const NestSched *nest_sched(const Checked *ch, const Schedule *s, const Nest *n)
@@ -337,5 +421,7 @@ IrFunc *lower_kernel(const Checked *c, const Kernel *k, Target t, const Schedule
         in->root = lower_nest(&lc, n);
         ir_block_push(f, &f->body, in->root);
     }
+    lower_shape_checks(&lc, k);
+    lower_assumes(&lc, s);
     return f;
 }

@@ -1,4 +1,4 @@
-/* Tables over the AST's enums and the --emit=ast printer. */
+/* The AST's own tables and the --emit=ast printer. */
 #include "parser/ast.h"
 
 #include <math.h>
@@ -7,32 +7,7 @@
 
 #include "util/text.h"
 
-static const char *const elem_names[] = {
-#define X(e, s, bytes, cls, ctype) s,
-    ACC_ELEM_TYPES(X)
-#undef X
-};
-static const int elem_bytes[] = {
-#define X(e, s, bytes, cls, ctype) bytes,
-    ACC_ELEM_TYPES(X)
-#undef X
-};
-static const char elem_class[] = {
-#define X(e, s, bytes, cls, ctype) #cls[0],
-    ACC_ELEM_TYPES(X)
-#undef X
-};
-
 bool ast_param_is_buffer(const Param *p) { return p->type.is_tensor || p->mode != MODE_IN; }
-
-const char *elem_type_name(ElemType t) { return t >= 0 && t < ELEM_COUNT ? elem_names[t] : "literal"; }
-int elem_type_bytes(ElemType t) { return t >= 0 && t < ELEM_COUNT ? elem_bytes[t] : 0; }
-bool elem_is_float(ElemType t) { return t >= 0 && t < ELEM_COUNT && elem_class[t] == 'F'; }
-bool elem_is_int(ElemType t)
-{
-    return t >= 0 && t < ELEM_COUNT && (elem_class[t] == 'S' || elem_class[t] == 'U');
-}
-bool elem_is_signed(ElemType t) { return t >= 0 && t < ELEM_COUNT && elem_class[t] == 'S'; }
 
 const char *op_spelling(Op op)
 {
@@ -54,43 +29,6 @@ const char *clause_keyword(ClauseKind k)
                                     "tensorize", "rfactor"};
     return s[k];
 }
-
-static const struct {
-    const char *vendor, *arch;
-    int wave;
-} targets[] = {
-#define X(e, vendor, arch, wave, smem, optin) {vendor, arch, wave},
-    ACC_TARGETS(X)
-#undef X
-};
-
-const char *target_vendor(Target t) { return targets[t].vendor; }
-const char *target_arch(Target t) { return targets[t].arch; }
-int target_wave_size(Target t) { return targets[t].wave; }
-bool target_is_gpu(Target t) { return t != TARGET_CPU; }
-
-static const struct {
-    const char *name;
-    int arity;
-} intrinsics[] = {
-#define X(e, s, arity) {s, arity},
-    ACC_INTRINSICS(X)
-#undef X
-};
-
-const char *intrinsic_name(Intrinsic i) { return intrinsics[i].name; }
-int intrinsic_arity(Intrinsic i) { return intrinsics[i].arity; }
-
-static const struct {
-    const char *unit, *axis;
-} hw_indices[] = {
-#define X(e, unit, axis, ok) {unit, axis},
-    ACC_HW_INDICES(X)
-#undef X
-};
-
-const char *hw_unit(HwIndex h) { return hw_indices[h].unit; }
-const char *hw_axis(HwIndex h) { return hw_indices[h].axis; }
 
 /* ---- the printer ---- */
 

@@ -8,39 +8,10 @@
 #include <stdint.h>
 
 #include "parser/langdefs.h"
+#include "util/lang.h"
 #include "util/arena.h"
 #include "util/diag.h"
 
-typedef enum ElemType {
-#define X(e, s, bytes, cls, ctype) ELEM_##e,
-    ACC_ELEM_TYPES(X)
-#undef X
-    ELEM_COUNT,
-    ELEM_NONE = -1
-} ElemType;
-
-typedef enum Intrinsic {
-#define X(e, s, arity) INTR_##e,
-    ACC_INTRINSICS(X)
-#undef X
-    INTR_COUNT
-} Intrinsic;
-
-typedef enum HwIndex {
-#define X(e, unit, axis, ok) HW_##e,
-    ACC_HW_INDICES(X)
-#undef X
-    HW_COUNT,
-    HW_NONE = -1
-} HwIndex;
-
-typedef enum Target {
-#define X(e, vendor, arch, wave, smem, smem_optin) TARGET_##e,
-    ACC_TARGETS(X)
-#undef X
-    TARGET_COUNT,
-    TARGET_NONE = -1
-} Target;
 
 /* A name as written, with where it was written. */
 typedef struct Ident {
@@ -104,7 +75,6 @@ struct Expr {
 
 /* ---- Kernels -------------------------------------------------------- */
 
-typedef enum ParamMode { MODE_IN, MODE_OUT, MODE_INOUT } ParamMode;
 
 /* f32[M, K] or a scalar f32 (ndims == 0, dims == NULL). */
 typedef struct TypeExpr {
@@ -311,21 +281,8 @@ void ast_dump_expr(FILE *out, const Expr *e);
 /* "param NB = 256 in {128, 256, 512}" (the value after --param overrides). */
 void ast_print_sched_param(FILE *out, const SchedParam *p);
 
-const char *elem_type_name(ElemType t);
-int elem_type_bytes(ElemType t);
-bool elem_is_float(ElemType t);
-bool elem_is_int(ElemType t);       /* signed or unsigned, not bool */
-bool elem_is_signed(ElemType t);
 const char *op_spelling(Op op);
 const char *assign_op_spelling(AssignOp op);
 const char *clause_keyword(ClauseKind k);
-const char *target_vendor(Target t);
-const char *target_arch(Target t);
-int target_wave_size(Target t);
-bool target_is_gpu(Target t);
-const char *intrinsic_name(Intrinsic i);
-int intrinsic_arity(Intrinsic i);
-const char *hw_unit(HwIndex h);
-const char *hw_axis(HwIndex h);
 
 #endif

@@ -938,12 +938,10 @@ static bool bind_scalars(Interp *in)
             return false;
         }
     }
-    int next = 0;
-    const Kernel *k = f->kernel;
-    for (int p = 0; p < k->nparams && next < f->nscalars; p++) {
-        if (ast_param_is_buffer(k->params[p]))
+    for (int p = 0; p < f->nparams; p++) {
+        const IrVar *v = f->params[p].var;
+        if (!v)
             continue;
-        const IrVar *v = f->scalars[next++];
         const RunScalar *rs = &in->args->scalars[p];
         Val x = {0};
         if (elem_is_float(v->type))
@@ -982,76 +980,27 @@ static bool bind_tensors(Interp *in)
     return true;
 }
 
-typedef struct AssumeEval {
-    const IrFunc *f;
-    const RunArgs *args;
-    const char *unknown;   /* a name that is neither a size nor a param */
-} AssumeEval;
-
-static int64_t assume_name(AssumeEval *ae, const char *name)
+/* The named constants (schedule params) an assume refers to take their values. */
+static void bind_assume_params(Interp *in, const IrExpr *e)
 {
-    const Kernel *k = ae->f->kernel;
-    for (int i = 0; i < k->nsizes; i++)
-        if (strcmp(k->sizes[i].name, name) == 0)
-            return ae->args->sizes[i];
-    const Schedule *s = ae->f->schedule;
-    for (int i = 0; i < s->nparams; i++)
-        if (strcmp(s->params[i]->name.name, name) == 0)
-            return s->params[i]->value;
-    ae->unknown = name;
-    return 0;
+    if (e->kind == IR_VARREF && e->var->kind == IR_VAR_PARAM)
+        in->vars[e->var->id].i = e->var->value;
+    for (int i = 0; i < e->nargs; i++)
+        bind_assume_params(in, e->args[i]);
 }
 
-/* An assume over sizes, params and integer literals, in i64 with the
- * language's division (x/0 = 0, x%0 = x). */
-static int64_t assume_eval(AssumeEval *ae, const Expr *e)
-{
-    switch (e->kind) {
-    case EXPR_INT:
-    case EXPR_BOOL: return e->ival;
-    case EXPR_NAME: return assume_name(ae, e->name.name);
-    case EXPR_UNARY: {
-        int64_t a = assume_eval(ae, e->args[0]);
-        return e->op == OP_NOT ? !a : (int64_t)(0 - (uint64_t)a);
-    }
-    case EXPR_BINARY: {
-        int64_t a = assume_eval(ae, e->args[0]), b = assume_eval(ae, e->args[1]);
-        uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
-        switch (e->op) {
-        case OP_ADD: return (int64_t)(ua + ub);
-        case OP_SUB: return (int64_t)(ua - ub);
-        case OP_MUL: return (int64_t)(ua * ub);
-        case OP_DIV: return num_int_div(a, b, ELEM_I64);
-        case OP_REM: return num_int_rem(a, b, ELEM_I64);
-        case OP_EQ: return a == b;
-        case OP_NE: return a != b;
-        case OP_LT: return a < b;
-        case OP_LE: return a <= b;
-        case OP_GT: return a > b;
-        case OP_GE: return a >= b;
-        case OP_AND: return a && b;
-        case OP_OR: return a || b;
-        default: return 0;
-        }
-    }
-    default:
-        ae->unknown = "an expression";
-        return 0;
-    }
-}
-
-static const char *expr_text(Interp *in, const Expr *e)
+/* e as --emit=ir prints it, without its outermost parentheses. */
+static const char *expr_text(Interp *in, const IrExpr *e)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (!m)
         return "?";
-    ast_dump_expr(m, e);
+    ir_print_expr(m, e);
     fclose(m);
     const char *s = arena_strdup(in->arena, buf ? buf : "?");
     free(buf);
-    /* Without the outermost parentheses of the fully parenthesised dump. */
     size_t n = strlen(s);
     int depth = 0;
     for (size_t i = 0; n >= 2 && s[0] == '(' && s[n - 1] == ')' && i < n; i++) {
@@ -1066,27 +1015,17 @@ static const char *expr_text(Interp *in, const Expr *e)
  * sizes' values in the message. */
 static bool check_assumes(Interp *in)
 {
-    const Schedule *s = in->f->schedule;
-    if (!s)
-        return true;
-    for (int i = 0; i < s->nassumes; i++) {
-        AssumeEval ae = {.f = in->f, .args = in->args};
-        int64_t ok = assume_eval(&ae, s->assumes[i]);
-        if (ae.unknown) {
-            fail(in, arena_printf(in->arena, "cannot evaluate assume %s: %s is not a size or param",
-                                  expr_text(in, s->assumes[i]), ae.unknown));
-            return false;
-        }
-        if (!ok) {
-            const Kernel *k = in->f->kernel;
-            char *sizes = arena_strdup(in->arena, "");
-            for (int j = 0; j < k->nsizes; j++)
-                sizes = arena_printf(in->arena, "%s%s%s = %lld", sizes, j ? ", " : "",
-                                     k->sizes[j].name, (long long)in->args->sizes[j]);
-            fail(in, arena_printf(in->arena, "violated assume %s (%s)",
-                                  expr_text(in, s->assumes[i]), sizes));
-            return false;
-        }
+    const IrFunc *f = in->f;
+    for (int i = 0; i < f->nassumes; i++) {
+        bind_assume_params(in, f->assumes[i]);
+        if (eval(in, f->assumes[i]).i)
+            continue;
+        char *sizes = arena_strdup(in->arena, "");
+        for (int j = 0; j < f->nsizes; j++)
+            sizes = arena_printf(in->arena, "%s%s%s = %lld", sizes, j ? ", " : "", f->sizes[j]->name,
+                                 (long long)in->args->sizes[j]);
+        fail(in, arena_printf(in->arena, "violated assume %s (%s)", expr_text(in, f->assumes[i]), sizes));
+        return false;
     }
     return true;
 }

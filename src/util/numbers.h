@@ -15,10 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* ElemType only. It still lives in the parser's AST header; issue 14's item 3
- * moves the shared enums (element types, targets) to a small header of their
- * own, and this include follows it. */
-#include "parser/ast.h"
+#include "util/lang.h"
 
 /* Round to nearest even; NaN stays NaN and comes out quiet (a signalling NaN
  * keeps its payload above the quiet bit), overflow gives infinity. */

@@ -77,7 +77,6 @@ static IrBuffer *tensor(Fixture *x, const char *name, ElemType t, ParamMode mode
     b->dims[0] = ir_index(x->f, n);
     b->mode = mode;
     b->param_index = p;
-    b->param = &x->params[p];
     x->tensor_bufs[x->f->ntensors++] = b;
     x->tensors[p] = (RunTensor){.elem = t, .ndims = 1, .dims = {n}, .count = n};
     x->tensors[p].data = calloc((size_t)n + 1, (size_t)elem_type_bytes(t));

@@ -26,6 +26,7 @@ typedef struct Fixture {
     IrVar *size_vars[MAXP];
     IrVar *scalar_vars[MAXP];
     IrBuffer *tensor_bufs[MAXP];
+    IrParam ir_params[MAXP];
     RunTensor tensors[MAXP];
     RunScalar scalars[MAXP];
     int64_t size_vals[MAXP];
@@ -44,6 +45,7 @@ static Fixture *fixture(void)
     x->f->sizes = x->size_vars;
     x->f->scalars = x->scalar_vars;
     x->f->tensors = x->tensor_bufs;
+    x->f->params = x->ir_params;
     x->args = (RunArgs){.kernel = &x->k, .tensors = x->tensors, .scalars = x->scalars,
                         .sizes = x->size_vals};
     return x;
@@ -74,6 +76,7 @@ static int add_param(Fixture *x, const char *name, ElemType t, ParamMode mode, b
     x->params[p].type.is_tensor = tensor;
     x->params[p].type.elem = t;
     x->pp[p] = &x->params[p];
+    x->ir_params[x->f->nparams++] = (IrParam){.name = name, .elem = t, .mode = mode, .tensor = tensor};
     return p;
 }
 
@@ -92,8 +95,8 @@ static IrBuffer *tensor2(Fixture *x, const char *name, ElemType t, ParamMode mod
     }
     b->mode = mode;
     b->param_index = p;
-    b->param = &x->params[p];
     x->tensor_bufs[x->f->ntensors++] = b;
+    x->ir_params[p].buf = b;
     x->tensors[p].count = n;
     x->tensors[p].data = calloc((size_t)n + 1, (size_t)elem_type_bytes(t));
     return b;
@@ -110,6 +113,7 @@ static IrVar *scalar(Fixture *x, const char *name, ElemType t, int64_t i, double
     x->scalars[p] = (RunScalar){.elem = t, .i = i, .f = f};
     IrVar *v = ir_var_new(x->f, name, t, IR_VAR_SCALAR);
     x->scalar_vars[x->f->nscalars++] = v;
+    x->ir_params[p].var = v;
     return v;
 }
 
@@ -733,20 +737,15 @@ Test(interp, assumptions_are_checked_on_entry)
     IrVar *m = size(x, "M", 12);
     IrBuffer *o = tensor(x, "O", ELEM_I64, MODE_OUT, 1);
     store1(x, &x->f->body, o, idx(x, 0), ir_ref(x->f, m));
-    Expr name_m = {.kind = EXPR_NAME, .name = {.name = "M"}};
-    Expr name_p = {.kind = EXPR_NAME, .name = {.name = "P"}};
-    Expr four = {.kind = EXPR_INT, .ival = 4}, zero = {.kind = EXPR_INT, .ival = 0};
-    Expr *rem_args[2] = {&name_m, &four};
-    Expr rem = {.kind = EXPR_BINARY, .op = OP_REM, .args = rem_args, .nargs = 2};
-    Expr *eq_args[2] = {&rem, &zero};
-    Expr eq = {.kind = EXPR_BINARY, .op = OP_EQ, .args = eq_args, .nargs = 2};
-    Expr *ge_args[2] = {&name_m, &name_p};
-    Expr ge = {.kind = EXPR_BINARY, .op = OP_GE, .args = ge_args, .nargs = 2};
-    Expr *assumes[2] = {&eq, &ge};
-    SchedParam p = {.name = {.name = "P"}, .value = 8};
-    SchedParam *params[1] = {&p};
-    Schedule s = {.params = params, .nparams = 1, .assumes = assumes, .nassumes = 2};
-    x->f->schedule = &s;
+    IrFunc *f = x->f;
+    IrVar *p = ir_var_new(f, "P", ELEM_I64, IR_VAR_PARAM);
+    p->value = 8;
+    IrExpr *assumes[2] = {
+        ir_binary(f, IR_EQ, ir_binary(f, IR_REM, ir_ref(f, m), idx(x, 4)), idx(x, 0)),
+        ir_binary(f, IR_GE, ir_ref(f, m), ir_ref(f, p)),
+    };
+    f->assumes = assumes;
+    f->nassumes = 2;
     RUN_OK(x);
     cr_assert_eq(((int64_t *)data(x, o))[0], 12);
     x->size_vals[0] = 10;  /* 10 % 4 != 0 */
