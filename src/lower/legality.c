@@ -952,7 +952,7 @@ static void check_kinds(LgCtx *c, const LgNest *ln, const SchedState *st, LgOrig
 
 static bool changes_order(ClauseKind k)
 {
-    return k == CLAUSE_SPLIT || k == CLAUSE_TILE || k == CLAUSE_FUSE || k == CLAUSE_REORDER;
+    return clause_replaces_loops(k) || clause_effect(k) == EFFECT_ORDER;
 }
 
 static void check_nest(LgCtx *c, const NestSched *ns)

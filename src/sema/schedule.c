@@ -1380,7 +1380,7 @@ static void check_fuse(SchedCtx *c, SchedRecord *r, const FuseInto *f)
         for (int s = 0; s < rn->nsteps && !found; s++) {
             const Clause *cl = rn->steps[s].clause;
             const SchedState *before = s ? &rn->steps[s - 1].after : &rn->start;
-            if (cl->kind != CLAUSE_SPLIT && cl->kind != CLAUSE_TILE && cl->kind != CLAUSE_FUSE)
+            if (!clause_replaces_loops(cl->kind))
                 continue;
             for (int j = 0; j < cl->nloops && !found; j++)
                 if (strcmp(cl->loops[j].name, f->at.name) == 0 &&
