@@ -43,6 +43,7 @@ typedef struct NestCtx {
     SchedState st;
     PtrVec replaced;        /* Replaced * */
     PtrVec names;           /* LoopName * */
+    PtrVec derivs;          /* SchedDeriv *, NestSched.derivs in the making */
     Span hw_span[HW_COUNT]; /* where each hw index was bound; hi == 0 when not */
     const char *hw_loop[HW_COUNT];
     bool threads_reported;
@@ -664,9 +665,16 @@ static void record_replaced(NestCtx *nc, const Clause *cl, int pos, const char *
     vec_push(nc->c->a, &nc->replaced, r);
 }
 
-static SchedLoop new_loop(const Ident *name, const Extent *e)
+/* A loop made as d describes (d.name and d.span unset: name's). */
+static SchedLoop new_loop(NestCtx *nc, const Ident *name, const Extent *e, SchedDeriv d)
 {
-    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .created = name->span};
+    SchedDeriv *rec = ARENA_NEW(nc->c->a, SchedDeriv);
+    *rec = d;
+    rec->name = name->name;
+    rec->span = name->span;
+    vec_push(nc->c->a, &nc->derivs, rec);
+    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .created = name->span,
+                       .deriv = nc->derivs.len - 1};
 }
 
 /* Replaces loops [at, at+nold) with the n loops in repl. */
@@ -723,8 +731,10 @@ static void apply_tile(NestCtx *nc, Clause *cl, int *idx)
     for (int i = 0; i < n; i++) {
         const SchedLoop *l = &nc->st.loops[idx[i]];
         int64_t f = cl->factors[i].value;
-        repl[i] = new_loop(&cl->outs[i], ext_ceildiv(nc->c->a, l->extent, f));
-        repl[n + i] = new_loop(&cl->outs[n + i], ext_const(nc->c->a, f));
+        repl[i] = new_loop(nc, &cl->outs[i], ext_ceildiv(nc->c->a, l->extent, f),
+                           (SchedDeriv){DERIV_OUTER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
+        repl[n + i] = new_loop(nc, &cl->outs[n + i], ext_const(nc->c->a, f),
+                               (SchedDeriv){DERIV_INNER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
         record_replaced(nc, cl, i, l->name);
     }
     splice(nc, idx[0], n, repl, 2 * n);
@@ -773,8 +783,9 @@ static void apply_fuse(NestCtx *nc, Clause *cl, int *idx)
     }
     if (!replaceable(nc, cl, 0, idx[0]) || !replaceable(nc, cl, 1, idx[1]) || !new_names(nc, cl))
         return;
-    SchedLoop f = new_loop(&cl->outs[0], ext_mul(nc->c->a, nc->st.loops[idx[0]].extent,
-                                                 nc->st.loops[idx[1]].extent));
+    const SchedLoop *a = &nc->st.loops[idx[0]], *b = &nc->st.loops[idx[1]];
+    SchedLoop f = new_loop(nc, &cl->outs[0], ext_mul(nc->c->a, a->extent, b->extent),
+                           (SchedDeriv){DERIV_FUSED, .from = {a->deriv, b->deriv}, .clause = cl});
     record_replaced(nc, cl, 0, nc->st.loops[idx[0]].name);
     record_replaced(nc, cl, 1, nc->st.loops[idx[1]].name);
     splice(nc, idx[0], 2, &f, 1);
@@ -1314,7 +1325,8 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
     nc.st.loops = ARENA_ARRAY(c->a, SchedLoop, n->niters);
     nc.st.nloops = n->niters;
     for (int i = 0; i < n->niters; i++) {
-        nc.st.loops[i] = new_loop(&n->iters[i]->name, ext_range(c->a, n->iters[i]));
+        nc.st.loops[i] = new_loop(&nc, &n->iters[i]->name, ext_range(c->a, n->iters[i]),
+                                  (SchedDeriv){DERIV_WRITTEN, .from = {-1, -1}});
         nc.st.loops[i].iter = n->iters[i];
         LoopName *ln = ARENA_NEW(c->a, LoopName);
         ln->name = n->iters[i]->name.name;
@@ -1323,16 +1335,20 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
     }
     ns->start = nc.st;
     ns->block = blk;
-    if (!blk)
-        return;
-    ns->steps = ARENA_ARRAY(c->a, SchedStep, blk->nclauses);
-    ns->nsteps = blk->nclauses;
-    for (int i = 0; i < blk->nclauses; i++) {
-        apply_clause(&nc, blk->clauses[i]);
-        ns->steps[i].clause = blk->clauses[i];
-        ns->steps[i].after = nc.st;
+    if (blk) {
+        ns->steps = ARENA_ARRAY(c->a, SchedStep, blk->nclauses);
+        ns->nsteps = blk->nclauses;
+        for (int i = 0; i < blk->nclauses; i++) {
+            apply_clause(&nc, blk->clauses[i]);
+            ns->steps[i].clause = blk->clauses[i];
+            ns->steps[i].after = nc.st;
+        }
+        check_block_outermost(&nc);
     }
-    check_block_outermost(&nc);
+    ns->nderivs = nc.derivs.len;
+    ns->derivs = ARENA_ARRAY(c->a, SchedDeriv, ns->nderivs + 1);
+    for (int i = 0; i < ns->nderivs; i++)
+        ns->derivs[i] = *(const SchedDeriv *)nc.derivs.items[i];
 }
 
 const SchedState *sched_final(const NestSched *ns)

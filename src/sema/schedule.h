@@ -34,6 +34,24 @@ typedef enum LoopKind {
     LOOP_TENSORIZED,   /* one of the three loops of tensorize */
 } LoopKind;
 
+/* How a loop was made: the record that legality and lowering read instead of
+ * replaying the clauses. */
+typedef enum DerivKind {
+    DERIV_WRITTEN,     /* a loop of the nest as written */
+    DERIV_OUTER,       /* split, tile: the outer piece of from[0] */
+    DERIV_INNER,       /* split, tile: the inner piece of from[0], of extent factor */
+    DERIV_FUSED,       /* fuse: from[0] (the outer loop) and from[1] (the inner) as one */
+} DerivKind;
+
+typedef struct SchedDeriv {
+    DerivKind kind;
+    const char *name;
+    Span span;              /* the name in the clause that made it, or the iter's name */
+    int from[2];            /* indices into NestSched.derivs; -1 when unused */
+    int64_t factor;         /* OUTER, INNER: the split factor */
+    const Clause *clause;   /* the clause that made it; NULL for DERIV_WRITTEN */
+} SchedDeriv;
+
 typedef struct SchedLoop {
     const char *name;
     const Extent *extent;
@@ -44,6 +62,7 @@ typedef struct SchedLoop {
     Span kind_span;         /* the clause that set kind */
     int64_t stages;         /* pipeline L stages S: S; 0 when not pipelined */
     Span pipeline_span;
+    int deriv;              /* its entry in NestSched.derivs */
 } SchedLoop;
 
 /* cache X at L in mem [pad P | swizzle] */
@@ -87,6 +106,11 @@ typedef struct NestSched {
     SchedState start;       /* the loops as written */
     SchedStep *steps;       /* one per clause of block, in order */
     int nsteps;
+    /* Every loop the nest ever had, in the order they were made: the loops as
+     * written first (entry i is the nest's index i), then the loops of each
+     * clause in order, a tile's loop by loop (outer piece, inner piece). */
+    SchedDeriv *derivs;
+    int nderivs;
     /* fuse P into R at L, with this nest as P: */
     int fused_into;         /* R's index among the kernel's nests; -1 when not fused */
     const char *fused_at;   /* L, a loop of R's final state */
