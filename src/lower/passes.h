@@ -47,8 +47,4 @@ bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per
  * over the target's limit. */
 bool spmd_lower(IrFunc *f, PassCtx *ctx);
 
-/* legality.c: the Legality section's dependence rules, checked on the AST and the
- * schedule record before lowering; errors point at the clause. */
-bool legality_check(const Checked *c, Diag *d);
-
 #endif

@@ -133,6 +133,10 @@ const SchedState *sched_final(const NestSched *ns);
  * SchedRecord per schedule in out. Returns false when an error was reported. */
 bool sched_check(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked *out);
 
+/* legality.c: the Legality section's dependence rules, checked on the AST and the
+ * schedule records after sched_check; errors point at the clause. */
+bool legality_check(const Checked *c, Diag *d);
+
 /* --emit=schedule: each schedule's nests with the loop list after every clause. */
 void sched_dump(FILE *out, const Source *src, const Checked *c);
 

@@ -58,8 +58,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lower/legality.h"
-#include "lower/passes.h"
+#include "sema/legality.h"
+#include "sema/schedule.h"
 
 enum { LG_MAX_TERMS = 8, LG_MAX_DEPTH = 64, LG_TEXT = 60, LG_BUF = 512 };
 
