@@ -13,13 +13,6 @@
 
 enum { MAX_THREADS_PER_BLOCK = 1024, MAX_UNROLL = 64, NAME_BUF = 512 };
 
-/* A name that a clause replaced, to explain later uses. */
-typedef struct Replaced {
-    const char *name;
-    const Clause *clause;
-    int pos;                /* position among the clause's loops */
-} Replaced;
-
 /* Every loop name the nest has had, for "must be new". */
 typedef struct LoopName {
     const char *name;
@@ -41,9 +34,9 @@ typedef struct NestCtx {
     SchedCtx *c;
     Nest *nest;
     SchedState st;
-    PtrVec replaced;        /* Replaced * */
     PtrVec names;           /* LoopName * */
-    PtrVec derivs;          /* SchedDeriv *, NestSched.derivs in the making */
+    SchedDeriv *derivs;     /* NestSched.derivs in the making */
+    int nderivs, cap_derivs;
     Span hw_span[HW_COUNT]; /* where each hw index was bound; hi == 0 when not */
     const char *hw_loop[HW_COUNT];
     bool threads_reported;
@@ -519,16 +512,37 @@ static int loop_index(const SchedState *st, const char *name)
     return -1;
 }
 
-static void describe_replacement(NestCtx *nc, const Replaced *r, Span at)
+/* The first clause that replaced a loop named name (split, tile, fuse), from
+ * the derivations; *pos: the loop's position among the clause's loops. */
+static const Clause *replaced_by(const SchedDeriv *dv, int n, const char *name, int *pos)
 {
-    const Clause *cl = r->clause;
+    for (int e = 0; e < n; e++)
+        for (int k = 0; k < 2 && dv[e].kind != DERIV_WRITTEN; k++) {
+            if (dv[e].from[k] < 0 || strcmp(dv[dv[e].from[k]].name, name) != 0)
+                continue;
+            const Clause *cl = dv[e].clause;
+            for (*pos = 0; strcmp(cl->loops[*pos].name, name) != 0; (*pos)++)
+                ;
+            return cl;
+        }
+    return NULL;
+}
+
+/* "'i' was split into 'io', 'ii' at 3:5" at a later use of a replaced name;
+ * false when no clause replaced it. */
+static bool describe_replacement(SchedCtx *c, const SchedDeriv *dv, int n, const char *name, Span at)
+{
+    int pos;
+    const Clause *cl = replaced_by(dv, n, name, &pos);
+    if (!cl)
+        return false;
     char outs[NAME_BUF];
     StrBuf b = {outs, sizeof outs, 0};
     outs[0] = '\0';
     const char *verb = "split";
     if (cl->kind == CLAUSE_TILE) {
         verb = "tiled";
-        sb_printf(&b, "'%s', '%s'", cl->outs[r->pos].name, cl->outs[cl->nloops + r->pos].name);
+        sb_printf(&b, "'%s', '%s'", cl->outs[pos].name, cl->outs[cl->nloops + pos].name);
     } else if (cl->kind == CLAUSE_FUSE) {
         verb = "fused";
         sb_printf(&b, "'%s'", cl->outs[0].name);
@@ -536,8 +550,9 @@ static void describe_replacement(NestCtx *nc, const Replaced *r, Span at)
         sb_printf(&b, "'%s', '%s'", cl->outs[0].name, cl->outs[1].name);
     }
     int line, col;
-    pos_of(nc->c, cl->span, &line, &col);
-    diag_error(nc->c->d, at, "'%s' was %s into %s at %d:%d", r->name, verb, outs, line, col);
+    pos_of(c, cl->span, &line, &col);
+    diag_error(c->d, at, "'%s' was %s into %s at %d:%d", name, verb, outs, line, col);
+    return true;
 }
 
 /* The index of the loop id names now, or -1 after an error. */
@@ -546,13 +561,8 @@ static int lookup_loop(NestCtx *nc, const Ident *id)
     int i = loop_index(&nc->st, id->name);
     if (i >= 0)
         return i;
-    for (int j = 0; j < nc->replaced.len; j++) {
-        const Replaced *r = nc->replaced.items[j];
-        if (strcmp(r->name, id->name) == 0) {
-            describe_replacement(nc, r, id->span);
-            return -1;
-        }
-    }
+    if (describe_replacement(nc->c, nc->derivs, nc->nderivs, id->name, id->span))
+        return -1;
     char nd[NAME_BUF];
     diag_error(nc->c->d, id->span, "unknown loop '%s' in %s", id->name,
                nest_desc(nc->nest, nd, sizeof nd));
@@ -656,25 +666,21 @@ static bool replaceable(NestCtx *nc, const Clause *cl, int i, int li)
     return true;
 }
 
-static void record_replaced(NestCtx *nc, const Clause *cl, int pos, const char *name)
-{
-    Replaced *r = ARENA_NEW(nc->c->a, Replaced);
-    r->name = name;
-    r->clause = cl;
-    r->pos = pos;
-    vec_push(nc->c->a, &nc->replaced, r);
-}
-
 /* A loop made as d describes (d.name and d.span unset: name's). */
 static SchedLoop new_loop(NestCtx *nc, const Ident *name, const Extent *e, SchedDeriv d)
 {
-    SchedDeriv *rec = ARENA_NEW(nc->c->a, SchedDeriv);
-    *rec = d;
-    rec->name = name->name;
-    rec->span = name->span;
-    vec_push(nc->c->a, &nc->derivs, rec);
+    if (nc->nderivs == nc->cap_derivs) {
+        nc->cap_derivs = nc->cap_derivs ? 2 * nc->cap_derivs : 16;
+        SchedDeriv *grown = ARENA_ARRAY(nc->c->a, SchedDeriv, nc->cap_derivs);
+        if (nc->nderivs)
+            memcpy(grown, nc->derivs, sizeof *grown * (size_t)nc->nderivs);
+        nc->derivs = grown;
+    }
+    d.name = name->name;
+    d.span = name->span;
+    nc->derivs[nc->nderivs] = d;
     return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .created = name->span,
-                       .deriv = nc->derivs.len - 1};
+                       .deriv = nc->nderivs++};
 }
 
 /* Replaces loops [at, at+nold) with the n loops in repl. */
@@ -735,7 +741,6 @@ static void apply_tile(NestCtx *nc, Clause *cl, int *idx)
                            (SchedDeriv){DERIV_OUTER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
         repl[n + i] = new_loop(nc, &cl->outs[n + i], ext_const(nc->c->a, f),
                                (SchedDeriv){DERIV_INNER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
-        record_replaced(nc, cl, i, l->name);
     }
     splice(nc, idx[0], n, repl, 2 * n);
 }
@@ -786,8 +791,6 @@ static void apply_fuse(NestCtx *nc, Clause *cl, int *idx)
     const SchedLoop *a = &nc->st.loops[idx[0]], *b = &nc->st.loops[idx[1]];
     SchedLoop f = new_loop(nc, &cl->outs[0], ext_mul(nc->c->a, a->extent, b->extent),
                            (SchedDeriv){DERIV_FUSED, .from = {a->deriv, b->deriv}, .clause = cl});
-    record_replaced(nc, cl, 0, nc->st.loops[idx[0]].name);
-    record_replaced(nc, cl, 1, nc->st.loops[idx[1]].name);
     splice(nc, idx[0], 2, &f, 1);
 }
 
@@ -1345,10 +1348,8 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
         }
         check_block_outermost(&nc);
     }
-    ns->nderivs = nc.derivs.len;
-    ns->derivs = ARENA_ARRAY(c->a, SchedDeriv, ns->nderivs + 1);
-    for (int i = 0; i < ns->nderivs; i++)
-        ns->derivs[i] = *(const SchedDeriv *)nc.derivs.items[i];
+    ns->derivs = nc.derivs;
+    ns->nderivs = nc.nderivs;
 }
 
 const SchedState *sched_final(const NestSched *ns)
@@ -1391,23 +1392,7 @@ static void check_fuse(SchedCtx *c, SchedRecord *r, const FuseInto *f)
     }
     const SchedState *st = sched_final(rn);
     if (loop_index(st, f->at.name) < 0) {
-        /* Replay the lookup for the message; replaced names are in the steps. */
-        bool found = false;
-        for (int s = 0; s < rn->nsteps && !found; s++) {
-            const Clause *cl = rn->steps[s].clause;
-            const SchedState *before = s ? &rn->steps[s - 1].after : &rn->start;
-            if (!clause_replaces_loops(cl->kind))
-                continue;
-            for (int j = 0; j < cl->nloops && !found; j++)
-                if (strcmp(cl->loops[j].name, f->at.name) == 0 &&
-                    loop_index(before, f->at.name) >= 0 &&
-                    loop_index(&rn->steps[s].after, f->at.name) < 0) {
-                    NestCtx nc = {.c = c, .nest = rn->nest};
-                    describe_replacement(&nc, &(Replaced){f->at.name, cl, j}, f->at.span);
-                    found = true;
-                }
-        }
-        if (!found) {
+        if (!describe_replacement(c, rn->derivs, rn->nderivs, f->at.name, f->at.span)) {
             diag_error(c->d, f->at.span, "unknown loop '%s' in nest '%s'", f->at.name,
                        f->into.name);
             const char **names = ARENA_ARRAY(c->a, const char *, st->nloops);
