@@ -745,16 +745,8 @@ static bool check_order(LgCtx *c, const LgNest *ln, const Clause *cl, const Sche
 
 /* ---- loop kinds --------------------------------------------------------- */
 
-static const char *kind_word(LoopKind k)
-{
-    switch (k) {
-    case LOOP_PARALLEL: return "parallel";
-    case LOOP_VECTORIZED: return "vectorize";
-    case LOOP_BOUND: return "bind";
-    case LOOP_TENSORIZED: return "tensorize";
-    default: return "serial";
-    }
-}
+/* The keyword of the clause that gave a loop kind k. */
+static const char *kind_word(LoopKind k) { return clause_keyword(loop_kind_clause(k)); }
 
 static bool index_appears(const Expr *e, const void *iter)
 {

@@ -622,6 +622,33 @@ static bool new_names(NestCtx *nc, const Clause *cl)
     return ok;
 }
 
+/* Each loop kind and the clause that gives it. */
+static const struct {
+    LoopKind loop;
+    ClauseKind clause;
+} kind_clauses[] = {
+    {LOOP_PARALLEL, CLAUSE_PARALLEL}, {LOOP_VECTORIZED, CLAUSE_VECTORIZE},
+    {LOOP_UNROLLED, CLAUSE_UNROLL},   {LOOP_BOUND, CLAUSE_BIND},
+    {LOOP_TENSORIZED, CLAUSE_TENSORIZE},
+};
+
+ClauseKind loop_kind_clause(LoopKind k)
+{
+    int i = 0;
+    while (kind_clauses[i].loop != k)
+        i++;
+    return kind_clauses[i].clause;
+}
+
+/* The kind clause k gives; k is one of kind_clauses. */
+static LoopKind clause_loop_kind(ClauseKind k)
+{
+    int i = 0;
+    while (kind_clauses[i].clause != k)
+        i++;
+    return kind_clauses[i].loop;
+}
+
 static const char *kind_desc(const SchedLoop *l, char *buf, size_t n)
 {
     switch (l->kind) {
@@ -853,9 +880,7 @@ static void apply_simple(NestCtx *nc, Clause *cl, int *idx)
     copy_loops(nc);
     for (int i = 0; i < cl->nloops; i++) {
         SchedLoop *l = &nc->st.loops[idx[i]];
-        LoopKind k = cl->kind == CLAUSE_PARALLEL ? LOOP_PARALLEL
-                     : cl->kind == CLAUSE_UNROLL ? LOOP_UNROLLED
-                                                 : LOOP_VECTORIZED;
+        LoopKind k = clause_loop_kind(cl->kind);
         if (k != LOOP_PARALLEL && !constant_extent(nc, &cl->loops[i], l, clause_keyword(cl->kind)))
             continue;
         if (k == LOOP_UNROLLED && l->extent->value > MAX_UNROLL) {
@@ -1530,9 +1555,9 @@ static void dump_loops(FILE *out, const SchedState *st)
         fprintf(out, " %s[%s]", l->name, extent_str(l->extent, buf, sizeof buf));
         switch (l->kind) {
         case LOOP_SERIAL: break;
-        case LOOP_PARALLEL: fputs(":parallel", out); break;
-        case LOOP_VECTORIZED: fputs(":vectorize", out); break;
-        case LOOP_UNROLLED: fputs(":unroll", out); break;
+        case LOOP_PARALLEL:
+        case LOOP_VECTORIZED:
+        case LOOP_UNROLLED: fprintf(out, ":%s", clause_keyword(loop_kind_clause(l->kind))); break;
         case LOOP_TENSORIZED: fputs(":mma", out); break;
         case LOOP_BOUND: fprintf(out, ":%s.%s", hw_unit(l->hw), hw_axis(l->hw)); break;
         }

@@ -128,6 +128,9 @@ typedef struct SchedRecord {
 /* The final state of a nest: its last step's, or its start. */
 const SchedState *sched_final(const NestSched *ns);
 
+/* The clause that gives a loop kind k; k is not LOOP_SERIAL. */
+ClauseKind loop_kind_clause(LoopKind k);
+
 /* Checks every schedule of p (kernel, target, params, assumes, clauses, fuses),
  * resolves factors to values, sets Schedule.target and .kdecl, and stores one
  * SchedRecord per schedule in out. Returns false when an error was reported. */
