@@ -746,7 +746,7 @@ static bool check_order(LgCtx *c, const LgNest *ln, const Clause *cl, const Sche
 /* ---- loop kinds --------------------------------------------------------- */
 
 /* The keyword of the clause that gave a loop kind k. */
-static const char *kind_word(LoopKind k) { return clause_keyword(loop_kind_clause(k)); }
+static const char *kind_word(LoopKind k) { return clause_keyword(sched_kind_clause(k)); }
 
 static bool index_appears(const Expr *e, const void *iter)
 {

@@ -632,7 +632,7 @@ static const struct {
     {LOOP_TENSORIZED, CLAUSE_TENSORIZE},
 };
 
-ClauseKind loop_kind_clause(LoopKind k)
+ClauseKind sched_kind_clause(LoopKind k)
 {
     int i = 0;
     while (kind_clauses[i].loop != k)
@@ -706,8 +706,7 @@ static SchedLoop new_loop(NestCtx *nc, const Ident *name, const Extent *e, Sched
     d.name = name->name;
     d.span = name->span;
     nc->derivs[nc->nderivs] = d;
-    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .created = name->span,
-                       .deriv = nc->nderivs++};
+    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .deriv = nc->nderivs++};
 }
 
 /* Replaces loops [at, at+nold) with the n loops in repl. */
@@ -1355,7 +1354,6 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
     for (int i = 0; i < n->niters; i++) {
         nc.st.loops[i] = new_loop(&nc, &n->iters[i]->name, ext_range(c->a, n->iters[i]),
                                   (SchedDeriv){DERIV_WRITTEN, .from = {-1, -1}});
-        nc.st.loops[i].iter = n->iters[i];
         LoopName *ln = ARENA_NEW(c->a, LoopName);
         ln->name = n->iters[i]->name.name;
         ln->span = n->iters[i]->name.span;
@@ -1557,7 +1555,7 @@ static void dump_loops(FILE *out, const SchedState *st)
         case LOOP_SERIAL: break;
         case LOOP_PARALLEL:
         case LOOP_VECTORIZED:
-        case LOOP_UNROLLED: fprintf(out, ":%s", clause_keyword(loop_kind_clause(l->kind))); break;
+        case LOOP_UNROLLED: fprintf(out, ":%s", clause_keyword(sched_kind_clause(l->kind))); break;
         case LOOP_TENSORIZED: fputs(":mma", out); break;
         case LOOP_BOUND: fprintf(out, ":%s.%s", hw_unit(l->hw), hw_axis(l->hw)); break;
         }

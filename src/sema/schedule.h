@@ -57,12 +57,10 @@ typedef struct SchedLoop {
     const Extent *extent;
     LoopKind kind;
     HwIndex hw;             /* LOOP_BOUND, else HW_NONE */
-    Span created;           /* the name in the clause that made it, or the iter's name */
-    const Iter *iter;       /* the original loop; NULL for a created loop */
     Span kind_span;         /* the clause that set kind */
     int64_t stages;         /* pipeline L stages S: S; 0 when not pipelined */
     Span pipeline_span;
-    int deriv;              /* its entry in NestSched.derivs */
+    int deriv;              /* its entry in NestSched.derivs: how it was made */
 } SchedLoop;
 
 /* cache X at L in mem [pad P | swizzle] */
@@ -129,7 +127,7 @@ typedef struct SchedRecord {
 const SchedState *sched_final(const NestSched *ns);
 
 /* The clause that gives a loop kind k; k is not LOOP_SERIAL. */
-ClauseKind loop_kind_clause(LoopKind k);
+ClauseKind sched_kind_clause(LoopKind k);
 
 /* Checks every schedule of p (kernel, target, params, assumes, clauses, fuses),
  * resolves factors to values, sets Schedule.target and .kdecl, and stores one
