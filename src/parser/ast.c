@@ -62,7 +62,7 @@ static const struct {
 const char *clause_keyword(ClauseKind k)
 {
     switch (k) {
-#define X(kind, effect) case CLAUSE_##kind: return keywords.kind;
+#define X(kind, effect, targets) case CLAUSE_##kind: return keywords.kind;
         ACC_CLAUSES(X)
 #undef X
     }
@@ -72,11 +72,21 @@ const char *clause_keyword(ClauseKind k)
 ClauseEffect clause_effect(ClauseKind k)
 {
     static const ClauseEffect e[] = {
-#define X(kind, effect) EFFECT_##effect,
+#define X(kind, effect, targets) EFFECT_##effect,
         ACC_CLAUSES(X)
 #undef X
     };
     return e[k];
+}
+
+ClauseTargets clause_targets(ClauseKind k)
+{
+    static const ClauseTargets t[] = {
+#define X(kind, effect, targets) TARGETS_##targets,
+        ACC_CLAUSES(X)
+#undef X
+    };
+    return t[k];
 }
 
 bool clause_replaces_loops(ClauseKind k)

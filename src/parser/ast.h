@@ -215,7 +215,7 @@ typedef struct Factor {
  * cache X at L in shared|registers [pad P | swizzle]; pipeline L stages S
  * [specialize]; tensorize a, b, c with mma(M, N, K); rfactor L into P (reserved) */
 typedef enum ClauseKind {
-#define X(kind, effect) CLAUSE_##kind,
+#define X(kind, effect, targets) CLAUSE_##kind,
     ACC_CLAUSES(X)
 #undef X
 } ClauseKind;
@@ -228,6 +228,9 @@ typedef enum ClauseEffect {
     EFFECT_KIND,
     EFFECT_NONE,
 } ClauseEffect;
+
+/* Where a clause is allowed (ACC_CLAUSES). */
+typedef enum ClauseTargets { TARGETS_ANY, TARGETS_CPU, TARGETS_GPU } ClauseTargets;
 
 typedef enum MemKind { MEM_SHARED, MEM_REGISTERS } MemKind;
 
@@ -324,6 +327,7 @@ const char *op_spelling(Op op);
 const char *assign_op_spelling(AssignOp op);
 const char *clause_keyword(ClauseKind k);
 ClauseEffect clause_effect(ClauseKind k);
+ClauseTargets clause_targets(ClauseKind k);
 /* split, tile and fuse: the clause replaces loops by new ones. */
 bool clause_replaces_loops(ClauseKind k);
 const char *target_vendor(Target t);

@@ -820,9 +820,12 @@ static void apply_fuse(NestCtx *nc, Clause *cl, int *idx)
     splice(nc, idx[0], 2, &f, 1);
 }
 
-static bool not_on(NestCtx *nc, const Clause *cl, bool gpu)
+/* Whether cl is allowed on the target (ACC_CLAUSES); reported when not. */
+static bool on_its_target(NestCtx *nc, const Clause *cl)
 {
-    if (target_is_gpu(nc->c->target) != gpu)
+    ClauseTargets t = clause_targets(cl->kind);
+    bool gpu = target_is_gpu(nc->c->target);
+    if (t == TARGETS_ANY || gpu == (t == TARGETS_GPU))
         return true;
     if (gpu && cl->kind == CLAUSE_PARALLEL)
         diag_error(nc->c->d, keyword_span(cl), "'parallel' is not allowed on GPU targets; use 'bind'");
@@ -872,7 +875,7 @@ static bool constant_extent(NestCtx *nc, const Ident *id, const SchedLoop *l, co
 /* unroll L; vectorize L; parallel L */
 static void apply_simple(NestCtx *nc, Clause *cl, int *idx)
 {
-    if (cl->kind == CLAUSE_PARALLEL && !not_on(nc, cl, true))
+    if (!on_its_target(nc, cl))
         return;
     if (!lookup_loops(nc, cl, idx) || !distinct_loops(nc, cl, idx))
         return;
@@ -960,7 +963,7 @@ static void check_threads(NestCtx *nc, Span at)
 /* bind L -> block.x, ... */
 static void apply_bind(NestCtx *nc, Clause *cl, int *idx)
 {
-    if (!not_on(nc, cl, false))
+    if (!on_its_target(nc, cl))
         return;
     if (!lookup_loops(nc, cl, idx) || !distinct_loops(nc, cl, idx))
         return;
@@ -1099,7 +1102,7 @@ static void apply_pipeline(NestCtx *nc, Clause *cl, int *idx)
         diag_error(c->d, word_span(c, cl, "specialize"), "'specialize' is not yet supported");
         return;
     }
-    if (!not_on(nc, cl, false) || !lookup_loops(nc, cl, idx) || !resolve_factors(nc, cl))
+    if (!on_its_target(nc, cl) || !lookup_loops(nc, cl, idx) || !resolve_factors(nc, cl))
         return;
     SchedLoop *l = &nc->st.loops[idx[0]];
     if (cl->factors[0].value < 2) {
@@ -1229,7 +1232,7 @@ static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
                    cl->instr.name);
         return;
     }
-    if (!not_on(nc, cl, false))
+    if (!on_its_target(nc, cl))
         return;
     if (cl->nloops != 3) {
         diag_error(c->d, cl->loops[0].span, "tensorize needs 3 loops, got %d", cl->nloops);
