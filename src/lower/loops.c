@@ -1,8 +1,9 @@
 /* Pass schedule-loops: the loop structure of each nest's schedule.
  *
  * A nest's schedule becomes a plan: one LoopDef per loop that ever existed
- * (the nest's indices and every loop a clause created), each either final
- * (a loop of the schedule's last state) or replaced:
+ * (the nest's indices and every loop a clause created, as sema's derivations
+ * record them in NestSched.derivs), each either final (a loop of the
+ * schedule's last state) or replaced:
  *
  *   split L by F -> o, i     L = o * F + i        ext(o) = (ext(L) + F - 1) fdiv F, ext(i) = F
  *   tile                     one split per loop   (the order comes from the final state)
@@ -160,14 +161,6 @@ static int plan_add(LoopsCtx *c, const char *name, IrExpr *extent, Span span)
     return p->ndefs++;
 }
 
-static int plan_find(const Plan *p, const char *name)
-{
-    for (int i = p->ndefs - 1; i >= 0; i--)
-        if (strcmp(p->defs[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
 /* split L by F -> o, i */
 static void plan_split(LoopsCtx *c, int L, int64_t F, const char *oname, const char *iname,
                        Span ospan, Span ispan)
@@ -204,25 +197,6 @@ static void plan_start(LoopsCtx *c)
     }
 }
 
-static void plan_clause(LoopsCtx *c, const Clause *cl)
-{
-    switch (cl->kind) {
-    case CLAUSE_SPLIT:
-    case CLAUSE_TILE:
-        for (int t = 0; t < cl->nloops; t++)
-            plan_split(c, plan_find(&c->plan, cl->loops[t].name), cl->factors[t].value,
-                       cl->outs[t].name, cl->outs[cl->nloops + t].name, cl->outs[t].span,
-                       cl->outs[cl->nloops + t].span);
-        break;
-    case CLAUSE_FUSE:
-        plan_fuse(c, plan_find(&c->plan, cl->loops[0].name), plan_find(&c->plan, cl->loops[1].name),
-                  cl->outs[0].name, cl->outs[0].span);
-        break;
-    default:
-        break;   /* reorder and kinds: read from the final state; caches: a later pass */
-    }
-}
-
 static IrLoopKind ir_kind(LoopKind k)
 {
     switch (k) {
@@ -234,16 +208,36 @@ static IrLoopKind ir_kind(LoopKind k)
     }
 }
 
+/* One def per loop that sema's derivations record, in their order; the kinds
+ * and the order from the final state. */
 static void plan_from_schedule(LoopsCtx *c, const NestSched *ns)
 {
     plan_start(c);
-    for (int s = 0; s < ns->nsteps; s++)
-        plan_clause(c, ns->steps[s].clause);
+    int *def = ARENA_ARRAY(c->f->arena, int, ns->nderivs + 1);
+    for (int d = 0; d < ns->nderivs; d++) {
+        const SchedDeriv *dv = &ns->derivs[d];
+        switch (dv->kind) {
+        case DERIV_WRITTEN: def[d] = d; break;   /* plan_start: index d */
+        case DERIV_OUTER: {
+            /* the inner piece is the next derivation: one split makes both */
+            const SchedDeriv *in = &ns->derivs[d + 1];
+            plan_split(c, def[dv->from[0]], dv->factor, dv->name, in->name, dv->span, in->span);
+            def[d] = c->plan.ndefs - 2;
+            def[d + 1] = c->plan.ndefs - 1;
+            d++;
+            break;
+        }
+        case DERIV_INNER: break;   /* made with its outer piece */
+        case DERIV_FUSED:
+            def[d] = plan_fuse(c, def[dv->from[0]], def[dv->from[1]], dv->name, dv->span);
+            break;
+        }
+    }
     const SchedState *fin = sched_final(ns);
     c->plan.order = ARENA_ARRAY(c->f->arena, int, fin->nloops + 1);
     c->plan.norder = fin->nloops;
     for (int k = 0; k < fin->nloops; k++) {
-        int d = plan_find(&c->plan, fin->loops[k].name);
+        int d = def[fin->loops[k].deriv];
         c->plan.order[k] = d;
         c->plan.defs[d].kind = ir_kind(fin->loops[k].kind);
         c->plan.defs[d].hw = c->plan.defs[d].kind == IR_BOUND ? fin->loops[k].hw : HW_NONE;

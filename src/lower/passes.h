@@ -66,8 +66,4 @@ bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx); /* unrolled nests without pr
 bool spmd_step_layout(IrFunc *f, PassCtx *ctx);     /* shared offsets, the limit */
 void spmd_free(PassCtx *ctx);
 
-/* legality.c: the Legality section's dependence rules, checked on the AST and the
- * schedule record before lowering; errors point at the clause. */
-bool legality_check(const Checked *c, Diag *d);
-
 #endif

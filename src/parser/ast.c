@@ -22,12 +22,51 @@ const char *assign_op_spelling(AssignOp op)
     return s[op];
 }
 
+/* Every keyword's spelling by its token name (keywords.SPLIT == "split"), so
+ * that a clause's keyword is spelled only in ACC_KEYWORDS. */
+static const struct {
+#define X(tok, s, cat) const char *tok;
+    ACC_KEYWORDS(X)
+#undef X
+} keywords = {
+#define X(tok, s, cat) .tok = s,
+    ACC_KEYWORDS(X)
+#undef X
+};
+
 const char *clause_keyword(ClauseKind k)
 {
-    static const char *const s[] = {"split",    "tile", "reorder",  "fuse",      "unroll",
-                                    "vectorize", "parallel", "bind", "cache", "pipeline",
-                                    "tensorize", "rfactor"};
-    return s[k];
+    switch (k) {
+#define X(kind, effect, targets) case CLAUSE_##kind: return keywords.kind;
+        ACC_CLAUSES(X)
+#undef X
+    }
+    return "?";
+}
+
+ClauseEffect clause_effect(ClauseKind k)
+{
+    static const ClauseEffect e[] = {
+#define X(kind, effect, targets) EFFECT_##effect,
+        ACC_CLAUSES(X)
+#undef X
+    };
+    return e[k];
+}
+
+ClauseTargets clause_targets(ClauseKind k)
+{
+    static const ClauseTargets t[] = {
+#define X(kind, effect, targets) TARGETS_##targets,
+        ACC_CLAUSES(X)
+#undef X
+    };
+    return t[k];
+}
+
+bool clause_replaces_loops(ClauseKind k)
+{
+    return clause_effect(k) == EFFECT_PIECES || clause_effect(k) == EFFECT_FUSED;
 }
 
 /* ---- the printer ---- */

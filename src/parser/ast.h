@@ -180,20 +180,27 @@ typedef struct Factor {
     Span span;
 } Factor;
 
+/* split L by F -> o, i; tile a, b by Fa, Fb -> ao, bo, ai, bi; reorder x, y, z;
+ * fuse a, b -> f; unroll L; vectorize L; parallel L; bind L -> block.x, ...;
+ * cache X at L in shared|registers [pad P | swizzle]; pipeline L stages S
+ * [specialize]; tensorize a, b, c with mma(M, N, K); rfactor L into P (reserved) */
 typedef enum ClauseKind {
-    CLAUSE_SPLIT,      /* split L by F -> o, i */
-    CLAUSE_TILE,       /* tile a, b by Fa, Fb -> ao, bo, ai, bi */
-    CLAUSE_REORDER,    /* reorder x, y, z */
-    CLAUSE_FUSE,       /* fuse a, b -> f */
-    CLAUSE_UNROLL,     /* unroll L */
-    CLAUSE_VECTORIZE,  /* vectorize L */
-    CLAUSE_PARALLEL,   /* parallel L */
-    CLAUSE_BIND,       /* bind L -> block.x, ... */
-    CLAUSE_CACHE,      /* cache X at L in shared|registers [pad P | swizzle] */
-    CLAUSE_PIPELINE,   /* pipeline L stages S [specialize] */
-    CLAUSE_TENSORIZE,  /* tensorize a, b, c with mma(M, N, K) */
-    CLAUSE_RFACTOR,    /* rfactor L into P (reserved) */
+#define X(kind, effect, targets) CLAUSE_##kind,
+    ACC_CLAUSES(X)
+#undef X
 } ClauseKind;
+
+/* What a clause does to the loop list (ACC_CLAUSES). */
+typedef enum ClauseEffect {
+    EFFECT_PIECES,
+    EFFECT_FUSED,
+    EFFECT_ORDER,
+    EFFECT_KIND,
+    EFFECT_NONE,
+} ClauseEffect;
+
+/* Where a clause is allowed (ACC_CLAUSES). */
+typedef enum ClauseTargets { TARGETS_ANY, TARGETS_CPU, TARGETS_GPU } ClauseTargets;
 
 typedef enum MemKind { MEM_SHARED, MEM_REGISTERS } MemKind;
 
@@ -284,5 +291,9 @@ void ast_print_sched_param(FILE *out, const SchedParam *p);
 const char *op_spelling(Op op);
 const char *assign_op_spelling(AssignOp op);
 const char *clause_keyword(ClauseKind k);
+ClauseEffect clause_effect(ClauseKind k);
+ClauseTargets clause_targets(ClauseKind k);
+/* split, tile and fuse: the clause replaces loops by new ones. */
+bool clause_replaces_loops(ClauseKind k);
 
 #endif

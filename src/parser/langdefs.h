@@ -46,6 +46,29 @@
     X(TRUE, "true", CONST)                  \
     X(FALSE, "false", CONST)
 
+/* Schedule clauses: X(kind, effect, targets), kind also naming the clause's
+ * keyword in ACC_KEYWORDS (its spelling lives there). The effect is what the
+ * clause does to the nest's loop list:
+ *   PIECES  replaces each loop it names by an outer and an inner piece
+ *   FUSED   replaces two adjacent loops by one
+ *   ORDER   moves whole loops
+ *   KIND    gives loops a kind (how they run)
+ *   NONE    leaves the loops as they are
+ * targets: where it is allowed (ANY, CPU, GPU). */
+#define ACC_CLAUSES(X)              \
+    X(SPLIT, PIECES, ANY)           \
+    X(TILE, PIECES, ANY)            \
+    X(REORDER, ORDER, ANY)          \
+    X(FUSE, FUSED, ANY)             \
+    X(UNROLL, KIND, ANY)            \
+    X(VECTORIZE, KIND, ANY)         \
+    X(PARALLEL, KIND, CPU)          \
+    X(BIND, KIND, GPU)              \
+    X(CACHE, NONE, ANY)             \
+    X(PIPELINE, NONE, GPU)          \
+    X(TENSORIZE, KIND, GPU)         \
+    X(RFACTOR, NONE, ANY)
+
 /* Punctuation and operators: X(token, spelling). */
 #define ACC_PUNCT(X)                        \
     X(LPAREN, "(")                          \

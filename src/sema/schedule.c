@@ -13,13 +13,6 @@
 
 enum { MAX_THREADS_PER_BLOCK = 1024, MAX_UNROLL = 64, NAME_BUF = 512 };
 
-/* A name that a clause replaced, to explain later uses. */
-typedef struct Replaced {
-    const char *name;
-    const Clause *clause;
-    int pos;                /* position among the clause's loops */
-} Replaced;
-
 /* Every loop name the nest has had, for "must be new". */
 typedef struct LoopName {
     const char *name;
@@ -41,8 +34,9 @@ typedef struct NestCtx {
     SchedCtx *c;
     Nest *nest;
     SchedState st;
-    PtrVec replaced;        /* Replaced * */
     PtrVec names;           /* LoopName * */
+    SchedDeriv *derivs;     /* NestSched.derivs in the making */
+    int nderivs, cap_derivs;
     Span hw_span[HW_COUNT]; /* where each hw index was bound; hi == 0 when not */
     const char *hw_loop[HW_COUNT];
     bool threads_reported;
@@ -518,16 +512,37 @@ static int loop_index(const SchedState *st, const char *name)
     return -1;
 }
 
-static void describe_replacement(NestCtx *nc, const Replaced *r, Span at)
+/* The first clause that replaced a loop named name (split, tile, fuse), from
+ * the derivations; *pos: the loop's position among the clause's loops. */
+static const Clause *replaced_by(const SchedDeriv *dv, int n, const char *name, int *pos)
 {
-    const Clause *cl = r->clause;
+    for (int e = 0; e < n; e++)
+        for (int k = 0; k < 2 && dv[e].kind != DERIV_WRITTEN; k++) {
+            if (dv[e].from[k] < 0 || strcmp(dv[dv[e].from[k]].name, name) != 0)
+                continue;
+            const Clause *cl = dv[e].clause;
+            for (*pos = 0; strcmp(cl->loops[*pos].name, name) != 0; (*pos)++)
+                ;
+            return cl;
+        }
+    return NULL;
+}
+
+/* "'i' was split into 'io', 'ii' at 3:5" at a later use of a replaced name;
+ * false when no clause replaced it. */
+static bool describe_replacement(SchedCtx *c, const SchedDeriv *dv, int n, const char *name, Span at)
+{
+    int pos;
+    const Clause *cl = replaced_by(dv, n, name, &pos);
+    if (!cl)
+        return false;
     char outs[NAME_BUF];
     StrBuf b = {outs, sizeof outs, 0};
     outs[0] = '\0';
     const char *verb = "split";
     if (cl->kind == CLAUSE_TILE) {
         verb = "tiled";
-        sb_printf(&b, "'%s', '%s'", cl->outs[r->pos].name, cl->outs[cl->nloops + r->pos].name);
+        sb_printf(&b, "'%s', '%s'", cl->outs[pos].name, cl->outs[cl->nloops + pos].name);
     } else if (cl->kind == CLAUSE_FUSE) {
         verb = "fused";
         sb_printf(&b, "'%s'", cl->outs[0].name);
@@ -535,8 +550,9 @@ static void describe_replacement(NestCtx *nc, const Replaced *r, Span at)
         sb_printf(&b, "'%s', '%s'", cl->outs[0].name, cl->outs[1].name);
     }
     int line, col;
-    pos_of(nc->c, cl->span, &line, &col);
-    diag_error(nc->c->d, at, "'%s' was %s into %s at %d:%d", r->name, verb, outs, line, col);
+    pos_of(c, cl->span, &line, &col);
+    diag_error(c->d, at, "'%s' was %s into %s at %d:%d", name, verb, outs, line, col);
+    return true;
 }
 
 /* The index of the loop id names now, or -1 after an error. */
@@ -545,13 +561,8 @@ static int lookup_loop(NestCtx *nc, const Ident *id)
     int i = loop_index(&nc->st, id->name);
     if (i >= 0)
         return i;
-    for (int j = 0; j < nc->replaced.len; j++) {
-        const Replaced *r = nc->replaced.items[j];
-        if (strcmp(r->name, id->name) == 0) {
-            describe_replacement(nc, r, id->span);
-            return -1;
-        }
-    }
+    if (describe_replacement(nc->c, nc->derivs, nc->nderivs, id->name, id->span))
+        return -1;
     char nd[NAME_BUF];
     diag_error(nc->c->d, id->span, "unknown loop '%s' in %s", id->name,
                nest_desc(nc->nest, nd, sizeof nd));
@@ -611,6 +622,33 @@ static bool new_names(NestCtx *nc, const Clause *cl)
     return ok;
 }
 
+/* Each loop kind and the clause that gives it. */
+static const struct {
+    LoopKind loop;
+    ClauseKind clause;
+} kind_clauses[] = {
+    {LOOP_PARALLEL, CLAUSE_PARALLEL}, {LOOP_VECTORIZED, CLAUSE_VECTORIZE},
+    {LOOP_UNROLLED, CLAUSE_UNROLL},   {LOOP_BOUND, CLAUSE_BIND},
+    {LOOP_TENSORIZED, CLAUSE_TENSORIZE},
+};
+
+ClauseKind sched_kind_clause(LoopKind k)
+{
+    int i = 0;
+    while (kind_clauses[i].loop != k)
+        i++;
+    return kind_clauses[i].clause;
+}
+
+/* The kind clause k gives; k is one of kind_clauses. */
+static LoopKind clause_loop_kind(ClauseKind k)
+{
+    int i = 0;
+    while (kind_clauses[i].clause != k)
+        i++;
+    return kind_clauses[i].loop;
+}
+
 static const char *kind_desc(const SchedLoop *l, char *buf, size_t n)
 {
     switch (l->kind) {
@@ -655,18 +693,20 @@ static bool replaceable(NestCtx *nc, const Clause *cl, int i, int li)
     return true;
 }
 
-static void record_replaced(NestCtx *nc, const Clause *cl, int pos, const char *name)
+/* A loop made as d describes (d.name and d.span unset: name's). */
+static SchedLoop new_loop(NestCtx *nc, const Ident *name, const Extent *e, SchedDeriv d)
 {
-    Replaced *r = ARENA_NEW(nc->c->a, Replaced);
-    r->name = name;
-    r->clause = cl;
-    r->pos = pos;
-    vec_push(nc->c->a, &nc->replaced, r);
-}
-
-static SchedLoop new_loop(const Ident *name, const Extent *e)
-{
-    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .created = name->span};
+    if (nc->nderivs == nc->cap_derivs) {
+        nc->cap_derivs = nc->cap_derivs ? 2 * nc->cap_derivs : 16;
+        SchedDeriv *grown = ARENA_ARRAY(nc->c->a, SchedDeriv, nc->cap_derivs);
+        if (nc->nderivs)
+            memcpy(grown, nc->derivs, sizeof *grown * (size_t)nc->nderivs);
+        nc->derivs = grown;
+    }
+    d.name = name->name;
+    d.span = name->span;
+    nc->derivs[nc->nderivs] = d;
+    return (SchedLoop){.name = name->name, .extent = e, .hw = HW_NONE, .deriv = nc->nderivs++};
 }
 
 /* Replaces loops [at, at+nold) with the n loops in repl. */
@@ -723,9 +763,10 @@ static void apply_tile(NestCtx *nc, Clause *cl, int *idx)
     for (int i = 0; i < n; i++) {
         const SchedLoop *l = &nc->st.loops[idx[i]];
         int64_t f = cl->factors[i].value;
-        repl[i] = new_loop(&cl->outs[i], ext_ceildiv(nc->c->a, l->extent, f));
-        repl[n + i] = new_loop(&cl->outs[n + i], ext_const(nc->c->a, f));
-        record_replaced(nc, cl, i, l->name);
+        repl[i] = new_loop(nc, &cl->outs[i], ext_ceildiv(nc->c->a, l->extent, f),
+                           (SchedDeriv){DERIV_OUTER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
+        repl[n + i] = new_loop(nc, &cl->outs[n + i], ext_const(nc->c->a, f),
+                               (SchedDeriv){DERIV_INNER, .from = {l->deriv, -1}, .factor = f, .clause = cl});
     }
     splice(nc, idx[0], n, repl, 2 * n);
 }
@@ -773,16 +814,18 @@ static void apply_fuse(NestCtx *nc, Clause *cl, int *idx)
     }
     if (!replaceable(nc, cl, 0, idx[0]) || !replaceable(nc, cl, 1, idx[1]) || !new_names(nc, cl))
         return;
-    SchedLoop f = new_loop(&cl->outs[0], ext_mul(nc->c->a, nc->st.loops[idx[0]].extent,
-                                                 nc->st.loops[idx[1]].extent));
-    record_replaced(nc, cl, 0, nc->st.loops[idx[0]].name);
-    record_replaced(nc, cl, 1, nc->st.loops[idx[1]].name);
+    const SchedLoop *a = &nc->st.loops[idx[0]], *b = &nc->st.loops[idx[1]];
+    SchedLoop f = new_loop(nc, &cl->outs[0], ext_mul(nc->c->a, a->extent, b->extent),
+                           (SchedDeriv){DERIV_FUSED, .from = {a->deriv, b->deriv}, .clause = cl});
     splice(nc, idx[0], 2, &f, 1);
 }
 
-static bool not_on(NestCtx *nc, const Clause *cl, bool gpu)
+/* Whether cl is allowed on the target (ACC_CLAUSES); reported when not. */
+static bool on_its_target(NestCtx *nc, const Clause *cl)
 {
-    if (target_is_gpu(nc->c->target) != gpu)
+    ClauseTargets t = clause_targets(cl->kind);
+    bool gpu = target_is_gpu(nc->c->target);
+    if (t == TARGETS_ANY || gpu == (t == TARGETS_GPU))
         return true;
     if (gpu && cl->kind == CLAUSE_PARALLEL)
         diag_error(nc->c->d, keyword_span(cl), "'parallel' is not allowed on GPU targets; use 'bind'");
@@ -832,16 +875,14 @@ static bool constant_extent(NestCtx *nc, const Ident *id, const SchedLoop *l, co
 /* unroll L; vectorize L; parallel L */
 static void apply_simple(NestCtx *nc, Clause *cl, int *idx)
 {
-    if (cl->kind == CLAUSE_PARALLEL && !not_on(nc, cl, true))
+    if (!on_its_target(nc, cl))
         return;
     if (!lookup_loops(nc, cl, idx) || !distinct_loops(nc, cl, idx))
         return;
     copy_loops(nc);
     for (int i = 0; i < cl->nloops; i++) {
         SchedLoop *l = &nc->st.loops[idx[i]];
-        LoopKind k = cl->kind == CLAUSE_PARALLEL ? LOOP_PARALLEL
-                     : cl->kind == CLAUSE_UNROLL ? LOOP_UNROLLED
-                                                 : LOOP_VECTORIZED;
+        LoopKind k = clause_loop_kind(cl->kind);
         if (k != LOOP_PARALLEL && !constant_extent(nc, &cl->loops[i], l, clause_keyword(cl->kind)))
             continue;
         if (k == LOOP_UNROLLED && l->extent->value > MAX_UNROLL) {
@@ -922,7 +963,7 @@ static void check_threads(NestCtx *nc, Span at)
 /* bind L -> block.x, ... */
 static void apply_bind(NestCtx *nc, Clause *cl, int *idx)
 {
-    if (!not_on(nc, cl, false))
+    if (!on_its_target(nc, cl))
         return;
     if (!lookup_loops(nc, cl, idx) || !distinct_loops(nc, cl, idx))
         return;
@@ -1061,7 +1102,7 @@ static void apply_pipeline(NestCtx *nc, Clause *cl, int *idx)
         diag_error(c->d, word_span(c, cl, "specialize"), "'specialize' is not yet supported");
         return;
     }
-    if (!not_on(nc, cl, false) || !lookup_loops(nc, cl, idx) || !resolve_factors(nc, cl))
+    if (!on_its_target(nc, cl) || !lookup_loops(nc, cl, idx) || !resolve_factors(nc, cl))
         return;
     SchedLoop *l = &nc->st.loops[idx[0]];
     if (cl->factors[0].value < 2) {
@@ -1191,7 +1232,7 @@ static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
                    cl->instr.name);
         return;
     }
-    if (!not_on(nc, cl, false))
+    if (!on_its_target(nc, cl))
         return;
     if (cl->nloops != 3) {
         diag_error(c->d, cl->loops[0].span, "tensorize needs 3 loops, got %d", cl->nloops);
@@ -1314,8 +1355,8 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
     nc.st.loops = ARENA_ARRAY(c->a, SchedLoop, n->niters);
     nc.st.nloops = n->niters;
     for (int i = 0; i < n->niters; i++) {
-        nc.st.loops[i] = new_loop(&n->iters[i]->name, ext_range(c->a, n->iters[i]));
-        nc.st.loops[i].iter = n->iters[i];
+        nc.st.loops[i] = new_loop(&nc, &n->iters[i]->name, ext_range(c->a, n->iters[i]),
+                                  (SchedDeriv){DERIV_WRITTEN, .from = {-1, -1}});
         LoopName *ln = ARENA_NEW(c->a, LoopName);
         ln->name = n->iters[i]->name.name;
         ln->span = n->iters[i]->name.span;
@@ -1323,16 +1364,18 @@ static void replay_nest(SchedCtx *c, NestSched *ns, const InBlock *blk)
     }
     ns->start = nc.st;
     ns->block = blk;
-    if (!blk)
-        return;
-    ns->steps = ARENA_ARRAY(c->a, SchedStep, blk->nclauses);
-    ns->nsteps = blk->nclauses;
-    for (int i = 0; i < blk->nclauses; i++) {
-        apply_clause(&nc, blk->clauses[i]);
-        ns->steps[i].clause = blk->clauses[i];
-        ns->steps[i].after = nc.st;
+    if (blk) {
+        ns->steps = ARENA_ARRAY(c->a, SchedStep, blk->nclauses);
+        ns->nsteps = blk->nclauses;
+        for (int i = 0; i < blk->nclauses; i++) {
+            apply_clause(&nc, blk->clauses[i]);
+            ns->steps[i].clause = blk->clauses[i];
+            ns->steps[i].after = nc.st;
+        }
+        check_block_outermost(&nc);
     }
-    check_block_outermost(&nc);
+    ns->derivs = nc.derivs;
+    ns->nderivs = nc.nderivs;
 }
 
 const SchedState *sched_final(const NestSched *ns)
@@ -1375,23 +1418,7 @@ static void check_fuse(SchedCtx *c, SchedRecord *r, const FuseInto *f)
     }
     const SchedState *st = sched_final(rn);
     if (loop_index(st, f->at.name) < 0) {
-        /* Replay the lookup for the message; replaced names are in the steps. */
-        bool found = false;
-        for (int s = 0; s < rn->nsteps && !found; s++) {
-            const Clause *cl = rn->steps[s].clause;
-            const SchedState *before = s ? &rn->steps[s - 1].after : &rn->start;
-            if (cl->kind != CLAUSE_SPLIT && cl->kind != CLAUSE_TILE && cl->kind != CLAUSE_FUSE)
-                continue;
-            for (int j = 0; j < cl->nloops && !found; j++)
-                if (strcmp(cl->loops[j].name, f->at.name) == 0 &&
-                    loop_index(before, f->at.name) >= 0 &&
-                    loop_index(&rn->steps[s].after, f->at.name) < 0) {
-                    NestCtx nc = {.c = c, .nest = rn->nest};
-                    describe_replacement(&nc, &(Replaced){f->at.name, cl, j}, f->at.span);
-                    found = true;
-                }
-        }
-        if (!found) {
+        if (!describe_replacement(c, rn->derivs, rn->nderivs, f->at.name, f->at.span)) {
             diag_error(c->d, f->at.span, "unknown loop '%s' in nest '%s'", f->at.name,
                        f->into.name);
             const char **names = ARENA_ARRAY(c->a, const char *, st->nloops);
@@ -1529,9 +1556,9 @@ static void dump_loops(FILE *out, const SchedState *st)
         fprintf(out, " %s[%s]", l->name, extent_str(l->extent, buf, sizeof buf));
         switch (l->kind) {
         case LOOP_SERIAL: break;
-        case LOOP_PARALLEL: fputs(":parallel", out); break;
-        case LOOP_VECTORIZED: fputs(":vectorize", out); break;
-        case LOOP_UNROLLED: fputs(":unroll", out); break;
+        case LOOP_PARALLEL:
+        case LOOP_VECTORIZED:
+        case LOOP_UNROLLED: fprintf(out, ":%s", clause_keyword(sched_kind_clause(l->kind))); break;
         case LOOP_TENSORIZED: fputs(":mma", out); break;
         case LOOP_BOUND: fprintf(out, ":%s.%s", hw_unit(l->hw), hw_axis(l->hw)); break;
         }

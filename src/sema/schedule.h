@@ -34,16 +34,33 @@ typedef enum LoopKind {
     LOOP_TENSORIZED,   /* one of the three loops of tensorize */
 } LoopKind;
 
+/* How a loop was made: the record that legality and lowering read instead of
+ * replaying the clauses. */
+typedef enum DerivKind {
+    DERIV_WRITTEN,     /* a loop of the nest as written */
+    DERIV_OUTER,       /* split, tile: the outer piece of from[0] */
+    DERIV_INNER,       /* split, tile: the inner piece of from[0], of extent factor */
+    DERIV_FUSED,       /* fuse: from[0] (the outer loop) and from[1] (the inner) as one */
+} DerivKind;
+
+typedef struct SchedDeriv {
+    DerivKind kind;
+    const char *name;
+    Span span;              /* the name in the clause that made it, or the iter's name */
+    int from[2];            /* indices into NestSched.derivs; -1 when unused */
+    int64_t factor;         /* OUTER, INNER: the split factor */
+    const Clause *clause;   /* the clause that made it; NULL for DERIV_WRITTEN */
+} SchedDeriv;
+
 typedef struct SchedLoop {
     const char *name;
     const Extent *extent;
     LoopKind kind;
     HwIndex hw;             /* LOOP_BOUND, else HW_NONE */
-    Span created;           /* the name in the clause that made it, or the iter's name */
-    const Iter *iter;       /* the original loop; NULL for a created loop */
     Span kind_span;         /* the clause that set kind */
     int64_t stages;         /* pipeline L stages S: S; 0 when not pipelined */
     Span pipeline_span;
+    int deriv;              /* its entry in NestSched.derivs: how it was made */
 } SchedLoop;
 
 /* cache X at L in mem [pad P | swizzle] */
@@ -87,6 +104,11 @@ typedef struct NestSched {
     SchedState start;       /* the loops as written */
     SchedStep *steps;       /* one per clause of block, in order */
     int nsteps;
+    /* Every loop the nest ever had, in the order they were made: the loops as
+     * written first (entry i is the nest's index i), then the loops of each
+     * clause in order, a tile's loop by loop (outer piece, inner piece). */
+    SchedDeriv *derivs;
+    int nderivs;
     /* fuse P into R at L, with this nest as P: */
     int fused_into;         /* R's index among the kernel's nests; -1 when not fused */
     const char *fused_at;   /* L, a loop of R's final state */
@@ -104,10 +126,17 @@ typedef struct SchedRecord {
 /* The final state of a nest: its last step's, or its start. */
 const SchedState *sched_final(const NestSched *ns);
 
+/* The clause that gives a loop kind k; k is not LOOP_SERIAL. */
+ClauseKind sched_kind_clause(LoopKind k);
+
 /* Checks every schedule of p (kernel, target, params, assumes, clauses, fuses),
  * resolves factors to values, sets Schedule.target and .kdecl, and stores one
  * SchedRecord per schedule in out. Returns false when an error was reported. */
 bool sched_check(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked *out);
+
+/* legality.c: the Legality section's dependence rules, checked on the AST and the
+ * schedule records after sched_check; errors point at the clause. */
+bool legality_check(const Checked *c, Diag *d);
 
 /* --emit=schedule: each schedule's nests with the loop list after every clause. */
 void sched_dump(FILE *out, const Source *src, const Checked *c);

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "lower/ir_affine.h"
+#include "parser/ast.h"
 
 Test(ir_affine, equal_expressions_share_a_key)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "lower/legality.h"
-#include "lower/passes.h"
+#include "sema/legality.h"
+#include "sema/schedule.h"
 #include "parser/parse.h"
 #include "sema/sema.h"
 

@@ -14,8 +14,8 @@
  * statement's target with itself is left out (Reductions: the combining
  * order is the schedule's to choose) when its subscripts are affine.
  *
- * Loops after a schedule. A clause that creates loops (split, tile, fuse) is
- * replayed here to give every loop its *digits*: (original loop, path). An
+ * Loops after a schedule. The derivation that sema recorded for each loop
+ * (SchedDeriv: split, tile, fuse) gives it its *digits*: (original loop, path). An
  * original loop is one digit with path ""; splitting a loop appends "0" to
  * the paths of its outer piece and "1" to its inner piece, so an original's
  * distance is the lexicographic value of its digits in path order (a mixed
@@ -58,8 +58,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lower/legality.h"
-#include "lower/passes.h"
+#include "sema/legality.h"
+#include "sema/schedule.h"
 
 enum { LG_MAX_TERMS = 8, LG_MAX_DEPTH = 64, LG_TEXT = 60, LG_BUF = 512 };
 
@@ -469,80 +469,48 @@ typedef struct LgDigit {
 } LgDigit;
 
 typedef struct LgOrigin {
-    const char *name;
     LgDigit *d;
     int nd;
 } LgOrigin;
 
-static LgOrigin *origin_find(const PtrVec *map, const char *name)
-{
-    for (int i = map->len - 1; i >= 0; i--) {
-        LgOrigin *o = map->items[i];
-        if (strcmp(o->name, name) == 0)
-            return o;
-    }
-    return NULL;
-}
-
-static void origin_add(LgCtx *c, PtrVec *map, const char *name, const LgOrigin *from,
-                       const LgOrigin *from2, const char *piece)
+/* from's digits (then from2's) with piece appended to each path. */
+static LgOrigin *origin_new(LgCtx *c, const LgOrigin *from, const LgOrigin *from2, const char *piece)
 {
     LgOrigin *o = ARENA_NEW(&c->ar, LgOrigin);
-    int n1 = from ? from->nd : 0, n2 = from2 ? from2->nd : 0;
-    o->name = name;
+    int n1 = from->nd, n2 = from2 ? from2->nd : 0;
     o->d = ARENA_ARRAY(&c->ar, LgDigit, n1 + n2 + 1);
     for (int i = 0; i < n1 + n2; i++) {
         LgDigit d = i < n1 ? from->d[i] : from2->d[i - n1];
         o->d[o->nd++] = (LgDigit){d.orig, arena_printf(&c->ar, "%s%s", d.path, piece)};
     }
-    vec_push(&c->ar, map, o);
-}
-
-static void origins_start(LgCtx *c, const NestSched *ns, PtrVec *map)
-{
-    for (int i = 0; i < ns->start.nloops; i++) {
-        const SchedLoop *l = &ns->start.loops[i];
-        LgOrigin one = {l->name, &(LgDigit){lg_iter_index(ns->nest, l->iter), ""}, 1};
-        origin_add(c, map, l->name, &one, NULL, "");
-    }
-}
-
-/* split L -> o, i; tile a, b -> ao, bo, ai, bi; fuse a, b -> f: the digits
- * of the loops a clause creates. */
-static void origins_clause(LgCtx *c, PtrVec *map, const Clause *cl)
-{
-    if (cl->kind == CLAUSE_SPLIT || cl->kind == CLAUSE_TILE) {
-        for (int k = 0; k < cl->nloops && cl->nouts >= 2 * cl->nloops; k++) {
-            LgOrigin *from = origin_find(map, cl->loops[k].name);
-            origin_add(c, map, cl->outs[k].name, from, NULL, "0");
-            origin_add(c, map, cl->outs[cl->nloops + k].name, from, NULL, "1");
-        }
-    } else if (cl->kind == CLAUSE_FUSE && cl->nloops == 2 && cl->nouts == 1) {
-        origin_add(c, map, cl->outs[0].name, origin_find(map, cl->loops[0].name),
-                   origin_find(map, cl->loops[1].name), "");
-    }
-}
-
-static LgOrigin **origins_of(LgCtx *c, const PtrVec *map, const SchedState *st)
-{
-    LgOrigin **o = ARENA_ARRAY(&c->ar, LgOrigin *, st->nloops + 1);
-    static const LgOrigin none = {"", NULL, 0};
-    for (int i = 0; i < st->nloops; i++) {
-        o[i] = origin_find(map, st->loops[i].name);
-        if (!o[i])
-            o[i] = (LgOrigin *)&none;
-    }
     return o;
 }
 
-/* The digits of every loop of ns's final state. */
-static LgOrigin **origins_final(LgCtx *c, const NestSched *ns)
+/* The digits of every loop ns ever had, indexed like ns->derivs. */
+static LgOrigin **origins_all(LgCtx *c, const NestSched *ns)
 {
-    PtrVec map = {0};
-    origins_start(c, ns, &map);
-    for (int s = 0; s < ns->nsteps; s++)
-        origins_clause(c, &map, ns->steps[s].clause);
-    return origins_of(c, &map, sched_final(ns));
+    LgOrigin **org = ARENA_ARRAY(&c->ar, LgOrigin *, ns->nderivs + 1);
+    for (int i = 0; i < ns->nderivs; i++) {
+        const SchedDeriv *dv = &ns->derivs[i];
+        switch (dv->kind) {
+        case DERIV_WRITTEN:
+            org[i] = origin_new(c, &(LgOrigin){&(LgDigit){i, ""}, 1}, NULL, "");
+            break;
+        case DERIV_OUTER: org[i] = origin_new(c, org[dv->from[0]], NULL, "0"); break;
+        case DERIV_INNER: org[i] = origin_new(c, org[dv->from[0]], NULL, "1"); break;
+        case DERIV_FUSED: org[i] = origin_new(c, org[dv->from[0]], org[dv->from[1]], ""); break;
+        }
+    }
+    return org;
+}
+
+/* The digits of the loops of st, in its order. */
+static LgOrigin **origins_of(LgCtx *c, LgOrigin **all, const SchedState *st)
+{
+    LgOrigin **o = ARENA_ARRAY(&c->ar, LgOrigin *, st->nloops + 1);
+    for (int i = 0; i < st->nloops; i++)
+        o[i] = all[st->loops[i].deriv];
+    return o;
 }
 
 static bool digits_have(const LgOrigin *o, int orig)
@@ -777,16 +745,8 @@ static bool check_order(LgCtx *c, const LgNest *ln, const Clause *cl, const Sche
 
 /* ---- loop kinds --------------------------------------------------------- */
 
-static const char *kind_word(LoopKind k)
-{
-    switch (k) {
-    case LOOP_PARALLEL: return "parallel";
-    case LOOP_VECTORIZED: return "vectorize";
-    case LOOP_BOUND: return "bind";
-    case LOOP_TENSORIZED: return "tensorize";
-    default: return "serial";
-    }
-}
+/* The keyword of the clause that gave a loop kind k. */
+static const char *kind_word(LoopKind k) { return clause_keyword(sched_kind_clause(k)); }
 
 static bool index_appears(const Expr *e, const void *iter)
 {
@@ -952,28 +912,26 @@ static void check_kinds(LgCtx *c, const LgNest *ln, const SchedState *st, LgOrig
 
 static bool changes_order(ClauseKind k)
 {
-    return k == CLAUSE_SPLIT || k == CLAUSE_TILE || k == CLAUSE_FUSE || k == CLAUSE_REORDER;
+    return clause_replaces_loops(k) || clause_effect(k) == EFFECT_ORDER;
 }
 
 static void check_nest(LgCtx *c, const NestSched *ns)
 {
     const LgNest *ln = analyze_nest(c, ns->nest);
-    PtrVec map = {0};
-    origins_start(c, ns, &map);
+    LgOrigin **all = origins_all(c, ns);
     for (int s = 0; s < ns->nsteps; s++) {
         const Clause *cl = ns->steps[s].clause;
         if (!changes_order(cl->kind))
             continue;
-        origins_clause(c, &map, cl);
         const SchedState *st = &ns->steps[s].after;
-        LgOrigin **org = origins_of(c, &map, st);
+        LgOrigin **org = origins_of(c, all, st);
         if (cl->kind == CLAUSE_REORDER && !check_triangular(c, ln, cl, st, org))
             return;
         if (!ln->regular && !check_order(c, ln, cl, st, org))
             return;
     }
     const SchedState *fin = sched_final(ns);
-    check_kinds(c, ln, fin, origins_of(c, &map, fin));
+    check_kinds(c, ln, fin, origins_of(c, all, fin));
 }
 
 /* ---- fuse P into R at L ------------------------------------------------- */
@@ -1077,7 +1035,7 @@ static void check_fuse(LgCtx *c, const SchedRecord *rec, const NestSched *pn)
     const NestSched *rn = &rec->nests[pn->fused_into];
     const Nest *r = rn->nest;
     const SchedState *fin = sched_final(rn);
-    LgOrigin **org = origins_final(c, rn);
+    LgOrigin **org = origins_of(c, origins_all(c, rn), fin);
     int at = -1;
     for (int p = 0; p < fin->nloops; p++)
         if (strcmp(fin->loops[p].name, pn->fused_at) == 0)
