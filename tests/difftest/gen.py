@@ -99,18 +99,21 @@ def read_kernel(accl, path):
                 break                   # the first kernel only
             name = m.group(1)
             continue
-        m = re.match(r"  (?:param|var) (\w+) (?:(?:in|out|inout) )?(\w+)(?:\[(.*)\])?$", line_)
+        m = re.match(r"  (param|var) (\w+) (?:(in|out|inout) )?(\w+)(?:\[(.*)\])?$", line_)
         if m:
-            if m.group(3) is None:
-                scalars[m.group(1)] = m.group(2)
+            kind, ident, mode, ty, shape = m.groups()
+            if shape is None:
+                # --arg gives in and inout scalar params; a var or an out scalar is not an argument
+                if kind == "param" and mode != "out":
+                    scalars[ident] = ty
             else:
-                dims = [d.strip() for d in m.group(3).split(",")]
-                tensors[m.group(1)] = dims
+                dims = [d.strip() for d in shape.split(",")]
+                tensors[ident] = dims
                 for d in dims:
                     shapes.append(d)
-                    for ident in re.findall(r"[A-Za-z_]\w*", d):
-                        if ident not in sizes:
-                            sizes.append(ident)
+                    for word in re.findall(r"[A-Za-z_]\w*", d):
+                        if word not in sizes:
+                            sizes.append(word)
             continue
         m = re.match(r"  nest (\w+) for (.*)$", line_)
         if m:
