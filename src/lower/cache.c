@@ -368,21 +368,11 @@ static int loop_depth(const SchedState *st, const char *name)
     return st->nloops;
 }
 
-static int64_t shared_limit(Target t)
-{
-    static const int64_t optin[] = {
-#define X(e, vendor, arch, wave, smem, smem_optin) smem_optin,
-        ACC_TARGETS(X)
-#undef X
-    };
-    return t >= 0 && t < TARGET_COUNT ? optin[t] : 0;
-}
-
 /* Resource limit: the shared caches of one nest (one block), times their stages. */
 static void check_shared(CacheCtx *c, const SchedState *st)
 {
     IrFunc *f = c->f;
-    int64_t limit = shared_limit(f->target);
+    int64_t limit = target_shared_limit(f->target);
     if (!target_is_gpu(f->target) || c->shared_bytes <= limit)
         return;
     const SchedCache *last = NULL;

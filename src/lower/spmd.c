@@ -1857,16 +1857,6 @@ static void convert_block(Spmd *s, IrBlock *b)
 
 /* ---- shared memory ---- */
 
-static int64_t shared_limit(Target t)
-{
-    static const int64_t optin[] = {
-#define X(e, vendor, arch, wave, smem, smem_optin) smem_optin,
-        ACC_TARGETS(X)
-#undef X
-    };
-    return t >= 0 && t < TARGET_COUNT ? optin[t] : 0;
-}
-
 /* Bytes of a shared buffer (constant dims), all its stages. */
 static int64_t shared_size(const IrBuffer *b)
 {
@@ -1893,7 +1883,7 @@ static void layout_block(SharedLayout *l, const IrBlock *b)
             st->buf->smem_offset = off;
             launch->shared_bytes = off + shared_size(st->buf);
             l->nbufs++;
-            int64_t limit = shared_limit(l->s->f->target);
+            int64_t limit = target_shared_limit(l->s->f->target);
             if (launch->shared_bytes > limit && !l->reported) {
                 diag_error(l->s->pc->diag, st->origin,
                            "shared memory of the launch is %lld bytes with '%s' (%d buffers, "

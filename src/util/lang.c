@@ -29,8 +29,9 @@ bool elem_is_signed(ElemType t) { return t >= 0 && t < ELEM_COUNT && elem_class[
 static const struct {
     const char *vendor, *arch;
     int wave;
+    int64_t shared_limit;
 } targets[] = {
-#define X(e, vendor, arch, wave, smem, optin) {vendor, arch, wave},
+#define X(e, vendor, arch, wave, smem, optin) {vendor, arch, wave, optin},
     ACC_TARGETS(X)
 #undef X
 };
@@ -38,6 +39,7 @@ static const struct {
 const char *target_vendor(Target t) { return targets[t].vendor; }
 const char *target_arch(Target t) { return targets[t].arch; }
 int target_wave_size(Target t) { return targets[t].wave; }
+int64_t target_shared_limit(Target t) { return t >= 0 && t < TARGET_COUNT ? targets[t].shared_limit : 0; }
 bool target_is_gpu(Target t) { return t != TARGET_CPU; }
 
 static const struct {

@@ -7,6 +7,7 @@
 #define ACCL_LANG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Element types: X(enum, spelling, bytes, class, C type).
  * Classes: B bool, S signed integer, U unsigned integer, F float (f16/bf16 are storage). */
@@ -116,6 +117,8 @@ bool elem_is_signed(ElemType t);
 const char *target_vendor(Target t);
 const char *target_arch(Target t);
 int target_wave_size(Target t);
+/* The most shared memory one block may use (with the opt-in), in bytes; 0 on the CPU. */
+int64_t target_shared_limit(Target t);
 bool target_is_gpu(Target t);
 const char *intrinsic_name(Intrinsic i);
 int intrinsic_arity(Intrinsic i);
