@@ -103,8 +103,9 @@ def read_kernel(accl, path):
         if m:
             kind, ident, mode, ty, shape = m.groups()
             if shape is None:
-                # --arg gives in and inout scalar params; a var or an out scalar is not an argument
-                if kind == "param" and mode != "out":
+                # --arg gives in scalar params; --input an inout one's value on entry,
+                # and a var or an out scalar is not an argument
+                if kind == "param" and mode in (None, "in"):
                     scalars[ident] = ty
             else:
                 dims = [d.strip() for d in shape.split(",")]
