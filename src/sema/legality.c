@@ -89,7 +89,8 @@ static bool nest_name(void *ctx, const Expr *e, Affine *out)
     const LgScope *s = ctx;
     if (e->sym == SYM_INDEX) {
         int i = lg_iter_index(s->n, e->decl);
-        *out = aff_term(AFF_INDEX(i));
+        if (i >= 0)
+            *out = aff_term(AFF_INDEX(i));
         return i >= 0;
     }
     for (int i = 0; e->sym == SYM_SIZE && i < s->k->nsizes; i++)
@@ -104,21 +105,6 @@ static bool lg_affine(const LgScope *s, const Expr *e, Arena *ar, Affine *out)
 {
     return aff_from_expr(e, nest_name, (void *)s, ar, out);
 }
-
-/* The nest position of a's one index term, or -1 when it has none or several. */
-static int single_index(const Affine *a)
-{
-    int at = -1;
-    for (int t = 0; t < a->n; t++)
-        if (AFF_IS_INDEX(a->t[t].key)) {
-            if (at >= 0)
-                return -1;
-            at = AFF_INDEX_POS(a->t[t].key);
-        }
-    return at;
-}
-
-static bool has_index(const Affine *a) { return aff_innermost_index(a) >= 0; }
 
 /* ---- distance vectors ----------------------------------------------- */
 
@@ -141,7 +127,7 @@ LgDistance lg_distance(const Kernel *k, const Nest *n, const Expr *a, const Expr
         }
         Affine diff = aff_sub(&sa, &sb);
         bool const_diff = aff_is_const(&diff);
-        int la = single_index(&sa), lb = single_index(&sb);
+        int la = aff_only_index(&sa), lb = aff_only_index(&sb);
         if (la >= 0 && la == lb && const_diff) {
             /* k*i_a + r_a = k*i_b + r_b  =>  i_b - i_a = (r_a - r_b) / k */
             int64_t ka = aff_coeff(&sa, AFF_INDEX(la));
@@ -158,7 +144,7 @@ LgDistance lg_distance(const Kernel *k, const Nest *n, const Expr *a, const Expr
             }
             exact[la] = true;
             d.value[la] = q.c;
-        } else if (!has_index(&sa) && !has_index(&sb)) {
+        } else if (aff_innermost_index(&sa) < 0 && aff_innermost_index(&sb) < 0) {
             if (const_diff && diff.c != 0) {
                 d.dependent = false;
                 return d;

@@ -31,6 +31,9 @@ bool aff_from_expr(const Expr *e, AffNameFn name, void *ctx, Arena *ar, Affine *
 
 /* The position of the innermost index with a nonzero coefficient, or -1. */
 int aff_innermost_index(const Affine *a);
+/* The position of the one index with a nonzero coefficient, or -1 when there
+ * is none or more than one. */
+int aff_only_index(const Affine *a);
 /* Every coefficient >= 0 and the constant >= 0, with no index left: then the
  * expression is >= 0 for all sizes >= 0. */
 bool aff_trivially_nonneg(const Affine *a);
