@@ -33,7 +33,17 @@ bool aff_trivially_nonneg(const Affine *a)
     return true;
 }
 
-static bool has_index(const Affine *a) { return aff_innermost_index(a) >= 0; }
+int aff_only_index(const Affine *a)
+{
+    int at = -1;
+    for (int i = 0; i < a->n; i++)
+        if (AFF_IS_INDEX(a->t[i].key)) {
+            if (at >= 0)
+                return -1;
+            at = AFF_INDEX_POS(a->t[i].key);
+        }
+    return at;
+}
 
 static bool prove_sizes(const AffSystem *s, const Affine *e, int depth, int *budget)
 {
@@ -54,7 +64,7 @@ static bool prove_sizes(const AffSystem *s, const Affine *e, int depth, int *bud
             continue;
         for (int f = s->ncons - 1; f >= 0; f--) {
             const Affine *g = s->cons[f];
-            if (has_index(g))
+            if (aff_innermost_index(g) >= 0)
                 continue;
             int64_t a = aff_coeff(g, e->t[i].key);
             if (a == 0 || (a < 0) != (k < 0))

@@ -15,12 +15,12 @@ static int infer(SemaCtx *c, Expr *e);
  * long, so walks go down the left spine in a loop and recurse only into
  * right operands, whose depth the parser bounds. Returns the binary nodes of
  * e's left spine, top first; *n is their count. */
-static Expr **left_spine(SemaCtx *c, Expr *e, int *n)
+static Expr **left_spine(Arena *a, Expr *e, int *n)
 {
     int len = 0;
     for (Expr *x = e; x->kind == EXPR_BINARY; x = x->args[0])
         len++;
-    Expr **v = ARENA_ARRAY(c->a, Expr *, len + 1);
+    Expr **v = ARENA_ARRAY(a, Expr *, len + 1);
     len = 0;
     for (Expr *x = e; x->kind == EXPR_BINARY; x = x->args[0])
         v[len++] = x;
@@ -321,7 +321,7 @@ static int combine_binary(SemaCtx *c, Expr *e, int ta, int tb)
 static int infer_binary(SemaCtx *c, Expr *e)
 {
     int n;
-    Expr **spine = left_spine(c, e, &n);
+    Expr **spine = left_spine(c->a, e, &n);
     int t = infer(c, spine[n - 1]->args[0]);
     for (int i = n - 1; i >= 0; i--) {
         int tb = infer(c, spine[i]->args[1]);
@@ -390,7 +390,7 @@ static int infer(SemaCtx *c, Expr *e)
 
 /* ---- affine forms ---- */
 
-static bool affine_leaf(SemaCtx *c, const Expr *e, Affine *out)
+static bool affine_leaf(const Expr *e, AffNameFn name, void *ctx, Arena *ar, Affine *out)
 {
     if (e->type != ELEM_I64)
         return false;
@@ -399,22 +399,10 @@ static bool affine_leaf(SemaCtx *c, const Expr *e, Affine *out)
     case EXPR_INT:
         *out = aff_const(e->ival);
         return true;
-    case EXPR_NAME: {
-        Name *n = sema_lookup(c, e->name.name);
-        if (!n || n->decl != e->decl)
-            return false;
-        if (n->kind == SYM_SIZE)
-            *out = aff_term(n->pos);
-        else if (n->kind == SYM_INDEX)
-            *out = aff_term(AFF_INDEX(n->pos));
-        else if (n->kind == SYM_LET && n->aff)
-            *out = *n->aff;
-        else
-            return false;
-        return true;
-    }
+    case EXPR_NAME:
+        return name(ctx, e, out);
     case EXPR_UNARY:
-        if (e->op != OP_NEG || !sema_affine(c, e->args[0], &a))
+        if (e->op != OP_NEG || !aff_from_expr(e->args[0], name, ctx, ar, &a))
             return false;
         *out = aff_const(0);
         aff_add_scaled(out, &a, -1);
@@ -424,21 +412,21 @@ static bool affine_leaf(SemaCtx *c, const Expr *e, Affine *out)
     }
 }
 
-bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
+bool aff_from_expr(const Expr *e, AffNameFn name, void *ctx, Arena *ar, Affine *out)
 {
     if (e->type != ELEM_I64)
         return false;
     if (e->kind != EXPR_BINARY)
-        return affine_leaf(c, e, out);
+        return affine_leaf(e, name, ctx, ar, out);
     int n;
-    Expr **spine = left_spine(c, (Expr *)e, &n);
+    Expr **spine = left_spine(ar, (Expr *)e, &n);
     Affine acc, b;
-    if (!affine_leaf(c, spine[n - 1]->args[0], &acc))
+    if (!affine_leaf(spine[n - 1]->args[0], name, ctx, ar, &acc))
         return false;
     for (int i = n - 1; i >= 0; i--) {
         const Expr *x = spine[i];
         if (x->type != ELEM_I64 || (x->op != OP_ADD && x->op != OP_SUB && x->op != OP_MUL) ||
-            !sema_affine(c, x->args[1], &b))
+            !aff_from_expr(x->args[1], name, ctx, ar, &b))
             return false;
         if (x->op == OP_MUL) {
             if (!aff_is_const(&acc) && !aff_is_const(&b))
@@ -457,6 +445,30 @@ bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
     }
     *out = acc;
     return true;
+}
+
+/* Sema's names: the size, index or affine let that the name resolves to in
+ * the current scope (a let stands for its value). */
+static bool scope_name(void *ctx, const Expr *e, Affine *out)
+{
+    SemaCtx *c = ctx;
+    Name *n = sema_lookup(c, e->name.name);
+    if (!n || n->decl != e->decl)
+        return false;
+    if (n->kind == SYM_SIZE)
+        *out = aff_term(n->pos);
+    else if (n->kind == SYM_INDEX)
+        *out = aff_term(AFF_INDEX(n->pos));
+    else if (n->kind == SYM_LET && n->aff)
+        *out = *n->aff;
+    else
+        return false;
+    return true;
+}
+
+bool sema_affine(SemaCtx *c, const Expr *e, Affine *out)
+{
+    return aff_from_expr(e, scope_name, c, c->a, out);
 }
 
 /* ---- facts from conditions ---- */

@@ -60,100 +60,11 @@
 
 #include "sema/legality.h"
 #include "sema/schedule.h"
+#include "sema/sema_internal.h"
 
-enum { LG_MAX_TERMS = 8, LG_MAX_DEPTH = 64, LG_TEXT = 60, LG_BUF = 512 };
+enum { LG_TEXT = 60, LG_BUF = 512 };
 
 /* ---- affine subscripts ---------------------------------------------- */
-
-typedef struct LgTerm {
-    const char *size;
-    int64_t k;
-} LgTerm;
-
-/* c + sum coef[i] * index_i + sum t[j].k * size_j; ok is false when the
- * expression is not affine (or overflows). */
-typedef struct LgAffine {
-    bool ok;
-    int64_t c;
-    int64_t *coef;
-    LgTerm t[LG_MAX_TERMS];
-    int nt;
-} LgAffine;
-
-static LgAffine aff_zero(int n, Arena *ar)
-{
-    LgAffine x;
-    memset(&x, 0, sizeof x);
-    x.ok = true;
-    x.coef = ARENA_ARRAY(ar, int64_t, n > 0 ? n : 1);
-    return x;
-}
-
-/* dst += k * src */
-static void aff_axpy(LgAffine *dst, const LgAffine *src, int64_t k, int n)
-{
-    int64_t v;
-    if (!dst->ok || !src->ok || __builtin_mul_overflow(src->c, k, &v) ||
-        __builtin_add_overflow(dst->c, v, &dst->c)) {
-        dst->ok = false;
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        if (__builtin_mul_overflow(src->coef[i], k, &v) ||
-            __builtin_add_overflow(dst->coef[i], v, &dst->coef[i])) {
-            dst->ok = false;
-            return;
-        }
-    for (int j = 0; j < src->nt; j++) {
-        if (__builtin_mul_overflow(src->t[j].k, k, &v)) {
-            dst->ok = false;
-            return;
-        }
-        int at = -1;
-        for (int h = 0; h < dst->nt; h++)
-            if (strcmp(dst->t[h].size, src->t[j].size) == 0)
-                at = h;
-        if (at < 0 && dst->nt == LG_MAX_TERMS) {
-            dst->ok = false;
-            return;
-        }
-        if (at < 0) {
-            dst->t[dst->nt++] = (LgTerm){src->t[j].size, v};
-        } else if (__builtin_add_overflow(dst->t[at].k, v, &dst->t[at].k)) {
-            dst->ok = false;
-            return;
-        }
-    }
-}
-
-static bool aff_no_sizes(const LgAffine *a)
-{
-    for (int j = 0; j < a->nt; j++)
-        if (a->t[j].k != 0)
-            return false;
-    return true;
-}
-
-static bool aff_no_index(const LgAffine *a, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (a->coef[i] != 0)
-            return false;
-    return true;
-}
-
-/* The one index with a nonzero coefficient, or -1. */
-static int aff_single_index(const LgAffine *a, int n)
-{
-    int at = -1;
-    for (int i = 0; i < n; i++)
-        if (a->coef[i] != 0) {
-            if (at >= 0)
-                return -1;
-            at = i;
-        }
-    return at;
-}
 
 static int lg_iter_index(const Nest *n, const void *decl)
 {
@@ -163,89 +74,77 @@ static int lg_iter_index(const Nest *n, const void *decl)
     return -1;
 }
 
-/* affine := int | index | size | -affine | affine (+|-) affine | const * affine
- * Depth beyond LG_MAX_DEPTH counts as not affine (conservative). */
-static LgAffine lg_affine(const Nest *n, const Expr *e, int depth, Arena *ar)
+/* Where a subscript's names are read: one nest of one kernel, after sema. */
+typedef struct LgScope {
+    const Kernel *k;
+    const Nest *n;
+} LgScope;
+
+/* Legality's names for aff_from_expr, with sema's keys: an index of the nest
+ * by its position there, a size by its position in Kernel.sizes. A let is not
+ * affine here: sema's value for it is gone, so a subscript through a let
+ * makes its pair '*' on every loop (conservative). */
+static bool nest_name(void *ctx, const Expr *e, Affine *out)
 {
-    int ni = n->niters;
-    LgAffine out = aff_zero(ni, ar);
-    if (depth > LG_MAX_DEPTH) {
-        out.ok = false;
-        return out;
-    }
-    if (e->kind == EXPR_INT) {
-        out.c = e->ival;
-        return out;
-    }
-    if (e->kind == EXPR_NAME && e->sym == SYM_INDEX) {
-        int i = lg_iter_index(n, e->decl);
+    const LgScope *s = ctx;
+    if (e->sym == SYM_INDEX) {
+        int i = lg_iter_index(s->n, e->decl);
         if (i >= 0)
-            out.coef[i] = 1;
-        out.ok = i >= 0;
-        return out;
+            *out = aff_term(AFF_INDEX(i));
+        return i >= 0;
     }
-    if (e->kind == EXPR_NAME && e->sym == SYM_SIZE) {
-        out.t[0] = (LgTerm){e->name.name, 1};
-        out.nt = 1;
-        return out;
-    }
-    if (e->kind == EXPR_UNARY && e->op == OP_NEG) {
-        LgAffine a = lg_affine(n, e->args[0], depth + 1, ar);
-        aff_axpy(&out, &a, -1, ni);
-        return out;
-    }
-    if (e->kind == EXPR_BINARY && (e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL)) {
-        LgAffine a = lg_affine(n, e->args[0], depth + 1, ar);
-        LgAffine b = lg_affine(n, e->args[1], depth + 1, ar);
-        if (e->op != OP_MUL) {
-            aff_axpy(&out, &a, 1, ni);
-            aff_axpy(&out, &b, e->op == OP_ADD ? 1 : -1, ni);
-        } else if (a.ok && aff_no_index(&a, ni) && aff_no_sizes(&a)) {
-            aff_axpy(&out, &b, a.c, ni);
-        } else if (b.ok && aff_no_index(&b, ni) && aff_no_sizes(&b)) {
-            aff_axpy(&out, &a, b.c, ni);
-        } else {
-            out.ok = false;
+    for (int i = 0; e->sym == SYM_SIZE && i < s->k->nsizes; i++)
+        if (e->decl == &s->k->sizes[i]) {
+            *out = aff_term(i);
+            return true;
         }
-        return out;
-    }
-    out.ok = false;
-    return out;
+    return false;
+}
+
+static bool lg_affine(const LgScope *s, const Expr *e, Arena *ar, Affine *out)
+{
+    return aff_from_expr(e, nest_name, (void *)s, ar, out);
 }
 
 /* ---- distance vectors ----------------------------------------------- */
 
-LgDistance lg_distance(const Nest *n, const Expr *a, const Expr *b, Arena *ar)
+LgDistance lg_distance(const Kernel *k, const Nest *n, const Expr *a, const Expr *b, Arena *ar)
 {
     int ni = n->niters;
     LgDistance d = {.dependent = true, .n = ni};
     d.value = ARENA_ARRAY(ar, int64_t, ni > 0 ? ni : 1);
     d.star = ARENA_ARRAY(ar, bool, ni > 0 ? ni : 1);
     bool *exact = ARENA_ARRAY(ar, bool, ni > 0 ? ni : 1);
+    LgScope scope = {k, n};
     int na = a->kind == EXPR_INDEX ? a->nargs : 0, nb = b->kind == EXPR_INDEX ? b->nargs : 0;
     for (int p = 0; p < na && p < nb; p++) {
-        LgAffine sa = lg_affine(n, a->args[p], 0, ar), sb = lg_affine(n, b->args[p], 0, ar);
-        if (!sa.ok || !sb.ok) {
+        Affine sa, sb;
+        if (!lg_affine(&scope, a->args[p], ar, &sa) || !lg_affine(&scope, b->args[p], ar, &sb)) {
             /* A non-affine index counts as a dependence on every loop. */
             for (int i = 0; i < ni; i++)
                 d.star[i] = true, d.value[i] = 0;
             return d;
         }
-        LgAffine diff = aff_zero(ni, ar);
-        aff_axpy(&diff, &sa, 1, ni);
-        aff_axpy(&diff, &sb, -1, ni);
-        bool const_diff = diff.ok && aff_no_index(&diff, ni) && aff_no_sizes(&diff);
-        int la = aff_single_index(&sa, ni), lb = aff_single_index(&sb, ni);
+        Affine diff = aff_sub(&sa, &sb);
+        bool const_diff = aff_is_const(&diff);
+        int la = aff_only_index(&sa), lb = aff_only_index(&sb);
         if (la >= 0 && la == lb && const_diff) {
             /* k*i_a + r_a = k*i_b + r_b  =>  i_b - i_a = (r_a - r_b) / k */
-            int64_t k = sa.coef[la];
-            if (diff.c % k != 0 || (exact[la] && d.value[la] != diff.c / k)) {
+            int64_t ka = aff_coeff(&sa, AFF_INDEX(la));
+            if (!aff_divisible(&diff, ka)) {
+                d.dependent = false;
+                return d;
+            }
+            Affine q = aff_div_exact(&diff, ka);
+            if (!q.ok)
+                continue;   /* INT64_MIN / -1: this dimension constrains nothing */
+            if (exact[la] && d.value[la] != q.c) {
                 d.dependent = false;
                 return d;
             }
             exact[la] = true;
-            d.value[la] = diff.c / k;
-        } else if (aff_no_index(&sa, ni) && aff_no_index(&sb, ni)) {
+            d.value[la] = q.c;
+        } else if (aff_innermost_index(&sa) < 0 && aff_innermost_index(&sb) < 0) {
             if (const_diff && diff.c != 0) {
                 d.dependent = false;
                 return d;
@@ -302,6 +201,7 @@ typedef struct LgNest {
 typedef struct LgCtx {
     Diag *d;
     Arena ar;               /* freed when the check ends */
+    const Kernel *k;        /* the kernel of the schedule being checked */
 } LgCtx;
 
 static bool is_tensor_ref(const Expr *e)
@@ -406,8 +306,10 @@ static bool nest_is_regular(const LgNest *ln)
 
 static bool subscripts_affine(LgCtx *c, const Nest *n, const Expr *e)
 {
+    LgScope scope = {c->k, n};
+    Affine x;
     for (int p = 0; e->kind == EXPR_INDEX && p < e->nargs; p++)
-        if (!lg_affine(n, e->args[p], 0, &c->ar).ok)
+        if (!lg_affine(&scope, e->args[p], &c->ar, &x))
             return false;
     return true;
 }
@@ -424,7 +326,7 @@ static void collect_pairs(LgCtx *c, LgNest *ln)
             if (a->reduction_self && b->reduction_self && a->stmt == b->stmt &&
                 subscripts_affine(c, ln->nest, a->stmt->lhs))
                 continue;
-            LgDistance d = lg_distance(ln->nest, a->e, b->e, &c->ar);
+            LgDistance d = lg_distance(c->k, ln->nest, a->e, b->e, &c->ar);
             if (d.dependent)
                 ln->pairs[ln->npairs++] = (LgPair){a, b, d};
         }
@@ -874,7 +776,7 @@ static bool check_kind_reduction(LgCtx *c, const LgNest *ln, const SchedLoop *l,
         for (int x = 0; x < ln->nacc; x++) {
             const LgAccess *other = &ln->acc[x];
             if (other->decl != red->decl || other->stmt == red->stmt ||
-                !lg_distance(ln->nest, red->e, other->e, &c->ar).dependent)
+                !lg_distance(c->k, ln->nest, red->e, other->e, &c->ar).dependent)
                 continue;
             char *stmt = (char *)span_text(c, other->stmt->span);
             size_t len = strlen(stmt);
@@ -1085,6 +987,7 @@ bool legality_check(const Checked *ch, Diag *d)
         const SchedRecord *r = ch->records[i];
         if (!r || !r->nests)
             continue;
+        c.k = r->schedule->kdecl;
         for (int n = 0; n < r->nnests; n++)
             check_nest(&c, &r->nests[n]);
         for (int n = 0; n < r->nnests; n++)

@@ -26,8 +26,9 @@ typedef struct LgDistance {
 } LgDistance;
 
 /* a and b are EXPR_INDEX (or EXPR_NAME for a tensor with no dimensions)
- * accesses to the same tensor inside nest n. */
-LgDistance lg_distance(const Nest *n, const Expr *a, const Expr *b, Arena *ar);
+ * accesses to the same tensor inside nest n of kernel k (whose sizes the
+ * subscripts may use). */
+LgDistance lg_distance(const Kernel *k, const Nest *n, const Expr *a, const Expr *b, Arena *ar);
 
 /* "(1, -1)", "(0, *)"; negate prints the vector of b to a. */
 void lg_distance_print(char *buf, size_t size, const LgDistance *d, bool negate);

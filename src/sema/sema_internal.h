@@ -1,5 +1,5 @@
-/* Shared by the kernel checks (sema.c, affine.c, check_expr.c, check_nest.c)
- * and the unit tests. Nothing here is used outside src/sema and tests/unit. */
+/* Shared by the kernel checks (sema.c, affine.c, check_expr.c, check_nest.c),
+ * legality.c and the unit tests. Nothing here is used outside src/sema and tests/unit. */
 #ifndef ACCL_SEMA_INTERNAL_H
 #define ACCL_SEMA_INTERNAL_H
 
@@ -19,8 +19,21 @@ enum { AFF_PROVE_BUDGET = 4096 };
 #define AFF_IS_INDEX(key) ((key) < 0)
 #define AFF_INDEX_POS(key) ((int)(-(key) - 1))
 
+/* How aff_from_expr reads a name of type i64: sets *out, or returns false
+ * when the name is not affine where it is read. */
+typedef bool (*AffNameFn)(void *ctx, const Expr *e, Affine *out);
+/* The one AST-to-affine translation, for sema (sema_affine) and legality:
+ * integer literals, names through name(ctx, ...), unary -, + and -, and *
+ * with a constant operand, every node of type i64. Long left-leaning chains
+ * are walked without recursion (the spine lives in ar). False when e is not
+ * affine or overflows. */
+bool aff_from_expr(const Expr *e, AffNameFn name, void *ctx, Arena *ar, Affine *out);
+
 /* The position of the innermost index with a nonzero coefficient, or -1. */
 int aff_innermost_index(const Affine *a);
+/* The position of the one index with a nonzero coefficient, or -1 when there
+ * is none or more than one. */
+int aff_only_index(const Affine *a);
 /* Every coefficient >= 0 and the constant >= 0, with no index left: then the
  * expression is >= 0 for all sizes >= 0. */
 bool aff_trivially_nonneg(const Affine *a);
@@ -107,7 +120,8 @@ const char *sema_name_kind(const Name *n);
  * arithmetic type (f16/bf16 read as f32), or TY_ERROR after an error. */
 int sema_expr(SemaCtx *c, Expr *e, int want);
 /* Converts a checked integer expression into an affine one over sizes and
- * indices; false when it is not affine. */
+ * indices (aff_from_expr with the names in scope; a let stands for its
+ * value); false when it is not affine. */
 bool sema_affine(SemaCtx *c, const Expr *e, Affine *out);
 /* Pushes onto c->sys the affine facts a checked bool condition gives when it
  * is true (positive) or false: comparisons of affine operands, through `!`,

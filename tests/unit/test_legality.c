@@ -42,7 +42,8 @@ static LgDistance distance_of(Loaded *l, const char *text, char *buf, size_t siz
     const Stmt *s = first_stmt(l, 0);
     const Expr *rd = first_access(s->rhs);
     cr_assert_not_null(rd);
-    LgDistance d = lg_distance(l->prog->kernels[0]->nests[0], s->lhs, rd, &l->arena);
+    const Kernel *k = l->prog->kernels[0];
+    LgDistance d = lg_distance(k, k->nests[0], s->lhs, rd, &l->arena);
     lg_distance_print(buf, size, &d, false);
     return d;
 }
@@ -143,6 +144,58 @@ Test(legality, two_dimensions_must_agree_on_one_loop)
         "}\n", buf, sizeof buf);
     cr_assert(d.dependent);
     cr_assert_str_eq(buf, "(1)");
+    unload(&l);
+}
+
+Test(legality, different_sizes_do_not_cancel)
+{
+    Loaded l;
+    char buf[64];
+    /* i + N against i + M: N - M is not a constant, so any distance */
+    LgDistance d = distance_of(&l,
+        "kernel s(B: f32[M], C: f32[N], A: inout f32[2 * N + 2 * M]) {\n"
+        "    for i in 0..N { A[i + N] = A[i + M]; }\n"
+        "}\n", buf, sizeof buf);
+    cr_assert(d.dependent);
+    cr_assert_str_eq(buf, "(*)");
+    unload(&l);
+}
+
+Test(legality, subscript_through_a_let_is_star)
+{
+    Loaded l;
+    char buf[64];
+    /* Legality reads a let as not affine: sema's value for it is gone. */
+    load(&l,
+         "kernel s(A: inout f32[N]) {\n"
+         "    for i in 1..N { let j = i - 1; A[i] = A[j]; }\n"
+         "}\n");
+    const Kernel *k = l.prog->kernels[0];
+    const Stmt *s = k->nests[0]->body.items[1];
+    LgDistance d = lg_distance(k, k->nests[0], s->lhs, first_access(s->rhs), &l.arena);
+    lg_distance_print(buf, sizeof buf, &d, false);
+    cr_assert(d.dependent);
+    cr_assert_str_eq(buf, "(*)");
+    unload(&l);
+}
+
+Test(legality, long_subscript_chain_is_affine)
+{
+    Loaded l;
+    char buf[64];
+    /* i + 1 + 1 + ... (80 terms) against i + 80: the same element, walked
+       without recursion on the chain */
+    char text[1024], chain[512];
+    int at = snprintf(chain, sizeof chain, "i");
+    for (int t = 0; t < 80; t++)
+        at += snprintf(chain + at, sizeof chain - (size_t)at, " + 1");
+    snprintf(text, sizeof text,
+             "kernel c(B: f32[N], A: inout f32[N + 80]) {\n"
+             "    for i in 0..N { A[%s] = A[i + 80] + 1.0; }\n"
+             "}\n", chain);
+    LgDistance d = distance_of(&l, text, buf, sizeof buf);
+    cr_assert(d.dependent);
+    cr_assert_str_eq(buf, "(0)");
     unload(&l);
 }
 

@@ -70,6 +70,16 @@ Test(affine, arithmetic_cancels_and_collects_terms)
     cr_assert_eq(aff_innermost_index(&d), 1);
 }
 
+Test(affine, only_index_is_the_one_index_term)
+{
+    Affine sizes = aff(3, 1, T(N, 2));
+    Affine one = aff(1, 2, T(N, 2), T(J, -3));
+    Affine two = aff(0, 2, T(I, 1), T(J, 1));
+    cr_assert_eq(aff_only_index(&sizes), -1);
+    cr_assert_eq(aff_only_index(&one), 1);
+    cr_assert_eq(aff_only_index(&two), -1);
+}
+
 Test(affine, overflow_clears_ok)
 {
     Affine a = aff(INT64_MAX, 0);
