@@ -124,9 +124,13 @@ bool aff_extreme(const AffSystem *s, const Affine *e, bool upper, Affine *out)
         /* g = want*i + rest >= 0 bounds i by -want*rest: i = i + want*g - ... */
         Affine bound = *use;
         aff_add_term(&bound, sym, -want);
-        /* bound = rest; i's extreme value is -want*rest */
-        aff_add_term(&r, sym, -k);
-        aff_add_scaled(&r, &bound, -want * k);
+        /* bound = rest; i's extreme value is -want*rest (want is 1 or -1, so
+         * only k = INT64_MIN overflows the product) */
+        int64_t scale;
+        r = aff_without(&r, sym);
+        if (__builtin_mul_overflow(-want, k, &scale))
+            return false;
+        aff_add_scaled(&r, &bound, scale);
     }
     *out = r;
     return r.ok;

@@ -139,10 +139,11 @@ void aff_normalize(Affine *g)
 Affine aff_eliminate(const Affine *e, const Affine *g, intptr_t key)
 {
     int64_t k = aff_coeff(e, key), a = aff_coeff(g, key);
-    Affine r = aff_const(0);
-    /* -INT64_MIN overflows: such a coefficient makes the result not ok. */
+    /* -INT64_MIN overflows: such a coefficient makes the result not ok
+     * (before any negation below). */
     if (a == INT64_MIN || k == INT64_MIN)
-        r.ok = false;
+        return (Affine){.ok = false};
+    Affine r = aff_const(0);
     aff_add_scaled(&r, e, a < 0 ? -a : a);
     aff_add_scaled(&r, g, k < 0 ? k : -k);
     aff_normalize(&r);

@@ -133,4 +133,5 @@ Test(affine, eliminate_cancels_the_key)
     cr_assert(r2.ok && r2.n == 1 && aff_coeff(&r2, Y) == 1 && r2.c == 0);
     Affine big = form(0, INT64_MIN, 0);
     cr_assert(!aff_eliminate(&big, &g, X).ok);
+    cr_assert(!aff_eliminate(&g, &big, X).ok);   /* INT64_MIN in the eliminating fact */
 }
