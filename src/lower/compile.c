@@ -149,25 +149,35 @@ IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool gpu, const Dum
     return f;
 }
 
+/* The GPU step --dump=after:STEP names, or -1. */
+static int gpu_step_stop(const DumpOptions *dump)
+{
+    for (int i = 0; i < NGPU_STEPS; i++)
+        if (dump_stops(dump, gpu_steps[i].name))
+            return i;
+    return -1;
+}
+
 bool compile_gpu(const CompileCtx *c, IrFunc *f, const DumpOptions *dump)
 {
     PassCtx ctx = {.diag = c->diag, .checked = c->checked, .arena = c->arena};
-    int errors = c->diag->nerrors;
-    bool stopped = false;
-    for (int i = 0; i < NGPU_STEPS && !stopped; i++) {
-        bool changed = gpu_steps[i].run(f, &ctx);
-        /* on after errors: the later steps report the rest of the launch's */
-        if (c->diag->nerrors > errors)
-            continue;
-        stopped = dump_stops(dump, gpu_steps[i].name);
-        if (stopped)
-            dump_after(dump, gpu_steps[i].name, changed, f);
-        if (!verified(c, f, gpu_steps[i].name))
-            break;
+    int errors = c->diag->nerrors, stop = gpu_step_stop(dump);
+    int nsteps = stop >= 0 ? stop + 1 : NGPU_STEPS;
+    bool ok = spmd_begin(f, &ctx);
+    /* Launch by launch, as spmd.c says: each through the steps, in order. The
+     * verifier runs after each step while no error was reported. */
+    while (ok && spmd_next_launch(f, &ctx))
+        for (int i = 0; i < nsteps && ok; i++) {
+            gpu_steps[i].run(f, &ctx);
+            ok = c->diag->nerrors > errors || verified(c, f, gpu_steps[i].name);
+        }
+    spmd_end(f, &ctx, nsteps == NGPU_STEPS);
+    if (c->diag->nerrors > errors)
+        return false;
+    if (stop >= 0) {
+        dump_after(dump, gpu_steps[stop].name, true, f);
+        return true;
     }
-    spmd_free(&ctx);
-    if (stopped || c->diag->nerrors > errors)
-        return c->diag->nerrors == errors;
     pass_simplify(f, &ctx);
     pass_dce(f, &ctx);
     if (c->diag->nerrors > errors || !verified(c, f, "spmd"))

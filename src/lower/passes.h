@@ -17,7 +17,7 @@ typedef struct PassCtx {
     const Checked *checked;
     const SchedRecord *record; /* the schedule applied to this kernel, NULL for defaults */
     Arena *arena;
-    SpmdRun *spmd;             /* the GPU steps' launches, from spmd_step_grid to spmd_free */
+    SpmdRun *spmd;             /* the GPU steps' launches, from spmd_begin to spmd_end */
 } PassCtx;
 
 /* A pass returns whether it changed the function; it reports errors through
@@ -48,13 +48,19 @@ bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per
 /* spmd.c: the steps of the GPU execution form (IrLaunch in ir.h) of a GPU
  * target's IR after the pass list, in this order (the GPU pass table). Not in
  * the pass list: code generation and the emulator take this form, the
- * interpreter the serial IR. After a step's errors the later ones still run,
- * for what the same launch can report (shared memory over the limit); the
- * function is in the GPU execution form after spmd_step_layout without errors.
- * spmd_free releases what the steps kept, after errors too. Errors at the
- * clause: barriers or spread copies not every thread reaches, shared memory
- * over the target's limit. */
-bool spmd_step_grid(IrFunc *f, PassCtx *ctx);       /* launches: grid, roles, the tid loop */
+ * interpreter the serial IR. spmd_begin starts (false: f is not a GPU
+ * target's serial IR); then, while spmd_next_launch takes the next launch
+ * (false: none left, or the previous one reported errors), the steps run on
+ * that launch in order. After a step's errors the later ones still run, for
+ * what the same launch can report (shared memory over the limit).
+ * spmd_end releases what the steps kept (after errors too) and, when every
+ * launch went through every step (whole) without errors, puts f in the GPU
+ * execution form; it says whether it did. Errors at the clause: barriers or
+ * spread copies not every thread reaches, shared memory over the target's
+ * limit. */
+bool spmd_begin(IrFunc *f, PassCtx *ctx);
+bool spmd_next_launch(IrFunc *f, PassCtx *ctx);
+bool spmd_step_grid(IrFunc *f, PassCtx *ctx);       /* the launch: grid, roles, the tid loop */
 bool spmd_step_guards(IrFunc *f, PassCtx *ctx);     /* thread-dependent guards sunk */
 bool spmd_step_shared(IrFunc *f, PassCtx *ctx);     /* per-block buffers to shared memory */
 bool spmd_step_copies(IrFunc *f, PassCtx *ctx);     /* spread copies, once-guarded writes */
@@ -64,6 +70,6 @@ bool spmd_step_pipeline(IrFunc *f, PassCtx *ctx);   /* caches filled stages ahea
 bool spmd_step_threads(IrFunc *f, PassCtx *ctx);    /* thread loops become lets of tid */
 bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx); /* unrolled nests without proven guards */
 bool spmd_step_layout(IrFunc *f, PassCtx *ctx);     /* shared offsets, the limit */
-void spmd_free(PassCtx *ctx);
+bool spmd_end(IrFunc *f, PassCtx *ctx, bool whole);
 
 #endif

@@ -1967,40 +1967,24 @@ static int launch_length(const IrFunc *f, int i)
     return end - i;
 }
 
-/* ---- the steps, each over every launch in order ----
+/* ---- the steps, launch by launch ----
  *
- * The GPU pass table (src/lower/compile.c) runs them in this file's order;
- * ctx->spmd holds each launch's roles and thread facts between them. After
- * a launch's errors, a step runs for no later launch, and only the steps that
- * keep going past errors run for that one: guards, shared and copies (which
- * report more of the same launch's errors), and layout (shared memory over the
- * limit). */
+ * The GPU pass table (src/lower/compile.c) takes the launches one at a time,
+ * in order (spmd_next_launch), and runs its steps in this file's order on the
+ * current one; ctx->spmd holds each launch's roles and thread facts between
+ * them. After a launch's errors only the steps that keep going past errors
+ * run for it: guards, shared and copies (which report more of the same
+ * launch's errors), and layout (shared memory over the limit); no later
+ * launch is taken, so the errors are those of the first launch with any. */
 
 struct SpmdRun {
     Spmd *launches;
-    int n;
-    int errors;               /* diag errors before the grid step */
+    int n;                    /* launches taken so far; the current one is the last */
+    int at;                   /* f->body index where the next launch starts */
+    int errors;               /* diag errors before the first launch */
 };
 
-static bool each_launch(PassCtx *ctx, void (*step)(Spmd *s), bool after_errors)
-{
-    SpmdRun *r = ctx->spmd;
-    if (!r)
-        return false;
-    for (int i = 0; i < r->n && r->launches[i].body; i++) {
-        Spmd *s = &r->launches[i];
-        int before = ctx->diag->nerrors;
-        if (!s->failed || after_errors)
-            step(s);
-        s->failed |= ctx->diag->nerrors > before;
-        if (s->failed)
-            break;
-    }
-    return true;
-}
-
-/* grid: the launches, each with its grid, roles, threads and thread loop. */
-bool spmd_step_grid(IrFunc *f, PassCtx *ctx)
+bool spmd_begin(IrFunc *f, PassCtx *ctx)
 {
     if (f->spmd || ctx->spmd || !target_is_gpu(f->target))
         return false;
@@ -2016,22 +2000,61 @@ bool spmd_step_grid(IrFunc *f, PassCtx *ctx)
     SpmdRun *r = ARENA_NEW(f->arena, SpmdRun);
     r->launches = ARENA_ARRAY(f->arena, Spmd, n > 0 ? n : 1);
     memset(r->launches, 0, sizeof *r->launches * (size_t)(n > 0 ? n : 1));
+    r->errors = ctx->diag->nerrors;
     ctx->spmd = r;
-    int errors = r->errors = ctx->diag->nerrors;
-    for (int i = 0; i < f->body.len; i++) {
-        IrStmt *st = f->body.items[i];
-        if (st->kind == IR_ALLOC && st->buf->mem == IR_MEM_GLOBAL)
-            continue;
-        int len = launch_length(f, i);
-        Spmd *s = &r->launches[r->n++];
-        *s = (Spmd){.f = f, .pc = ctx, .errors = errors, .launch = &f->launches[f->nlaunches++]};
-        f->body.items[i] = spmd_launch(s, f->body.items + i, len);
-        memmove(f->body.items + i + 1, f->body.items + i + len,
-                sizeof *f->body.items * (size_t)(f->body.len - i - len));
-        f->body.len -= len - 1;
-        if (spmd_failed(s))
-            break;
-    }
+    return true;
+}
+
+static Spmd *current(const PassCtx *ctx)
+{
+    const SpmdRun *r = ctx->spmd;
+    return r && r->n > 0 ? &r->launches[r->n - 1] : NULL;
+}
+
+bool spmd_next_launch(IrFunc *f, PassCtx *ctx)
+{
+    SpmdRun *r = ctx->spmd;
+    const Spmd *last = current(ctx);
+    if (!r || (last && last->failed))
+        return false;
+    while (r->at < f->body.len && f->body.items[r->at]->kind == IR_ALLOC &&
+           f->body.items[r->at]->buf->mem == IR_MEM_GLOBAL)
+        r->at++;
+    if (r->at >= f->body.len)
+        return false;
+    r->launches[r->n++] = (Spmd){.f = f, .pc = ctx, .errors = r->errors};
+    return true;
+}
+
+/* Runs step on the current launch: after its errors only a step that keeps
+ * going past them; never on a launch the grid step could not make. */
+static bool on_launch(PassCtx *ctx, void (*step)(Spmd *s), bool after_errors)
+{
+    Spmd *s = current(ctx);
+    if (!s || !s->body)
+        return false;
+    int before = ctx->diag->nerrors;
+    if (!s->failed || after_errors)
+        step(s);
+    s->failed |= ctx->diag->nerrors > before;
+    return true;
+}
+
+/* grid: the current launch, with its grid, roles, threads and thread loop. */
+bool spmd_step_grid(IrFunc *f, PassCtx *ctx)
+{
+    SpmdRun *r = ctx->spmd;
+    Spmd *s = current(ctx);
+    if (!s || s->launch)
+        return false;
+    int i = r->at, len = launch_length(f, i);
+    s->launch = &f->launches[f->nlaunches++];
+    f->body.items[i] = spmd_launch(s, f->body.items + i, len);
+    memmove(f->body.items + i + 1, f->body.items + i + len,
+            sizeof *f->body.items * (size_t)(f->body.len - i - len));
+    f->body.len -= len - 1;
+    r->at = i + 1;
+    s->failed = spmd_failed(s);
     return true;
 }
 
@@ -2051,7 +2074,7 @@ static void guards_launch(Spmd *s)
 bool spmd_step_guards(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, guards_launch, true);
+    return on_launch(ctx, guards_launch, true);
 }
 
 static void shared_launch(Spmd *s) { promote_block(s, s->body, 0, NULL); }
@@ -2060,7 +2083,7 @@ static void shared_launch(Spmd *s) { promote_block(s, s->body, 0, NULL); }
 bool spmd_step_shared(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, shared_launch, true);
+    return on_launch(ctx, shared_launch, true);
 }
 
 static void copies_launch(Spmd *s) { place_block(s, s->body, (Place){0}); }
@@ -2069,7 +2092,7 @@ static void copies_launch(Spmd *s) { place_block(s, s->body, (Place){0}); }
 bool spmd_step_copies(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, copies_launch, true);
+    return on_launch(ctx, copies_launch, true);
 }
 
 static void shuffles_launch(Spmd *s) { shfl_block(s, s->body, s->body); }
@@ -2078,7 +2101,7 @@ static void shuffles_launch(Spmd *s) { shfl_block(s, s->body, s->body); }
 bool spmd_step_shuffles(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, shuffles_launch, false);
+    return on_launch(ctx, shuffles_launch, false);
 }
 
 static void barriers_launch(Spmd *s)
@@ -2098,7 +2121,7 @@ static void barriers_launch(Spmd *s)
 bool spmd_step_barriers(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, barriers_launch, false);
+    return on_launch(ctx, barriers_launch, false);
 }
 
 static void pipelines_launch(Spmd *s) { spmd_pipeline(s->f, s->body); }
@@ -2107,7 +2130,7 @@ static void pipelines_launch(Spmd *s) { spmd_pipeline(s->f, s->body); }
 bool spmd_step_pipeline(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, pipelines_launch, false);
+    return on_launch(ctx, pipelines_launch, false);
 }
 
 static void threads_launch(Spmd *s) { convert_block(s, s->body); }
@@ -2116,7 +2139,7 @@ static void threads_launch(Spmd *s) { convert_block(s, s->body); }
 bool spmd_step_threads(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, threads_launch, false);
+    return on_launch(ctx, threads_launch, false);
 }
 
 static void tiles_launch(Spmd *s) { spmd_full_tiles(s->f, s->body); }
@@ -2126,7 +2149,7 @@ static void tiles_launch(Spmd *s) { spmd_full_tiles(s->f, s->body); }
 bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx)
 {
     (void)f;
-    return each_launch(ctx, tiles_launch, false);
+    return on_launch(ctx, tiles_launch, false);
 }
 
 static void layout_launch(Spmd *s)
@@ -2135,25 +2158,24 @@ static void layout_launch(Spmd *s)
     layout_block(&l, s->body);
 }
 
-/* layout: shared buffers' offsets, checked against the target's limit. The
- * function is then in the GPU execution form, unless a step reported errors. */
+/* layout: shared buffers' offsets, checked against the target's limit. */
 bool spmd_step_layout(IrFunc *f, PassCtx *ctx)
 {
-    each_launch(ctx, layout_launch, true);
-    if (!ctx->spmd)
-        return false;
-    f->spmd = ctx->diag->nerrors == ctx->spmd->errors;
-    return true;
+    (void)f;
+    return on_launch(ctx, layout_launch, true);
 }
 
-/* The per-launch state the steps kept, freed (after errors too). */
-void spmd_free(PassCtx *ctx)
+bool spmd_end(IrFunc *f, PassCtx *ctx, bool whole)
 {
     SpmdRun *r = ctx->spmd;
-    for (int i = 0; r && i < r->n; i++) {
+    if (!r)
+        return false;
+    f->spmd = whole && ctx->diag->nerrors == r->errors && r->at >= f->body.len;
+    for (int i = 0; i < r->n; i++) {
         free(r->launches[i].tainted);
         free(r->launches[i].let_value);
         free(r->launches[i].spread);
     }
     ctx->spmd = NULL;
+    return f->spmd;
 }
