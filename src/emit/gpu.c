@@ -733,8 +733,8 @@ static bool emit_kernel(Cg *cg, const GpuVendor *v, const IrFunc *f, int li)
     }
     cg->hooks = &gpu_hooks;
     cg->hook_arg = &g;
-    if (g.launch->threads < 1 || g.launch->threads > 1024)
-        cg_error(cg, "a launch with fewer than 1 or more than 1024 threads per block");
+    if (g.launch->threads < 1 || g.launch->threads > TARGET_MAX_THREADS)
+        cg_error(cg, "a launch with no threads or more than a block may have");
     LLVMValueRef fn = declare_kernel(cg, v, f, li, &g);
     note_launch(cg, fn, g.launch);
     v->mark_kernel(cg->mod, fn, g.launch->threads);

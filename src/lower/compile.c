@@ -201,14 +201,6 @@ bool compile_check(const CompileCtx *c)
     return ok;
 }
 
-/* "nvidia:sm_80", "cpu": the target as --target spells it. */
-static const char *target_spelling(Target t, char *buf, size_t n)
-{
-    const char *arch = target_arch(t);
-    snprintf(buf, n, "%s%s%s", target_vendor(t), *arch ? ":" : "", arch);
-    return buf;
-}
-
 bool compile_check_params(const Program *p, Target target, const ParamOverride *params, int nparams)
 {
     for (int i = 0; i < nparams; i++) {

@@ -76,8 +76,6 @@
 #include "util/affine.h"
 #include "util/intmath.h"
 
-enum { SPMD_MAX_THREADS = 1024 };
-
 /* The five roles a loop may be bound to inside a block. */
 typedef enum Role { ROLE_TX, ROLE_TY, ROLE_TZ, ROLE_WX, ROLE_WY, ROLE_COUNT } Role;
 
@@ -271,10 +269,10 @@ static void block_shape(Spmd *s, Span at)
         s->count[ROLE_TZ] = im_ceil_div(s->wave, x * y);
         s->threads = s->wave * s->count[ROLE_WX] * s->count[ROLE_WY];
     }
-    if (s->threads > SPMD_MAX_THREADS)
+    if (s->threads > TARGET_MAX_THREADS)
         diag_error(s->pc->diag, at,
                    "the launch needs %lld threads per block, over the limit of %d",
-                   (long long)s->threads, SPMD_MAX_THREADS);
+                   (long long)s->threads, TARGET_MAX_THREADS);
 }
 
 /* (tid' / stride) % count, where tid' = tid % total (total divides T, or is T):

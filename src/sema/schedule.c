@@ -11,7 +11,7 @@
 
 #include "sema/schedule.h"
 
-enum { MAX_THREADS_PER_BLOCK = 1024, MAX_UNROLL = 64, NAME_BUF = 512 };
+enum { MAX_UNROLL = 64, NAME_BUF = 512 };
 
 /* Every loop name the nest has had, for "must be new". */
 typedef struct LoopName {
@@ -43,15 +43,6 @@ typedef struct NestCtx {
 } NestCtx;
 
 /* ---- small helpers ---- */
-
-static const char *target_name(Target t, char *buf, size_t n)
-{
-    if (t == TARGET_CPU)
-        snprintf(buf, n, "cpu");
-    else
-        snprintf(buf, n, "%s:%s", target_vendor(t), target_arch(t));
-    return buf;
-}
 
 static void pos_of(const SchedCtx *c, Span s, int *line, int *col)
 {
@@ -952,11 +943,11 @@ static void check_threads(NestCtx *nc, Span at)
         if (total > (int64_t)1 << 40)
             break;
     }
-    if (total <= MAX_THREADS_PER_BLOCK)
+    if (total <= TARGET_MAX_THREADS)
         return;
     char tn[32];
     diag_error(nc->c->d, at, "%s = %lld threads per block exceeds the limit of %d on %s", text,
-               (long long)total, MAX_THREADS_PER_BLOCK, target_name(nc->c->target, tn, sizeof tn));
+               (long long)total, TARGET_MAX_THREADS, target_spelling(nc->c->target, tn, sizeof tn));
     nc->threads_reported = true;
 }
 
@@ -1271,7 +1262,7 @@ static void apply_tensorize(NestCtx *nc, Clause *cl, int *idx)
         Span sp = {cl->instr.span.lo, cl->shape[2].span.hi + 1};
         diag_error(c->d, sp,
                    "mma(%lld, %lld, %lld) is not a shape of %s; its shapes are %s", (long long)m,
-                   (long long)n, (long long)k, target_name(c->target, tn, sizeof tn), list);
+                   (long long)n, (long long)k, target_spelling(c->target, tn, sizeof tn), list);
         return;
     }
     for (int i = 0; i < 3; i++)
@@ -1525,7 +1516,7 @@ bool sched_check(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked 
                 if (o->kdecl == s->kdecl && o->target == s->target) {
                     char tn[32];
                     diag_error(d, s->target_span, "'%s' already has a schedule for %s",
-                               s->kernel.name, target_name(s->target, tn, sizeof tn));
+                               s->kernel.name, target_spelling(s->target, tn, sizeof tn));
                     diag_note(d, o->target_span, "previous schedule here");
                     break;
                 }
@@ -1591,7 +1582,7 @@ static void dump_schedule(FILE *out, const Source *src, const SchedRecord *r)
     if (s->arch.name)
         fprintf(out, "(%s)", s->arch.name);
     fprintf(out, " (%s %s)\n", r->applies ? "applied to" : "checked for",
-            target_name(r->checked_for, tn, sizeof tn));
+            target_spelling(r->checked_for, tn, sizeof tn));
     for (int i = 0; i < s->nparams; i++) {
         const SchedParam *p = s->params[i];
         fputs("  ", out);

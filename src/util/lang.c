@@ -1,6 +1,8 @@
 /* Tables over the shared enums (util/lang.h). */
 #include "util/lang.h"
 
+#include <stdio.h>
+
 static const char *const elem_names[] = {
 #define X(e, s, bytes, cls, ctype) s,
     ACC_ELEM_TYPES(X)
@@ -41,6 +43,13 @@ const char *target_arch(Target t) { return targets[t].arch; }
 int target_wave_size(Target t) { return targets[t].wave; }
 int64_t target_shared_limit(Target t) { return t >= 0 && t < TARGET_COUNT ? targets[t].shared_limit : 0; }
 bool target_is_gpu(Target t) { return t != TARGET_CPU; }
+
+const char *target_spelling(Target t, char *buf, size_t n)
+{
+    const char *arch = target_arch(t);
+    snprintf(buf, n, "%s%s%s", target_vendor(t), *arch ? ":" : "", arch);
+    return buf;
+}
 
 static const struct {
     const char *name;

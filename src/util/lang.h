@@ -7,6 +7,7 @@
 #define ACCL_LANG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Element types: X(enum, spelling, bytes, class, C type).
@@ -117,9 +118,13 @@ bool elem_is_signed(ElemType t);
 const char *target_vendor(Target t);
 const char *target_arch(Target t);
 int target_wave_size(Target t);
+/* The most threads one block may have, on every GPU target. */
+enum { TARGET_MAX_THREADS = 1024 };
 /* The most shared memory one block may use (with the opt-in), in bytes; 0 on the CPU. */
 int64_t target_shared_limit(Target t);
 bool target_is_gpu(Target t);
+/* The target as --target spells it ("cpu", "nvidia:sm_80"), in buf. */
+const char *target_spelling(Target t, char *buf, size_t n);
 const char *intrinsic_name(Intrinsic i);
 int intrinsic_arity(Intrinsic i);
 const char *hw_unit(HwIndex h);
