@@ -271,6 +271,13 @@ static bool selects(VersionRule rule, const IrStmt *st)
     return st->loop_kind == IR_SERIAL && !has_serial_loop(&st->body);
 }
 
+/* Whether loops to version are looked for inside st: not inside a vectorized
+ * loop on the CPU, where vector code would run both copies under masks. */
+static bool searched(VersionRule rule, const IrStmt *st)
+{
+    return !(rule == VERSION_INNERMOST && st->kind == IR_LOOP && st->loop_kind == IR_VECTORIZED);
+}
+
 bool version_loops(IrFunc *f, IrBlock *b, VersionRule rule)
 {
     bool changed = false;
@@ -280,10 +287,10 @@ bool version_loops(IrFunc *f, IrBlock *b, VersionRule rule)
             changed |= version_loop(f, b, i, rule);
             continue;
         }
-        if (rule == VERSION_INNERMOST && st->kind == IR_LOOP && st->loop_kind == IR_VECTORIZED)
-            continue;
-        changed |= version_loops(f, &st->body, rule);
-        changed |= version_loops(f, &st->else_body, rule);
+        if (searched(rule, st)) {
+            changed |= version_loops(f, &st->body, rule);
+            changed |= version_loops(f, &st->else_body, rule);
+        }
     }
     return changed;
 }
