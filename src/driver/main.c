@@ -316,10 +316,10 @@ static int emit_ir(Frontend *fe, const Options *opt)
     DumpOptions dump = opt->dump;
     dump.out = stdout;
     bool ok = true;
-    /* the GPU execution form only for a dump of one of its steps */
-    bool gpu = dump.after && compile_gpu_has_step(dump.after);
+    /* the GPU execution form or the CPU steps only for a dump of one of their steps */
+    bool steps = dump.after && (compile_gpu_has_step(dump.after) || compile_cpu_has_step(dump.after));
     for (int i = 0; i < fe->prog->nkernels && ok; i++) {
-        IrFunc *f = compile_kernel(&fe->compile, fe->prog->kernels[i], gpu, &dump);
+        IrFunc *f = compile_kernel(&fe->compile, fe->prog->kernels[i], steps, &dump);
         if (!f)
             ok = false;
         else if (!dump.after)   /* --dump=after:PASS shows that pass's IR only */

@@ -696,7 +696,10 @@ static bool mutate_for_tests(const Kernel *k, RunArgs *got)
 /* Reference, executor on a copy, comparison. Returns the exit code. */
 static int execute(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
-    IrFunc *f = compile_kernel(&fe->compile, k, o->emulate, NULL);
+    /* the emulator and the CPU's code generator take their target's steps; a
+     * GPU run takes the GPU execution form in run_on_gpu */
+    bool codegen = o->emulate || !(o->interpret || target_is_gpu(o->target));
+    IrFunc *f = compile_kernel(&fe->compile, k, codegen, NULL);
     if (!f)
         return EXIT_INPUT;
     RefTensor *ref = ARENA_ARRAY(a, RefTensor, k->nparams + 1);
@@ -986,7 +989,8 @@ static int bench_gpu(Frontend *fe, IrFunc *f, const RunOptions *o, RunArgs *args
 /* Compiles, then times the kernel on rotated copies of the data. */
 static int bench(Frontend *fe, const Kernel *k, const RunOptions *o, RunArgs *args, Arena *a)
 {
-    IrFunc *f = compile_kernel(&fe->compile, k, false, NULL);
+    /* the CPU steps here; a GPU's execution form in bench_gpu */
+    IrFunc *f = compile_kernel(&fe->compile, k, !target_is_gpu(o->target), NULL);
     if (!f)
         return EXIT_INPUT;
     if (target_is_gpu(o->target))

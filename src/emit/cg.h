@@ -87,8 +87,6 @@ struct Cg {
     int64_t *stride;               /* by IrVar.id: stride in the vector loop variable */
     Lin *lin;                      /* by IrVar.id: the i64 value as a Lin, when has_lin */
     bool *has_lin;
-    const IrStmt **known;          /* ifs whose conditions hold (the versioned fast path) */
-    int nknown, capknown;
     LLVMValueRef *bufp;            /* by IrBuffer.id: base pointer */
     LLVMValueRef **bufdims;        /* by IrBuffer.id: i64 extents */
     LLVMValueRef *heap;            /* malloc'd `var`s in scope, innermost last */
@@ -175,7 +173,7 @@ void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l);
 void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc, bool lane);
 void cg_unbind_var(Cg *cg, const IrVar *v);
 
-/* cg_stmt.c: exits and heap, buffers, statements, versioning */
+/* cg_stmt.c: exits and heap, buffers, statements */
 /* Returns code from the current function: frees the function's `var`s in
  * scope, then branches to its exit block (the current block is done). */
 void cg_emit_return(Cg *cg, LLVMValueRef code);

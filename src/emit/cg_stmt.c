@@ -1,6 +1,7 @@
 /* Statements of the emitter (cg.h): exits and the heap, buffers (IR_ALLOC),
- * loops (serial, unrolled, vectorized, versioned; cpu.c outlines the parallel
- * ones), stores, ifs, and the statement and block dispatch. The semantics
+ * loops (serial, unrolled, vectorized; cpu.c outlines the parallel ones;
+ * versioned loops arrive as two copies from the CPU step version, version.c),
+ * stores, ifs, and the statement and block dispatch. The semantics
  * are in cpu.c's header comment ("loops", "buffers", "Vector code"). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -246,225 +247,6 @@ static void emit_vectorized(Cg *cg, const IrStmt *s, const Lin *lo, int64_t exte
     cg->mask = NULL;
 }
 
-/* ---- versioning: a fast path without the guards that always hold ------------ */
-
-/* Bounds of an i64 value over a loop's iterations, as Lins over values
- * defined before the loop. */
-typedef struct Range {
-    Lin lo, hi;
-    bool ok;
-} Range;
-
-typedef struct Versioning {
-    Range *vr;                 /* by IrVar.id, for variables declared inside the loop */
-    bool *has_vr;
-    LLVMValueRef check;        /* i1: every collected guard holds, or NULL */
-    const IrStmt **guards;
-    int nguards, capguards;
-} Versioning;
-
-static Range range_of(Cg *cg, Versioning *vs, const IrExpr *e)
-{
-    Range r;
-    memset(&r, 0, sizeof r);
-    if (e->type != ELEM_I64)
-        return r;
-    switch (e->kind) {
-    case IR_INT:
-        r.lo.c = r.hi.c = e->ival;
-        r.ok = true;
-        return r;
-    case IR_VARREF:
-        if (vs->has_vr[e->var->id])
-            return vs->vr[e->var->id];
-        if (!cg->vars[e->var->id] || cg_lanes_of(cg->vars[e->var->id]))
-            return r;
-        if (cg->has_lin[e->var->id])
-            r.lo = cg->lin[e->var->id];
-        else
-            cg_lin_atom(&r.lo, cg->vars[e->var->id]);
-        r.hi = r.lo;
-        r.ok = true;
-        return r;
-    case IR_BINARY: {
-        if (e->op != IR_ADD && e->op != IR_SUB && e->op != IR_MUL)
-            return r;
-        Range a = range_of(cg, vs, e->args[0]), b = range_of(cg, vs, e->args[1]);
-        if (!a.ok || !b.ok)
-            return r;
-        if (e->op == IR_MUL) {
-            const Range *k = cg_lin_is_const(&b.lo) && cg_lin_is_const(&b.hi) && b.lo.c == b.hi.c ? &b
-                             : cg_lin_is_const(&a.lo) && cg_lin_is_const(&a.hi) && a.lo.c == a.hi.c ? &a
-                                                                                              : NULL;
-            if (!k)
-                return r;
-            const Range *x = k == &b ? &a : &b;
-            int64_t c = k->lo.c;
-            r.ok = cg_lin_add(&r.lo, c >= 0 ? &x->lo : &x->hi, c) &&
-                   cg_lin_add(&r.hi, c >= 0 ? &x->hi : &x->lo, c);
-            return r;
-        }
-        r.lo = a.lo;
-        r.hi = a.hi;
-        int sign = e->op == IR_ADD ? 1 : -1;
-        r.ok = cg_lin_add(&r.lo, sign > 0 ? &b.lo : &b.hi, sign) &&
-               cg_lin_add(&r.hi, sign > 0 ? &b.hi : &b.lo, sign);
-        return r;
-    }
-    default: return r;
-    }
-}
-
-/* The range of lo + [0, extent) for a loop inside the versioned one: lo's
- * range, an extent that is the same in every iteration. */
-static Range loop_range(Cg *cg, Versioning *vs, const IrStmt *s)
-{
-    Range lo = range_of(cg, vs, s->lo), ext = range_of(cg, vs, s->extent), r;
-    memset(&r, 0, sizeof r);
-    if (!lo.ok || !ext.ok || ext.lo.n != ext.hi.n || ext.lo.c != ext.hi.c)
-        return r;
-    for (int i = 0; i < ext.lo.n; i++)
-        if (ext.lo.atom[i] != ext.hi.atom[i] || ext.lo.coef[i] != ext.hi.coef[i])
-            return r;
-    r.lo = lo.lo;
-    r.hi = lo.hi;
-    r.hi.c -= 1;
-    r.ok = cg_lin_add(&r.hi, &ext.lo, 1);
-    return r;
-}
-
-/* The condition under which `cond` holds in every iteration, or NULL:
- * comparisons of i64 values (a - b bounded away from 0) and their `and`. */
-static LLVMValueRef always_true(Cg *cg, Versioning *vs, const IrExpr *cond)
-{
-    if (cond->kind != IR_BINARY)
-        return NULL;
-    if (cond->op == IR_AND) {
-        LLVMValueRef a = always_true(cg, vs, cond->args[0]);
-        LLVMValueRef b = a ? always_true(cg, vs, cond->args[1]) : NULL;
-        return b ? LLVMBuildAnd(cg->b, a, b, "") : NULL;
-    }
-    if (cond->op < IR_LT || cond->op > IR_GE || cond->args[0]->type != ELEM_I64)
-        return NULL;
-    Range a = range_of(cg, vs, cond->args[0]), b = range_of(cg, vs, cond->args[1]);
-    if (!a.ok || !b.ok)
-        return NULL;
-    /* d = a - b in [a.lo - b.hi, a.hi - b.lo] */
-    Lin dlo = a.lo, dhi = a.hi;
-    if (!cg_lin_add(&dlo, &b.hi, -1) || !cg_lin_add(&dhi, &b.lo, -1))
-        return NULL;
-    LLVMValueRef zero = LLVMConstInt(cg->i64, 0, 0);
-    switch (cond->op) {
-    case IR_LT: return LLVMBuildICmp(cg->b, LLVMIntSLT, cg_lin_scalar(cg, &dhi), zero, "");
-    case IR_LE: return LLVMBuildICmp(cg->b, LLVMIntSLE, cg_lin_scalar(cg, &dhi), zero, "");
-    case IR_GT: return LLVMBuildICmp(cg->b, LLVMIntSGT, cg_lin_scalar(cg, &dlo), zero, "");
-    default: return LLVMBuildICmp(cg->b, LLVMIntSGE, cg_lin_scalar(cg, &dlo), zero, "");
-    }
-}
-
-static void version_walk(Cg *cg, Versioning *vs, const IrBlock *blk)
-{
-    for (int i = 0; i < blk->len; i++) {
-        const IrStmt *s = blk->items[i];
-        if (s->kind == IR_LET) {
-            Range r = range_of(cg, vs, s->value);
-            vs->vr[s->var->id] = r;
-            vs->has_vr[s->var->id] = r.ok;
-        } else if (s->kind == IR_LOOP) {
-            Range r = loop_range(cg, vs, s);
-            vs->vr[s->var->id] = r;
-            vs->has_vr[s->var->id] = r.ok;
-            version_walk(cg, vs, &s->body);
-        } else if (s->kind == IR_IF) {
-            LLVMValueRef c = always_true(cg, vs, s->cond);
-            if (c) {
-                vs->check = vs->check ? LLVMBuildAnd(cg->b, vs->check, c, "") : c;
-                vs->guards = cg_grow(vs->guards, &vs->capguards, vs->nguards + 1, sizeof *vs->guards);
-                vs->guards[vs->nguards++] = s;
-            }
-            version_walk(cg, vs, &s->body);
-            version_walk(cg, vs, &s->else_body);
-        }
-    }
-}
-
-/* Whether blk holds a serial or parallel loop (at any depth). */
-static bool has_serial_loop(const IrBlock *blk)
-{
-    for (int i = 0; i < blk->len; i++) {
-        const IrStmt *s = blk->items[i];
-        if (s->kind == IR_LOOP && (s->loop_kind == IR_SERIAL || s->loop_kind == IR_PARALLEL))
-            return true;
-        if ((s->kind == IR_LOOP || s->kind == IR_IF) &&
-            (has_serial_loop(&s->body) || has_serial_loop(&s->else_body)))
-            return true;
-    }
-    return false;
-}
-
-static bool is_known(const Cg *cg, const IrStmt *s)
-{
-    for (int i = 0; i < cg->nknown; i++)
-        if (cg->known[i] == s)
-            return true;
-    return false;
-}
-
-/* An innermost serial loop (no serial loop inside) with guards that an
- * affine range analysis can decide before the loop: checked once before it;
- * where they all hold in every iteration, a copy of the loop without them
- * runs (tails of tiles keep the guarded copy). The bounds are computed in
- * i64 like the indices themselves: they assume no index overflows i64. Returns false when the loop
- * has no such guard and was not emitted. */
-static bool emit_versioned(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef extent)
-{
-    /* (not in device code: a guard costs a predicate there, and the copy
-     * would double the code) */
-    if (cg->lanes || cg->hooks || s->loop_kind != IR_SERIAL || has_serial_loop(&s->body))
-        return false;
-    const IrFunc *f = cg->f;
-    Versioning vs = {0};
-    vs.vr = calloc((size_t)f->nvars + 1, sizeof *vs.vr);
-    vs.has_vr = calloc((size_t)f->nvars + 1, sizeof *vs.has_vr);
-    if (!vs.vr || !vs.has_vr)
-        abort();
-    Range r;
-    memset(&r, 0, sizeof r);
-    r.lo = *lo;
-    r.hi = *lo;
-    Lin ext;
-    cg_lin_atom(&ext, extent);
-    ext.c = -1;
-    r.ok = cg_lin_add(&r.hi, &ext, 1);
-    vs.vr[s->var->id] = r;
-    vs.has_vr[s->var->id] = r.ok;
-    version_walk(cg, &vs, &s->body);
-    free(vs.vr);
-    free(vs.has_vr);
-    if (!vs.check) {
-        free(vs.guards);
-        return false;
-    }
-    LLVMBasicBlockRef fast = cg_new_block(cg, "fast"), slow = cg_new_block(cg, "guarded"),
-                      done = cg_new_block(cg, "versions.end");
-    LLVMBuildCondBr(cg->b, vs.check, fast, slow);
-    LLVMPositionBuilderAtEnd(cg->b, fast);
-    int known = cg->nknown;
-    cg->known = cg_grow(cg->known, &cg->capknown, cg->nknown + vs.nguards, sizeof *cg->known);
-    for (int i = 0; i < vs.nguards; i++)
-        cg->known[cg->nknown++] = vs.guards[i];
-    LoopArg la = {s, *lo};
-    cg_counted_loop(cg, NULL, extent, cg_loop_body, &la);
-    cg->nknown = known;
-    LLVMBuildBr(cg->b, done);
-    LLVMPositionBuilderAtEnd(cg->b, slow);
-    cg_counted_loop(cg, NULL, extent, cg_loop_body, &la);
-    LLVMBuildBr(cg->b, done);
-    LLVMPositionBuilderAtEnd(cg->b, done);
-    free(vs.guards);
-    return true;
-}
-
 static bool expr_uses_registers(const IrExpr *e)
 {
     if (e->kind == IR_LOAD && e->buf->mem == IR_MEM_REGISTERS)
@@ -557,8 +339,6 @@ static void emit_loop(Cg *cg, const IrStmt *s)
         emit_unrolled(cg, s, &lo, n);
         return;
     }
-    if (emit_versioned(cg, s, &lo, extent))
-        return;
     LoopArg la = {s, lo};
     cg_counted_loop(cg, NULL, extent, cg_loop_body, &la);
 }
@@ -578,10 +358,6 @@ static void emit_store(Cg *cg, const IrStmt *s)
 
 static void emit_if(Cg *cg, const IrStmt *s)
 {
-    if (is_known(cg, s)) {
-        cg_block(cg, &s->body);
-        return;
-    }
     LLVMValueRef c = cg_to_bool(cg, cg_expr(cg, s->cond), s->cond->type);
     if (cg_lanes_of(c)) {
         LLVMValueRef outer = cg->mask;

@@ -56,7 +56,7 @@
  * outlined K.par<N>, parameters. The emitter proper is behind cg.h, one idea
  * a file: cg_expr.c (f16 and bf16, conversions, expressions, memory
  * accesses), cg_index.c (strides in the vector loop variable, linear index
- * arithmetic), cg_stmt.c (exits and heap, buffers, statements, versioning),
+ * arithmetic), cg_stmt.c (exits and heap, buffers, statements),
  * cg_copy.c (copies). */
 #include <stdint.h>
 #include <stdio.h>
@@ -453,9 +453,6 @@ void cg_func_end(Cg *cg)
     free(cg->stride);
     free(cg->lin);
     free(cg->has_lin);
-    free(cg->known);
-    cg->known = NULL;
-    cg->nknown = cg->capknown = 0;
     free(cg->bufp);
     free(cg->heap);
     cg->heap = NULL;

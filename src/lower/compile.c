@@ -17,6 +17,13 @@
  * which --dump=after:spmd shows, and --dump=after:STEP one step (GPU targets;
  * they are not in --dump=after-all).
  *
+ * CPU code generation takes the CPU steps after the pass list:
+ *
+ *   cpu: version
+ *
+ * (--dump=after:version; not in --dump=after-all). The steps change nothing
+ * the interpreter needs, so it and --emit=ir take the pass list's IR.
+ *
  * compile_check (--check, and a compile with nothing to write) runs both for
  * every kernel: every check a compile makes of the input. Emission adds none
  * (its errors are internal ones, or ptxas failing on PTX that LLVM wrote). */
@@ -56,9 +63,16 @@ static const IrPass gpu_steps[] = {
 
 enum { NGPU_STEPS = sizeof gpu_steps / sizeof gpu_steps[0] };
 
+/* The CPU steps: what the CPU code generator takes beyond the pass list. */
+static const IrPass cpu_steps[] = {
+    {"version", pass_version},
+};
+
+enum { NCPU_STEPS = sizeof cpu_steps / sizeof cpu_steps[0] };
+
 bool compile_has_pass(const char *name)
 {
-    if (strcmp(name, "lower") == 0 || compile_gpu_has_step(name))
+    if (strcmp(name, "lower") == 0 || compile_gpu_has_step(name) || compile_cpu_has_step(name))
         return true;
     for (int i = 0; i < NPASSES; i++)
         if (strcmp(pass_list[i].name, name) == 0)
@@ -72,6 +86,14 @@ bool compile_gpu_has_step(const char *name)
         return true;
     for (int i = 0; i < NGPU_STEPS; i++)
         if (strcmp(gpu_steps[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+bool compile_cpu_has_step(const char *name)
+{
+    for (int i = 0; i < NCPU_STEPS; i++)
+        if (strcmp(cpu_steps[i].name, name) == 0)
             return true;
     return false;
 }
@@ -141,12 +163,28 @@ static IrFunc *compile_serial(const CompileCtx *c, const Kernel *k, const DumpOp
     return f;
 }
 
-IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool gpu, const DumpOptions *dump)
+IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool codegen, const DumpOptions *dump)
 {
     IrFunc *f = compile_serial(c, k, dump);
-    if (f && gpu && target_is_gpu(c->target) && !compile_gpu(c, f, dump))
-        return NULL;
-    return f;
+    if (!f || !codegen)
+        return f;
+    bool ok = target_is_gpu(c->target) ? compile_gpu(c, f, dump) : compile_cpu(c, f, dump);
+    return ok ? f : NULL;
+}
+
+bool compile_cpu(const CompileCtx *c, IrFunc *f, const DumpOptions *dump)
+{
+    PassCtx ctx = {.diag = c->diag, .checked = c->checked, .arena = c->arena};
+    for (int i = 0; i < NCPU_STEPS; i++) {
+        bool changed = cpu_steps[i].run(f, &ctx);
+        if (!verified(c, f, cpu_steps[i].name))
+            return false;
+        if (dump_stops(dump, cpu_steps[i].name)) {
+            dump_after(dump, cpu_steps[i].name, changed, f);
+            return true;
+        }
+    }
+    return true;
 }
 
 /* The GPU step --dump=after:STEP names, or -1. */

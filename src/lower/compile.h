@@ -1,6 +1,6 @@
-/* compile_kernel: a checked kernel through lowering, the pass list and, for the
- * GPU execution form, the GPU pass table (src/lower/compile.c), verified after
- * each pass and dumped on request; and the checks before it (--param, sema,
+/* compile_kernel: a checked kernel through lowering, the pass list and, for
+ * code generation, the GPU pass table (the GPU execution form) or the CPU
+ * steps (src/lower/compile.c), verified after each pass and dumped on request; and the checks before it (--param, sema,
  * legality). The driver, the tests and the fuzzers all compile through here. */
 #ifndef ACCL_COMPILE_H
 #define ACCL_COMPILE_H
@@ -35,21 +35,27 @@ bool compile_check_params(const Program *p, Target target, const ParamOverride *
  * after diagnostics. */
 bool compile_check_program(Program *p, const SemaOptions *opt, Diag *d, Arena *a, Checked *out);
 
-/* Whether `name` names a pass of the pass list ("lower" included) or a step of
- * the GPU pass table. */
+/* Whether `name` names a pass of the pass list ("lower" included), a step of
+ * the GPU pass table or a CPU step. */
 bool compile_has_pass(const char *name);
 /* Whether `name` names a step of the GPU pass table, or "spmd" (all of it). */
 bool compile_gpu_has_step(const char *name);
+/* Whether `name` names a CPU step (`version`). */
+bool compile_cpu_has_step(const char *name);
 /* Lowers kernel k for the target with its schedule and runs the pass list,
- * verifying after each pass; with gpu (a GPU target), then the GPU execution
- * form (compile_gpu). With dump->after, stops after that pass. NULL after
- * diagnostics. */
-IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool gpu, const DumpOptions *dump);
+ * verifying after each pass; with codegen, then what the target's code
+ * generator takes: the GPU execution form (compile_gpu) for a GPU target, the
+ * CPU steps (compile_cpu) for the CPU (the interpreter takes neither). With
+ * dump->after, stops after that pass. NULL after diagnostics. */
+IrFunc *compile_kernel(const CompileCtx *c, const Kernel *k, bool codegen, const DumpOptions *dump);
 /* The GPU execution form (IrLaunch in lower/ir.h) of f, the serial IR of a GPU
  * target: the GPU pass table, then simplify and dce, verified; prints it for
  * --dump=after:spmd, or one step's IR for --dump=after:STEP. False after
  * diagnostics. */
 bool compile_gpu(const CompileCtx *c, IrFunc *f, const DumpOptions *dump);
+/* The CPU steps over f, the IR of the pass list for the CPU, verified; prints
+ * one step's IR for --dump=after:STEP. False after diagnostics. */
+bool compile_cpu(const CompileCtx *c, IrFunc *f, const DumpOptions *dump);
 /* Every check a compile for the target makes, writing nothing: each kernel
  * through compile_kernel, into the GPU execution form for a GPU target. Goes on
  * past a kernel with errors. False after diagnostics. */

@@ -45,6 +45,18 @@ bool pass_strength_reduce(IrFunc *f, PassCtx *ctx);  /* strength.c: index arithm
 bool pass_dce(IrFunc *f, PassCtx *ctx);              /* dce.c: dead lets, empty loops and ifs */
 bool pass_flatten(IrFunc *f, PassCtx *ctx);          /* flatten.c: one index per access */
 
+/* version.c: loop versioning, `if (C) { U without guards } else { U }` for
+ * the loops U a rule selects, C the guards at their worst corner. */
+typedef enum VersionRule {
+    VERSION_FULL_TILES,   /* GPU: the outermost unrolled or vectorized loops */
+    VERSION_INNERMOST,    /* CPU: innermost serial loops outside vectorized ones */
+} VersionRule;
+/* Versions the loops of b the rule selects; whether it versioned any. */
+bool version_loops(IrFunc *f, IrBlock *b, VersionRule rule);
+/* The CPU step after the pass list (compile_cpu): version_loops over the
+ * body with VERSION_INNERMOST. Only the CPU code generator takes it. */
+bool pass_version(IrFunc *f, PassCtx *ctx);
+
 /* spmd.c: the steps of the GPU execution form (IrLaunch in ir.h) of a GPU
  * target's IR after the pass list, in this order (the GPU pass table). Not in
  * the pass list: code generation and the emulator take this form, the

@@ -62,7 +62,7 @@
  *             `let v = lo + index(H)`, under `if (index(H) < E)` when the role
  *             has more than E threads
  *   tiles     an unrolled nest whose guards hold at its worst corner runs
- *             without them where one test passes (spmd_tiles.c)
+ *             without them where one test passes (version.c)
  *   launch    one `for tid in [0, +T) bound thread.x` directly inside the
  *             block loops; shared buffers get 16-byte aligned offsets; the
  *             total is checked against the target's opt-in shared limit. */
@@ -2140,10 +2140,10 @@ bool spmd_step_threads(IrFunc *f, PassCtx *ctx)
     return on_launch(ctx, threads_launch, false);
 }
 
-static void tiles_launch(Spmd *s) { spmd_full_tiles(s->f, s->body); }
+static void tiles_launch(Spmd *s) { version_loops(s->f, s->body, VERSION_FULL_TILES); }
 
 /* full-tiles: unrolled nests without the guards their worst corner proves
- * (spmd_tiles.c). */
+ * (version.c, with the GPU's rule). */
 bool spmd_step_full_tiles(IrFunc *f, PassCtx *ctx)
 {
     (void)f;

@@ -10,8 +10,4 @@
  * become lets. */
 void spmd_pipeline(IrFunc *f, IrBlock *body);
 
-/* Unrolled nests run without the guards their worst corner proves
- * (spmd_tiles.c). After the thread loops became lets. */
-void spmd_full_tiles(IrFunc *f, IrBlock *body);
-
 #endif

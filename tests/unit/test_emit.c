@@ -29,10 +29,12 @@ typedef struct EmitTest {
     bool ok;           /* what emit_cpu_bodies returned */
 } EmitTest;
 
-/* The first kernel of fx through the pass list (fx loaded for target). */
+/* The first kernel of fx through the pass list (fx loaded for target) and,
+ * for the CPU, the CPU steps: what the CPU code generator takes. */
 static IrFunc *et_lower(Fixture *fx)
 {
-    IrFunc *f = compile_kernel(&fx->compile, fx->prog->kernels[0], false, NULL);
+    bool cpu = !target_is_gpu(fx->compile.target);
+    IrFunc *f = compile_kernel(&fx->compile, fx->prog->kernels[0], cpu, NULL);
     cr_assert_not_null(f, "the pass list reported an error");
     return f;
 }

@@ -26,7 +26,7 @@ typedef struct JitTest {
 
 static IrFunc *jt_lower(JitTest *t, Kernel *k)
 {
-    IrFunc *f = compile_kernel(&t->fx.compile, k, false, NULL);
+    IrFunc *f = compile_kernel(&t->fx.compile, k, true, NULL);   /* with the CPU steps */
     cr_assert_not_null(f, "the pass list reported an error");
     return f;
 }
