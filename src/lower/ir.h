@@ -275,7 +275,7 @@ typedef struct IrFunc {
     const struct Kernel *kernel;
     const char *name;      /* the kernel's */
     Span span;             /* where its name is written (for messages) */
-    IrParam *params;       /* in declaration order: the caller's arguments, then sizes */
+    IrParam *params;       /* in declaration order (the sizes follow them as arguments: f->sizes) */
     int nparams;
     IrExpr **shape_checks; /* the shape entries of params and vars that are expressions
                               (not a literal or a size), as written: each must be >= 0 */

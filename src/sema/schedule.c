@@ -7,6 +7,7 @@
  * target-dependent checks use the actual target when the schedule applies to
  * it, and the schedule's own target otherwise. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sema/schedule.h"
@@ -623,21 +624,24 @@ static const struct {
     {LOOP_TENSORIZED, CLAUSE_TENSORIZE},
 };
 
+enum { NKIND_CLAUSES = sizeof kind_clauses / sizeof kind_clauses[0] };
+
+/* A kind or clause outside the table is a compiler bug: stop rather than read past it. */
 ClauseKind sched_kind_clause(LoopKind k)
 {
-    int i = 0;
-    while (kind_clauses[i].loop != k)
-        i++;
-    return kind_clauses[i].clause;
+    for (int i = 0; i < NKIND_CLAUSES; i++)
+        if (kind_clauses[i].loop == k)
+            return kind_clauses[i].clause;
+    abort();
 }
 
 /* The kind clause k gives; k is one of kind_clauses. */
 static LoopKind clause_loop_kind(ClauseKind k)
 {
-    int i = 0;
-    while (kind_clauses[i].clause != k)
-        i++;
-    return kind_clauses[i].loop;
+    for (int i = 0; i < NKIND_CLAUSES; i++)
+        if (kind_clauses[i].clause == k)
+            return kind_clauses[i].loop;
+    abort();
 }
 
 static const char *kind_desc(const SchedLoop *l, char *buf, size_t n)
