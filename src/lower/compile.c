@@ -70,33 +70,26 @@ static const IrPass cpu_steps[] = {
 
 enum { NCPU_STEPS = sizeof cpu_steps / sizeof cpu_steps[0] };
 
-bool compile_has_pass(const char *name)
+static bool names_one(const IrPass *table, int n, const char *name)
 {
-    if (strcmp(name, "lower") == 0 || compile_gpu_has_step(name) || compile_cpu_has_step(name))
-        return true;
-    for (int i = 0; i < NPASSES; i++)
-        if (strcmp(pass_list[i].name, name) == 0)
+    for (int i = 0; i < n; i++)
+        if (strcmp(table[i].name, name) == 0)
             return true;
     return false;
+}
+
+bool compile_has_pass(const char *name)
+{
+    return strcmp(name, "lower") == 0 || names_one(pass_list, NPASSES, name) ||
+           compile_gpu_has_step(name) || compile_cpu_has_step(name);
 }
 
 bool compile_gpu_has_step(const char *name)
 {
-    if (strcmp(name, "spmd") == 0)
-        return true;
-    for (int i = 0; i < NGPU_STEPS; i++)
-        if (strcmp(gpu_steps[i].name, name) == 0)
-            return true;
-    return false;
+    return strcmp(name, "spmd") == 0 || names_one(gpu_steps, NGPU_STEPS, name);
 }
 
-bool compile_cpu_has_step(const char *name)
-{
-    for (int i = 0; i < NCPU_STEPS; i++)
-        if (strcmp(cpu_steps[i].name, name) == 0)
-            return true;
-    return false;
-}
+bool compile_cpu_has_step(const char *name) { return names_one(cpu_steps, NCPU_STEPS, name); }
 
 static bool dump_stops(const DumpOptions *dump, const char *pass)
 {
