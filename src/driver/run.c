@@ -598,7 +598,7 @@ static JitPackedFn jit_kernel(Frontend *fe, IrFunc *f, Jit **jit)
     JitPackedFn fn = NULL;
     *jit = jit_compile(&f, 1, &fe->diag, &err);
     if (*jit)
-        fn = jit_lookup(*jit, f->kernel->name.name, &err);
+        fn = jit_lookup(*jit, f->name, &err);
     if (err)
         fprintf(stderr, "accl: error: the JIT failed: %s\n", err);
     free(err);

@@ -44,7 +44,7 @@ static bool run_gpu_compile(RunGpu *g, Frontend *fe, IrFunc *f)
     if (ok)
         g->jit = jit_compile_gpu(&f, 1, &img, &fe->diag, &err);
     if (g->jit)
-        g->fn = jit_lookup(g->jit, f->kernel->name.name, &err);
+        g->fn = jit_lookup(g->jit, f->name, &err);
     if (err)
         fprintf(stderr, "accl: error: the JIT failed: %s\n", err);
     free(err);

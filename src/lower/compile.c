@@ -101,7 +101,7 @@ static void dump_after(const DumpOptions *dump, const char *pass, bool changed, 
     if (!dump || !dump->out || !(dump->all || dump_stops(dump, pass)))
         return;
     if (!changed && strcmp(pass, "lower") != 0) {
-        fprintf(dump->out, "-- after %s: %s unchanged\n", pass, f->kernel->name.name);
+        fprintf(dump->out, "-- after %s: %s unchanged\n", pass, f->name);
         if (dump->all)
             return;
     } else {
@@ -120,9 +120,9 @@ static bool verified(const CompileCtx *c, const IrFunc *f, const char *pass)
     const char *err = ir_verify(f);
     if (!err)
         return true;
-    diag_error(c->diag, f->kernel->name.span,
+    diag_error(c->diag, f->span,
                "internal error: the IR of '%s' is invalid after pass '%s': %s",
-               f->kernel->name.name, pass, err);
+               f->name, pass, err);
     return false;
 #endif
 }
