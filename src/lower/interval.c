@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "lower/ir_affine.h"
-#include "parser/ast.h"
 #include "util/intmath.h"
 
 enum { IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
@@ -635,57 +634,26 @@ IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller)
 
 /* ---- assumptions ---- */
 
-/* An assume (sema-checked: sizes, params, integer literals, arithmetic,
- * comparisons, &&) as an IR condition; NULL for a name that is neither. */
-static IrExpr *assume_expr(IrFunc *f, const Expr *e)
+/* Replaces e's schedule params by their values: facts are over sizes. */
+static void param_values(IrFunc *f, IrExpr *e)
 {
-    static const IrOp ops[] = {
-        [OP_ADD] = IR_ADD, [OP_SUB] = IR_SUB, [OP_MUL] = IR_MUL, [OP_DIV] = IR_DIV,
-        [OP_REM] = IR_REM, [OP_EQ] = IR_EQ,   [OP_NE] = IR_NE,   [OP_LT] = IR_LT,
-        [OP_LE] = IR_LE,   [OP_GT] = IR_GT,   [OP_GE] = IR_GE,   [OP_AND] = IR_AND,
-    };
-    switch (e->kind) {
-    case EXPR_INT: return ir_index(f, e->ival);
-    case EXPR_NAME:
-        for (int i = 0; i < f->nsizes; i++)
-            if (strcmp(f->sizes[i]->name, e->name.name) == 0)
-                return ir_ref(f, f->sizes[i]);
-        for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
-            if (strcmp(f->schedule->params[i]->name.name, e->name.name) == 0)
-                return ir_index(f, f->schedule->params[i]->value);
-        return NULL;
-    case EXPR_UNARY: {
-        IrExpr *a = e->op == OP_NEG ? assume_expr(f, e->args[0]) : NULL;
-        return a ? ir_unary(f, IR_NEG, a) : NULL;
+    for (int i = 0; i < e->nargs; i++) {
+        const IrExpr *a = e->args[i];
+        if (a->kind == IR_VARREF && a->var->kind == IR_VAR_PARAM)
+            e->args[i] = ir_index(f, a->var->value);
+        else
+            param_values(f, e->args[i]);
     }
-    case EXPR_BINARY: {
-        if (e->op == OP_OR)
-            return NULL;
-        IrExpr *a = assume_expr(f, e->args[0]), *b = assume_expr(f, e->args[1]);
-        return a && b ? ir_binary(f, ops[e->op], a, b) : NULL;
-    }
-    default: return NULL;
-    }
-}
-
-int iv_assumes(IrFunc *f, IrExpr ***out)
-{
-    const Schedule *s = f->schedule;
-    int n = 0;
-    *out = ARENA_ARRAY(f->arena, IrExpr *, s && s->nassumes ? s->nassumes : 1);
-    for (int i = 0; s && i < s->nassumes; i++) {
-        IrExpr *e = assume_expr(f, s->assumes[i]);
-        if (e)
-            (*out)[n++] = e;
-    }
-    return n;
 }
 
 void iv_init(IvCtx *c, IrFunc *f)
 {
     *c = (IvCtx){.f = f};
-    IrExpr **conds;
-    int n = iv_assumes(f, &conds);
-    for (int i = 0; i < n; i++)
-        iv_push_fact(c, conds[i]);
+    /* Sema allows in an assume only comparisons joined by && over i64
+     * arithmetic: each is a fact, and none is a bare param. */
+    for (int i = 0; i < f->nassumes; i++) {
+        IrExpr *cond = ir_expr_copy(f, f->assumes[i]);
+        param_values(f, cond);
+        iv_push_fact(c, cond);
+    }
 }
