@@ -257,97 +257,62 @@ static void lin_divmod(IvLin *l, const IrExpr *e, IrOp op, const IrExpr *x, int6
         add_term(l, a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &r), ir_index(f, c)), scale);
 }
 
-/* Adds scale*e to a. */
-static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a)
+/* What ir_affine_add does not take apart: a let's value (interval mode), a
+ * variable (a size counted in units of its multiple), fdiv and fmod by a
+ * positive constant. Each node costs a step. */
+static IrAffStep lin_visit(void *cx, const IrExpr *e, int64_t scale, Affine *a)
 {
+    IvLin *l = cx;
     if (!a->ok)
-        return;
-    if (--*l->steps < 0) {
+        return IR_AFF_DONE;
+    if (--*l->steps < 0 || e->type != ELEM_I64) {
         a->ok = false;
-        return;
-    }
-    if (e->type != ELEM_I64) {
-        a->ok = false;
-        return;
+        return IR_AFF_DONE;
     }
     int64_t v, c;
-    switch (e->kind) {
-    case IR_INT:
-        if (__builtin_mul_overflow(e->ival, scale, &v))
-            a->ok = false;
-        else
-            aff_add_const(a, v);
-        return;
-    case IR_VARREF: {
+    if (e->kind == IR_VARREF) {
         const IvScope *s = l->interval ? find_scope(l->ctx, e->var, IV_SCOPE_LET, NULL) : NULL;
         if (s) {
             lin(l, s->value, scale, a);
-            return;
+            return IR_AFF_DONE;
         }
         int64_t m = l->interval ? atom_multiple(l, e) : 1;
         if (__builtin_mul_overflow(scale, m, &v))
             a->ok = false;
         else
             add_term(l, a, e, v);
-        return;
+        return IR_AFF_DONE;
     }
-    case IR_UNARY:
-        if (e->op == IR_NEG && scale != INT64_MIN) {
-            lin(l, e->args[0], -scale, a);
-            return;
-        }
-        break;
-    case IR_BINARY:
-        switch (e->op) {
-        case IR_ADD:
-            lin(l, e->args[0], scale, a);
-            lin(l, e->args[1], scale, a);
-            return;
-        case IR_SUB:
-            if (scale == INT64_MIN)
-                break;
-            lin(l, e->args[0], scale, a);
-            lin(l, e->args[1], -scale, a);
-            return;
-        case IR_MUL: {
-            Affine x = aff_const(0), y = aff_const(0);
-            lin(l, e->args[0], 1, &x);
-            lin(l, e->args[1], 1, &y);
-            if (x.ok && y.ok && (y.n == 0 || x.n == 0)) {
-                const Affine *var = y.n == 0 ? &x : &y;
-                int64_t k = y.n == 0 ? y.c : x.c;
-                if (!__builtin_mul_overflow(k, scale, &v)) {
-                    aff_add_scaled(a, var, v);
-                    return;
-                }
-            }
-            break;
-        }
-        case IR_FLOORDIV:
-        case IR_FLOORMOD: {
-            if (!const_pos(e->args[1], &c))
-                break;
-            const IrExpr *x = e->args[0];
-            int64_t b, bc;
-            /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
-            if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
-                (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
-                int64_t d = e->op == IR_FLOORDIV ? bc : c;
-                IrFunc *f = l->ctx->f;
-                l->fired = true;
-                lin_divmod(l, ir_binary(f, e->op, x->args[0], ir_index(f, d)), e->op, x->args[0], d,
-                           scale, a);
-                return;
-            }
-            lin_divmod(l, e, e->op, x, c, scale, a);
-            return;
-        }
-        default: break;
-        }
-        break;
-    default: break;
+    if (e->kind != IR_BINARY || (e->op != IR_FLOORDIV && e->op != IR_FLOORMOD) ||
+        !const_pos(e->args[1], &c))
+        return IR_AFF_OPEN;
+    const IrExpr *x = e->args[0];
+    int64_t b, bc;
+    /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
+    if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
+        (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
+        int64_t d = e->op == IR_FLOORDIV ? bc : c;
+        IrFunc *f = l->ctx->f;
+        l->fired = true;
+        lin_divmod(l, ir_binary(f, e->op, x->args[0], ir_index(f, d)), e->op, x->args[0], d, scale, a);
+        return IR_AFF_DONE;
     }
-    add_term(l, a, e, scale);
+    lin_divmod(l, e, e->op, x, c, scale, a);
+    return IR_AFF_DONE;
+}
+
+/* Anything else is a term. */
+static bool lin_whole(void *cx, const IrExpr *e, int64_t scale, Affine *a)
+{
+    add_term(cx, a, e, scale);
+    return true;
+}
+
+/* Adds scale*e to a. */
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a)
+{
+    IrAffineOps ops = {.cx = l, .visit = lin_visit, .whole = lin_whole};
+    ir_affine_add(&ops, e, scale, a);
 }
 
 /* (x fdiv c)*k*c + (x fmod c)*k = x*k. */
