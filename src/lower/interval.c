@@ -164,28 +164,8 @@ static void add_term(IvLin *l, Affine *a, const IrExpr *atom, int64_t k)
 static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a);
 static bool prove_nonneg(IvLin *l, Affine g, int depth);
 
-/* Builds c + sum k*atom as an IR expression (atoms copied), terms in order. */
-static IrExpr *aff_expr(IrFunc *f, const Affine *a)
-{
-    IrExpr *acc = NULL;
-    for (int i = 0; i < a->n; i++) {
-        int64_t k = a->t[i].k;
-        IrExpr *atom = ir_expr_copy(f, ir_atom(a->t[i].key));
-        bool neg = acc && k < 0 && k != INT64_MIN;
-        int64_t m = neg ? -k : k;
-        IrExpr *term = m == 1 ? atom : ir_binary(f, IR_MUL, atom, ir_index(f, m));
-        acc = !acc ? term : ir_binary(f, neg ? IR_SUB : IR_ADD, acc, term);
-    }
-    if (!acc)
-        return ir_index(f, a->c);
-    if (a->c > 0)
-        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
-    if (a->c < 0 && a->c != INT64_MIN)
-        return ir_binary(f, IR_SUB, acc, ir_index(f, -a->c));
-    if (a->c < 0)
-        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
-    return acc;
-}
+/* c + sum k*atom as an IR expression, a leading negative term as x * k. */
+static IrExpr *aff_expr(IrFunc *f, const Affine *a) { return ir_affine_expr(f, a, false); }
 
 /* The multiple a size atom is known to be (interval mode counts it in those units). */
 static int64_t atom_multiple(const IvLin *l, const IrExpr *atom)

@@ -26,6 +26,27 @@ intptr_t ir_atom_key(IrAtoms *t, const IrExpr *e)
     return AFF_KEY(e);
 }
 
+IrExpr *ir_affine_expr(IrFunc *f, const Affine *a, bool neg_lead)
+{
+    IrExpr *acc = NULL;
+    for (int i = 0; i < a->n; i++) {
+        int64_t k = a->t[i].k;
+        IrExpr *atom = ir_expr_copy(f, ir_atom(a->t[i].key));
+        bool neg = k < 0 && k != INT64_MIN && (acc || neg_lead);
+        int64_t m = neg ? -k : k;
+        IrExpr *term = m == 1 ? atom : ir_binary(f, IR_MUL, atom, ir_index(f, m));
+        if (!acc)
+            acc = neg ? ir_unary(f, IR_NEG, term) : term;
+        else
+            acc = ir_binary(f, neg ? IR_SUB : IR_ADD, acc, term);
+    }
+    if (!acc)
+        return ir_index(f, a->c);
+    if (a->c < 0 && a->c != INT64_MIN)
+        return ir_binary(f, IR_SUB, acc, ir_index(f, -a->c));
+    return a->c ? ir_binary(f, IR_ADD, acc, ir_index(f, a->c)) : acc;
+}
+
 /* ---- IR expressions as affine forms ---- */
 
 static bool is_arith(const IrExpr *e)

@@ -59,6 +59,12 @@ typedef struct IrAffineOps {
     bool literal_factors;
 } IrAffineOps;
 
+/* An i64 expression computing a: its terms in order (atoms copied), then the
+ * constant; a negative coefficient after the first term is subtracted. A
+ * negative first term is -(x * |k|) when `neg_lead`, else x * k. INT64_MIN,
+ * which has no |k|, is always added. */
+IrExpr *ir_affine_expr(IrFunc *f, const Affine *a, bool neg_lead);
+
 /* Adds scale*e to a; false when e is not affine for ops. An overflow or too
  * many terms clears a->ok (see util/affine.h). */
 bool ir_affine_add(const IrAffineOps *ops, const IrExpr *e, int64_t scale, Affine *a);

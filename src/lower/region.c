@@ -106,26 +106,8 @@ static const char *aff_some_var(const Affine *a)
     return NULL;
 }
 
-/* An i64 expression computing a: atoms in order, then the constant. */
-static IrExpr *aff_to_expr(IrFunc *f, const Affine *a)
-{
-    IrExpr *e = NULL;
-    for (int i = 0; i < a->n; i++) {
-        int64_t k = a->t[i].k;
-        IrExpr *t = ir_expr_copy(f, ir_atom(a->t[i].key));
-        if (k != 1 && k != -1)
-            t = ir_binary(f, IR_MUL, t, ir_index(f, k < 0 ? -k : k));
-        if (!e)
-            e = k < 0 ? ir_unary(f, IR_NEG, t) : t;
-        else
-            e = ir_binary(f, k < 0 ? IR_SUB : IR_ADD, e, t);
-    }
-    if (!e)
-        return ir_index(f, a->c);
-    if (a->c)
-        e = ir_binary(f, a->c < 0 ? IR_SUB : IR_ADD, e, ir_index(f, a->c < 0 ? -a->c : a->c));
-    return e;
-}
+/* An i64 expression computing a (a leading negative term as its negation). */
+static IrExpr *aff_to_expr(IrFunc *f, const Affine *a) { return ir_affine_expr(f, a, true); }
 
 /* ---- intervals ---- */
 
