@@ -153,3 +153,32 @@ bool ir_affine_add(const IrAffineOps *ops, const IrExpr *e, int64_t scale, Affin
         return add_whole(ops, e, scale, a);
     return ops->apart ? add_apart(ops, e, scale, a) : add_into(ops, e, scale, a);
 }
+
+bool ir_affine_refuse(void *cx, const IrExpr *e, int64_t scale, Affine *a)
+{
+    (void)cx, (void)e, (void)scale, (void)a;
+    return false;
+}
+
+/* ir_coef_of's terms: a part free of v adds nothing; v is the one term. */
+static IrAffStep coef_visit(void *cx, const IrExpr *e, int64_t scale, Affine *a)
+{
+    const IrVar *v = cx;
+    if (!ir_expr_uses(e, v))
+        return IR_AFF_DONE;
+    if (e->kind != IR_VARREF)
+        return IR_AFF_OPEN;
+    aff_add_term(a, AFF_KEY(v), scale);
+    return IR_AFF_DONE;
+}
+
+bool ir_coef_of(const IrExpr *e, const IrVar *v, int64_t *k)
+{
+    IrAffineOps ops = {.cx = (void *)v, .visit = coef_visit, .whole = ir_affine_refuse,
+                       .literal_factors = true};
+    Affine a = aff_const(0);
+    if (!ir_affine_add(&ops, e, 1, &a) || !a.ok)
+        return false;
+    *k = aff_coeff(&a, AFF_KEY(v));
+    return true;
+}

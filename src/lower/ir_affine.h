@@ -65,6 +65,9 @@ typedef struct IrAffineOps {
  * which has no |k|, is always added. */
 IrExpr *ir_affine_expr(IrFunc *f, const Affine *a, bool neg_lead);
 
+/* A `whole` for users whose only terms are variables: anything else is refused. */
+bool ir_affine_refuse(void *cx, const IrExpr *e, int64_t scale, Affine *a);
+
 /* Adds scale*e to a; false when e is not affine for ops. An overflow or too
  * many terms clears a->ok (see util/affine.h). */
 bool ir_affine_add(const IrAffineOps *ops, const IrExpr *e, int64_t scale, Affine *a);

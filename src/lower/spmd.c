@@ -1594,18 +1594,11 @@ static IrAffStep varying_visit(void *cx, const IrExpr *e, int64_t k, Affine *a)
     return ok ? IR_AFF_DONE : IR_AFF_REFUSED;
 }
 
-/* A varying expression that is not + - or * by a literal: not affine. */
-static bool varying_whole(void *cx, const IrExpr *e, int64_t k, Affine *a)
-{
-    (void)cx, (void)e, (void)k, (void)a;
-    return false;
-}
-
 /* e's form over the varying variables into a (an overflow proves nothing). */
 static bool affine_of(const Spmd *s, const Varying *vy, const IrExpr *e, Affine *a)
 {
     VaryingForm vf = {.s = s, .vy = vy};
-    IrAffineOps ops = {.cx = &vf, .visit = varying_visit, .whole = varying_whole, .literal_factors = true};
+    IrAffineOps ops = {.cx = &vf, .visit = varying_visit, .whole = ir_affine_refuse, .literal_factors = true};
     vf.ops = &ops;
     *a = aff_const(0);
     return ir_affine_add(&ops, e, 1, a) && a->ok;
