@@ -5,13 +5,15 @@
 #include "lower/ir_affine.h"
 #include "parser/ast.h"
 
+static IrVar *size(IrFunc *f, const char *name) { return ir_var_new(f, name, ELEM_I64, IR_VAR_SIZE); }
+
 Test(ir_affine, equal_expressions_share_a_key)
 {
     Arena a;
     arena_init(&a);
     Kernel k = {.name.name = "k"};
     IrFunc *f = ir_func_new(&a, &k, TARGET_CPU);
-    IrVar *n = ir_var_new(f, "N", ELEM_I64, IR_VAR_SIZE), *m = ir_var_new(f, "M", ELEM_I64, IR_VAR_SIZE);
+    IrVar *n = size(f, "N"), *m = size(f, "M");
     IrAtoms t;
     ir_atoms_init(&t, &a);
     IrExpr *d1 = ir_binary(f, IR_FLOORDIV, ir_ref(f, n), ir_index(f, 3));
@@ -47,8 +49,7 @@ Test(ir_affine, one_walk_for_every_form)
     arena_init(&ar);
     Kernel k = {.name.name = "k"};
     IrFunc *f = ir_func_new(&ar, &k, TARGET_CPU);
-    IrVar *p = ir_var_new(f, "p", ELEM_I64, IR_VAR_SIZE), *q = ir_var_new(f, "q", ELEM_I64, IR_VAR_SIZE);
-    IrVar *r = ir_var_new(f, "r", ELEM_I64, IR_VAR_SIZE);
+    IrVar *p = size(f, "p"), *q = size(f, "q"), *r = size(f, "r");
     /* -p - ((q + r) - (p - p)) + 3: the same form either way, with its terms
      * in the order its building leaves them (a cancelled term's place is
      * taken by the last one) */
