@@ -1,4 +1,5 @@
-/* The IR side of util/affine.h: terms that are IR expressions.
+/* The IR side of util/affine.h: terms that are IR expressions, the one walk
+ * from an IR expression to a form (ir_affine_add) and back (ir_affine_expr).
  *
  * Affine forms compare terms by key identity; an IR expression that stands
  * for one term (a loop variable's reference, or an opaque fixed expression
