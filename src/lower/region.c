@@ -452,14 +452,16 @@ static IrAffineOps lin_ops(RegionCtx *cx)
 }
 
 /* e as an affine form whose atoms are varying loops (their references) and
- * fixed expressions (resolved); false when e is not affine in the loops. */
+ * fixed expressions (resolved); false when e is not affine in the loops, or
+ * on an overflow (which also fails the analysis, except where guards_of
+ * forgives it: such a form must not make a usable guard). */
 static bool lin_of(RegionCtx *cx, const IrExpr *e, Affine *out)
 {
     IrAffineOps ops = lin_ops(cx);
     *out = aff_const(0);
     bool ok = ir_affine_add(&ops, e, 1, out);
     fail_unless_ok(cx, out);
-    return ok;
+    return ok && out->ok;
 }
 
 /* The interval of an affine form from lin_of. */
