@@ -265,29 +265,6 @@ static bool tree_reads(const RegionLets *lets, const IrStmt *s, const IrBuffer *
     return false;
 }
 
-/* The coefficient of v in e when e is affine in v (false when v sits in a
- * non-affine part). */
-static bool coef_of(const IrExpr *e, const IrVar *v, int64_t *k)
-{
-    int64_t a, b, c;
-    *k = 0;
-    if (!ir_expr_uses(e, v))
-        return true;
-    if (e->kind == IR_VARREF)
-        return *k = 1, true;
-    if (e->kind == IR_UNARY && e->op == IR_NEG && coef_of(e->args[0], v, &a))
-        return *k = -a, true;
-    if (e->kind != IR_BINARY || !coef_of(e->args[0], v, &a) || !coef_of(e->args[1], v, &b))
-        return false;
-    if (e->op == IR_ADD || e->op == IR_SUB)
-        return *k = e->op == IR_ADD ? a + b : a - b, true;
-    if (e->op == IR_MUL && ir_const_int(e->args[1], &c) && b == 0)
-        return *k = a * c, true;
-    if (e->op == IR_MUL && ir_const_int(e->args[0], &c) && a == 0)
-        return *k = b * c, true;
-    return false;
-}
-
 /* The loops from s down to target, target included; false when it is not under s. */
 static bool loops_to(IrStmt *s, const IrStmt *target, IrStmt **out, int *n, int max)
 {
@@ -323,7 +300,7 @@ static const IrStmt *repeating_loop(IrNest *r, IrStmt *loop, const Region *reg)
             int64_t bk = 0;
             for (int i = 0; i < n; i++) {
                 int64_t k;
-                if (!ls[i] || !coef_of(reg->dims[d].min, ls[i]->var, &k) || k == 0)
+                if (!ls[i] || !ir_coef_of(reg->dims[d].min, ls[i]->var, &k) || k == 0)
                     continue;
                 k = k < 0 ? -k : k;
                 if (best < 0 || k < bk)

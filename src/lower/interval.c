@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "lower/ir_affine.h"
-#include "parser/ast.h"
 #include "util/intmath.h"
 
 enum { IV_BUDGET = 4000, IV_MAX_DEPTH = 24 };
@@ -165,28 +164,8 @@ static void add_term(IvLin *l, Affine *a, const IrExpr *atom, int64_t k)
 static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a);
 static bool prove_nonneg(IvLin *l, Affine g, int depth);
 
-/* Builds c + sum k*atom as an IR expression (atoms copied), terms in order. */
-static IrExpr *aff_expr(IrFunc *f, const Affine *a)
-{
-    IrExpr *acc = NULL;
-    for (int i = 0; i < a->n; i++) {
-        int64_t k = a->t[i].k;
-        IrExpr *atom = ir_expr_copy(f, ir_atom(a->t[i].key));
-        bool neg = acc && k < 0 && k != INT64_MIN;
-        int64_t m = neg ? -k : k;
-        IrExpr *term = m == 1 ? atom : ir_binary(f, IR_MUL, atom, ir_index(f, m));
-        acc = !acc ? term : ir_binary(f, neg ? IR_SUB : IR_ADD, acc, term);
-    }
-    if (!acc)
-        return ir_index(f, a->c);
-    if (a->c > 0)
-        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
-    if (a->c < 0 && a->c != INT64_MIN)
-        return ir_binary(f, IR_SUB, acc, ir_index(f, -a->c));
-    if (a->c < 0)
-        return ir_binary(f, IR_ADD, acc, ir_index(f, a->c));
-    return acc;
-}
+/* c + sum k*atom as an IR expression, a leading negative term as x * k. */
+static IrExpr *aff_expr(IrFunc *f, const Affine *a) { return ir_affine_expr(f, a, false); }
 
 /* The multiple a size atom is known to be (interval mode counts it in those units). */
 static int64_t atom_multiple(const IvLin *l, const IrExpr *atom)
@@ -258,97 +237,62 @@ static void lin_divmod(IvLin *l, const IrExpr *e, IrOp op, const IrExpr *x, int6
         add_term(l, a, ir_binary(f, IR_FLOORDIV, aff_expr(f, &r), ir_index(f, c)), scale);
 }
 
-/* Adds scale*e to a. */
-static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a)
+/* What ir_affine_add does not take apart: a let's value (interval mode), a
+ * variable (a size counted in units of its multiple), fdiv and fmod by a
+ * positive constant. Each node costs a step. */
+static IrAffStep lin_visit(void *cx, const IrExpr *e, int64_t scale, Affine *a)
 {
+    IvLin *l = cx;
     if (!a->ok)
-        return;
-    if (--*l->steps < 0) {
+        return IR_AFF_DONE;
+    if (--*l->steps < 0 || e->type != ELEM_I64) {
         a->ok = false;
-        return;
-    }
-    if (e->type != ELEM_I64) {
-        a->ok = false;
-        return;
+        return IR_AFF_DONE;
     }
     int64_t v, c;
-    switch (e->kind) {
-    case IR_INT:
-        if (__builtin_mul_overflow(e->ival, scale, &v))
-            a->ok = false;
-        else
-            aff_add_const(a, v);
-        return;
-    case IR_VARREF: {
+    if (e->kind == IR_VARREF) {
         const IvScope *s = l->interval ? find_scope(l->ctx, e->var, IV_SCOPE_LET, NULL) : NULL;
         if (s) {
             lin(l, s->value, scale, a);
-            return;
+            return IR_AFF_DONE;
         }
         int64_t m = l->interval ? atom_multiple(l, e) : 1;
         if (__builtin_mul_overflow(scale, m, &v))
             a->ok = false;
         else
             add_term(l, a, e, v);
-        return;
+        return IR_AFF_DONE;
     }
-    case IR_UNARY:
-        if (e->op == IR_NEG && scale != INT64_MIN) {
-            lin(l, e->args[0], -scale, a);
-            return;
-        }
-        break;
-    case IR_BINARY:
-        switch (e->op) {
-        case IR_ADD:
-            lin(l, e->args[0], scale, a);
-            lin(l, e->args[1], scale, a);
-            return;
-        case IR_SUB:
-            if (scale == INT64_MIN)
-                break;
-            lin(l, e->args[0], scale, a);
-            lin(l, e->args[1], -scale, a);
-            return;
-        case IR_MUL: {
-            Affine x = aff_const(0), y = aff_const(0);
-            lin(l, e->args[0], 1, &x);
-            lin(l, e->args[1], 1, &y);
-            if (x.ok && y.ok && (y.n == 0 || x.n == 0)) {
-                const Affine *var = y.n == 0 ? &x : &y;
-                int64_t k = y.n == 0 ? y.c : x.c;
-                if (!__builtin_mul_overflow(k, scale, &v)) {
-                    aff_add_scaled(a, var, v);
-                    return;
-                }
-            }
-            break;
-        }
-        case IR_FLOORDIV:
-        case IR_FLOORMOD: {
-            if (!const_pos(e->args[1], &c))
-                break;
-            const IrExpr *x = e->args[0];
-            int64_t b, bc;
-            /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
-            if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
-                (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
-                int64_t d = e->op == IR_FLOORDIV ? bc : c;
-                IrFunc *f = l->ctx->f;
-                l->fired = true;
-                lin_divmod(l, ir_binary(f, e->op, x->args[0], ir_index(f, d)), e->op, x->args[0], d,
-                           scale, a);
-                return;
-            }
-            lin_divmod(l, e, e->op, x, c, scale, a);
-            return;
-        }
-        default: break;
-        }
-        break;
-    default: break;
+    if (e->kind != IR_BINARY || (e->op != IR_FLOORDIV && e->op != IR_FLOORMOD) ||
+        !const_pos(e->args[1], &c))
+        return IR_AFF_OPEN;
+    const IrExpr *x = e->args[0];
+    int64_t b, bc;
+    /* (x fdiv b) fdiv c = x fdiv (b*c); (x fmod b) fmod c = x fmod c when c divides b */
+    if (x->kind == IR_BINARY && x->op == e->op && const_pos(x->args[1], &b) &&
+        (e->op == IR_FLOORDIV ? !__builtin_mul_overflow(b, c, &bc) : b % c == 0)) {
+        int64_t d = e->op == IR_FLOORDIV ? bc : c;
+        IrFunc *f = l->ctx->f;
+        l->fired = true;
+        lin_divmod(l, ir_binary(f, e->op, x->args[0], ir_index(f, d)), e->op, x->args[0], d, scale, a);
+        return IR_AFF_DONE;
     }
-    add_term(l, a, e, scale);
+    lin_divmod(l, e, e->op, x, c, scale, a);
+    return IR_AFF_DONE;
+}
+
+/* Anything else is a term. */
+static bool lin_whole(void *cx, const IrExpr *e, int64_t scale, Affine *a)
+{
+    add_term(cx, a, e, scale);
+    return true;
+}
+
+/* Adds scale*e to a. */
+static void lin(IvLin *l, const IrExpr *e, int64_t scale, Affine *a)
+{
+    IrAffineOps ops = {.cx = l, .visit = lin_visit, .whole = lin_whole};
+    ir_affine_add(&ops, e, scale, a);
 }
 
 /* (x fdiv c)*k*c + (x fmod c)*k = x*k. */
@@ -635,57 +579,26 @@ IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller)
 
 /* ---- assumptions ---- */
 
-/* An assume (sema-checked: sizes, params, integer literals, arithmetic,
- * comparisons, &&) as an IR condition; NULL for a name that is neither. */
-static IrExpr *assume_expr(IrFunc *f, const Expr *e)
+/* Replaces e's schedule params by their values: facts are over sizes. */
+static void param_values(IrFunc *f, IrExpr *e)
 {
-    static const IrOp ops[] = {
-        [OP_ADD] = IR_ADD, [OP_SUB] = IR_SUB, [OP_MUL] = IR_MUL, [OP_DIV] = IR_DIV,
-        [OP_REM] = IR_REM, [OP_EQ] = IR_EQ,   [OP_NE] = IR_NE,   [OP_LT] = IR_LT,
-        [OP_LE] = IR_LE,   [OP_GT] = IR_GT,   [OP_GE] = IR_GE,   [OP_AND] = IR_AND,
-    };
-    switch (e->kind) {
-    case EXPR_INT: return ir_index(f, e->ival);
-    case EXPR_NAME:
-        for (int i = 0; i < f->nsizes; i++)
-            if (strcmp(f->sizes[i]->name, e->name.name) == 0)
-                return ir_ref(f, f->sizes[i]);
-        for (int i = 0; f->schedule && i < f->schedule->nparams; i++)
-            if (strcmp(f->schedule->params[i]->name.name, e->name.name) == 0)
-                return ir_index(f, f->schedule->params[i]->value);
-        return NULL;
-    case EXPR_UNARY: {
-        IrExpr *a = e->op == OP_NEG ? assume_expr(f, e->args[0]) : NULL;
-        return a ? ir_unary(f, IR_NEG, a) : NULL;
+    for (int i = 0; i < e->nargs; i++) {
+        const IrExpr *a = e->args[i];
+        if (a->kind == IR_VARREF && a->var->kind == IR_VAR_PARAM)
+            e->args[i] = ir_index(f, a->var->value);
+        else
+            param_values(f, e->args[i]);
     }
-    case EXPR_BINARY: {
-        if (e->op == OP_OR)
-            return NULL;
-        IrExpr *a = assume_expr(f, e->args[0]), *b = assume_expr(f, e->args[1]);
-        return a && b ? ir_binary(f, ops[e->op], a, b) : NULL;
-    }
-    default: return NULL;
-    }
-}
-
-int iv_assumes(IrFunc *f, IrExpr ***out)
-{
-    const Schedule *s = f->schedule;
-    int n = 0;
-    *out = ARENA_ARRAY(f->arena, IrExpr *, s && s->nassumes ? s->nassumes : 1);
-    for (int i = 0; s && i < s->nassumes; i++) {
-        IrExpr *e = assume_expr(f, s->assumes[i]);
-        if (e)
-            (*out)[n++] = e;
-    }
-    return n;
 }
 
 void iv_init(IvCtx *c, IrFunc *f)
 {
     *c = (IvCtx){.f = f};
-    IrExpr **conds;
-    int n = iv_assumes(f, &conds);
-    for (int i = 0; i < n; i++)
-        iv_push_fact(c, conds[i]);
+    /* Sema allows in an assume only comparisons joined by && over i64
+     * arithmetic: each is a fact, and none is a bare param. */
+    for (int i = 0; i < f->nassumes; i++) {
+        IrExpr *cond = ir_expr_copy(f, f->assumes[i]);
+        param_values(f, cond);
+        iv_push_fact(c, cond);
+    }
 }

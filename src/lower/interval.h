@@ -51,7 +51,7 @@ typedef struct IvCtx {
     int len, cap;
 } IvCtx;
 
-/* An empty context for f with the facts of its schedule's assumes (params
+/* An empty context for f with the facts of its assumes (f->assumes, params
  * replaced by their values; comparisons become facts, `X % c == 0` with X a
  * size makes X a multiple of c). */
 void iv_init(IvCtx *c, IrFunc *f);
@@ -85,10 +85,5 @@ int64_t iv_multiple(const IvCtx *c, const IrVar *v);
 IrExpr *iv_rewrite(const IvCtx *c, const IrExpr *e, bool only_if_smaller);
 /* Number of nodes of e. */
 int iv_expr_nodes(const IrExpr *e);
-
-/* The schedule's assumes as one IR condition each (i64 arithmetic over sizes;
- * params are their values; `%` is IR_REM, `/` IR_DIV). Used by iv_init and
- * by code that checks them at call time. Returns the count; *out in f's arena. */
-int iv_assumes(IrFunc *f, IrExpr ***out);
 
 #endif

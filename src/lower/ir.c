@@ -303,39 +303,6 @@ bool ir_expr_has(const IrExpr *e, IrExprKind k)
 
 bool ir_has_load(const IrExpr *e) { return ir_expr_has(e, IR_LOAD); }
 
-bool ir_coef_of(const IrExpr *e, const IrVar *v, int64_t *k)
-{
-    int64_t a, b;
-    if (!ir_expr_uses(e, v)) {
-        *k = 0;
-        return true;
-    }
-    if (e->kind == IR_VARREF) {
-        *k = 1;
-        return true;
-    }
-    if (e->kind == IR_UNARY && e->op == IR_NEG && ir_coef_of(e->args[0], v, &a)) {
-        *k = -a;
-        return true;
-    }
-    if (e->kind != IR_BINARY)
-        return false;
-    if ((e->op == IR_ADD || e->op == IR_SUB) && ir_coef_of(e->args[0], v, &a) &&
-        ir_coef_of(e->args[1], v, &b)) {
-        *k = e->op == IR_ADD ? a + b : a - b;
-        return true;
-    }
-    if (e->op == IR_MUL && ir_const_int(e->args[0], &b) && ir_coef_of(e->args[1], v, &a)) {
-        *k = a * b;
-        return true;
-    }
-    if (e->op == IR_MUL && ir_const_int(e->args[1], &b) && ir_coef_of(e->args[0], v, &a)) {
-        *k = a * b;
-        return true;
-    }
-    return false;
-}
-
 bool ir_expr_equal(const IrExpr *a, const IrExpr *b)
 {
     if (a->kind != b->kind || a->type != b->type || a->nargs != b->nargs)

@@ -331,7 +331,8 @@ bool ir_expr_uses(const IrExpr *e, const IrVar *v);
 bool ir_expr_has(const IrExpr *e, IrExprKind k);
 bool ir_has_load(const IrExpr *e);
 /* When e is affine in v with a constant coefficient (v, constants times it,
- * sums, differences, negation; anything else free of v): that coefficient. */
+ * sums, differences, negation; anything else free of v): that coefficient.
+ * (lower/ir_affine.c: its walk is ir_affine_add's.) */
 bool ir_coef_of(const IrExpr *e, const IrVar *v, int64_t *k);
 bool ir_expr_equal(const IrExpr *a, const IrExpr *b);
 /* Whether e is a constant integer; its value in *v. */

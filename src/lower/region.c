@@ -106,26 +106,8 @@ static const char *aff_some_var(const Affine *a)
     return NULL;
 }
 
-/* An i64 expression computing a: atoms in order, then the constant. */
-static IrExpr *aff_to_expr(IrFunc *f, const Affine *a)
-{
-    IrExpr *e = NULL;
-    for (int i = 0; i < a->n; i++) {
-        int64_t k = a->t[i].k;
-        IrExpr *t = ir_expr_copy(f, ir_atom(a->t[i].key));
-        if (k != 1 && k != -1)
-            t = ir_binary(f, IR_MUL, t, ir_index(f, k < 0 ? -k : k));
-        if (!e)
-            e = k < 0 ? ir_unary(f, IR_NEG, t) : t;
-        else
-            e = ir_binary(f, k < 0 ? IR_SUB : IR_ADD, e, t);
-    }
-    if (!e)
-        return ir_index(f, a->c);
-    if (a->c)
-        e = ir_binary(f, a->c < 0 ? IR_SUB : IR_ADD, e, ir_index(f, a->c < 0 ? -a->c : a->c));
-    return e;
-}
+/* An i64 expression computing a (a leading negative term as its negation). */
+static IrExpr *aff_to_expr(IrFunc *f, const Affine *a) { return ir_affine_expr(f, a, true); }
 
 /* ---- intervals ---- */
 
@@ -422,63 +404,64 @@ static bool sets_meet(const Affine *a, const Affine *b)
     return false;
 }
 
-/* e as an affine form whose atoms are varying loops (their references) and
- * fixed expressions (resolved); false when e is not affine in the loops. */
-static bool lin_of(RegionCtx *cx, const IrExpr *e, Affine *out)
+static IrAffineOps lin_ops(RegionCtx *cx);
+
+/* lin_of's variables: a let is its value, a varying loop of extent 1 its lower
+ * bound, another varying loop a term (its reference). */
+static IrAffStep lin_visit(void *p, const IrExpr *e, int64_t scale, Affine *a)
 {
-    Affine a, b;
-    *out = aff_const(0);
-    switch (e->kind) {
-    case IR_INT: *out = aff_const(e->ival); return true;
-    case IR_VARREF: {
-        int id = e->var->id;
-        if (id < cx->lets->n && cx->lets->def[id] && cx->depth < 1000) {
-            cx->depth++;
-            bool ok = lin_of(cx, cx->lets->def[id], out);
-            cx->depth--;
-            return ok;
-        }
-        if (is_varying_ref(cx, e) && unit_loop(cx, e->var) && cx->depth < 1000) {
-            cx->depth++;
-            bool ok = lin_of(cx, cx->loop_of[id]->lo, out);
-            cx->depth--;
-            return ok;
-        }
-        if (is_varying_ref(cx, e)) {
-            add_atom(cx, out, e, 1);
-            return true;
-        }
-        break;
+    RegionCtx *cx = p;
+    if (e->kind != IR_VARREF)
+        return IR_AFF_OPEN;
+    int id = e->var->id;
+    const IrExpr *to = NULL;
+    if (id < cx->lets->n && cx->lets->def[id] && cx->depth < 1000)
+        to = cx->lets->def[id];
+    else if (is_varying_ref(cx, e) && unit_loop(cx, e->var) && cx->depth < 1000)
+        to = cx->loop_of[id]->lo;
+    if (to) {
+        IrAffineOps ops = lin_ops(cx);
+        cx->depth++;
+        bool ok = ir_affine_add(&ops, to, scale, a);
+        cx->depth--;
+        return ok ? IR_AFF_DONE : IR_AFF_REFUSED;
     }
-    case IR_UNARY:
-        if (e->op == IR_NEG && lin_of(cx, e->args[0], &a)) {
-            *out = scale(cx, &a, -1);
-            return true;
-        }
-        break;
-    case IR_BINARY:
-        if (e->op != IR_ADD && e->op != IR_SUB && e->op != IR_MUL)
-            break;
-        if (!lin_of(cx, e->args[0], &a) || !lin_of(cx, e->args[1], &b))
-            break;
-        if (e->op != IR_MUL) {
-            *out = axpy(cx, &a, e->op == IR_ADD ? 1 : -1, &b);
-            return true;
-        }
-        if (aff_is_const(&b) || aff_is_const(&a)) {
-            *out = aff_is_const(&b) ? scale(cx, &a, b.c) : scale(cx, &b, a.c);
-            return true;
-        }
-        break;
-    default: break;
-    }
+    if (!is_varying_ref(cx, e))
+        return IR_AFF_OPEN;
+    add_atom(cx, a, e, scale);
+    return IR_AFF_DONE;
+}
+
+/* Anything else that uses no varying loop is a fixed term (resolved). */
+static bool lin_whole(void *p, const IrExpr *e, int64_t scale, Affine *a)
+{
+    RegionCtx *cx = p;
     Affine used = aff_const(0);
     collect_varying(cx, e, &used);
     if (used.n)
         return false;
-    *out = aff_const(0);
-    add_atom(cx, out, resolve(cx, e), 1);
+    add_atom(cx, a, resolve(cx, e), scale);
     return true;
+}
+
+/* Operands' forms are built apart, then combined: the term order lin_of has
+ * always had, which reaches printed IR through aff_to_expr. */
+static IrAffineOps lin_ops(RegionCtx *cx)
+{
+    return (IrAffineOps){.cx = cx, .visit = lin_visit, .whole = lin_whole, .apart = true};
+}
+
+/* e as an affine form whose atoms are varying loops (their references) and
+ * fixed expressions (resolved); false when e is not affine in the loops, or
+ * on an overflow (which also fails the analysis, except where guards_of
+ * forgives it: such a form must not make a usable guard). */
+static bool lin_of(RegionCtx *cx, const IrExpr *e, Affine *out)
+{
+    IrAffineOps ops = lin_ops(cx);
+    *out = aff_const(0);
+    bool ok = ir_affine_add(&ops, e, 1, out);
+    fail_unless_ok(cx, out);
+    return ok && out->ok;
 }
 
 /* The interval of an affine form from lin_of. */

@@ -71,9 +71,9 @@
 #include <string.h>
 
 #include "lower/flatten.h"
+#include "lower/ir_affine.h"
 #include "lower/passes.h"
 #include "lower/spmd.h"
-#include "util/affine.h"
 #include "util/intmath.h"
 
 /* The five roles a loop may be bound to inside a block. */
@@ -1562,35 +1562,44 @@ static bool uses_varying(const Spmd *s, const Varying *vy, const IrExpr *e, int 
     return false;
 }
 
-/* k*e into a, over the varying variables (lets substituted). */
-static bool affine_of(const Spmd *s, const Varying *vy, const IrExpr *e, int64_t k, Affine *a, int depth)
+/* An index's form over the varying variables (lets substituted): the walk's
+ * context. */
+typedef struct VaryingForm {
+    const Spmd *s;
+    const Varying *vy;
+    const IrAffineOps *ops;
+    int depth;                    /* lets looked through */
+} VaryingForm;
+
+/* A part that does not vary is the rest (left out); a varying variable is a
+ * term keyed by the IrVar. */
+static IrAffStep varying_visit(void *cx, const IrExpr *e, int64_t k, Affine *a)
 {
-    int64_t c;
-    if (depth > 64)
-        return false;
-    if (!uses_varying(s, vy, e, 0))
-        return true;                              /* part of rest */
-    /* -k and k*c are checked: an overflow proves nothing */
-    switch (e->kind) {
-    case IR_VARREF:
-        if (varying_index(vy, e->var) >= 0) {
-            aff_add_term(a, AFF_KEY(e->var), k);
-            return a->ok;
-        }
-        return affine_of(s, vy, s->let_value[e->var->id], k, a, depth + 1);
-    case IR_UNARY:
-        return e->op == IR_NEG && k != INT64_MIN && affine_of(s, vy, e->args[0], -k, a, depth);
-    case IR_BINARY:
-        if (e->op == IR_ADD || (e->op == IR_SUB && k != INT64_MIN))
-            return affine_of(s, vy, e->args[0], k, a, depth) &&
-                   affine_of(s, vy, e->args[1], e->op == IR_ADD ? k : -k, a, depth);
-        if (e->op == IR_MUL && ir_const_int(e->args[1], &c))
-            return !__builtin_mul_overflow(k, c, &c) && affine_of(s, vy, e->args[0], c, a, depth);
-        if (e->op == IR_MUL && ir_const_int(e->args[0], &c))
-            return !__builtin_mul_overflow(k, c, &c) && affine_of(s, vy, e->args[1], c, a, depth);
-        return false;
-    default: return false;
+    VaryingForm *vf = cx;
+    if (vf->depth > 64)
+        return IR_AFF_REFUSED;
+    if (!uses_varying(vf->s, vf->vy, e, 0))
+        return IR_AFF_DONE;                       /* part of rest */
+    if (e->kind != IR_VARREF)
+        return IR_AFF_OPEN;
+    if (varying_index(vf->vy, e->var) >= 0) {
+        aff_add_term(a, AFF_KEY(e->var), k);
+        return a->ok ? IR_AFF_DONE : IR_AFF_REFUSED;
     }
+    vf->depth++;
+    bool ok = ir_affine_add(vf->ops, vf->s->let_value[e->var->id], k, a);
+    vf->depth--;
+    return ok ? IR_AFF_DONE : IR_AFF_REFUSED;
+}
+
+/* e's form over the varying variables into a (an overflow proves nothing). */
+static bool affine_of(const Spmd *s, const Varying *vy, const IrExpr *e, Affine *a)
+{
+    VaryingForm vf = {.s = s, .vy = vy};
+    IrAffineOps ops = {.cx = &vf, .visit = varying_visit, .whole = ir_affine_refuse, .literal_factors = true};
+    vf.ops = &ops;
+    *a = aff_const(0);
+    return ir_affine_add(&ops, e, 1, a) && a->ok;
 }
 
 typedef struct StoreFind {
@@ -1648,8 +1657,8 @@ static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrB
     find_stores(&sf, &loop->body);
     if (sf.bad || sf.nstores != 1 || sf.store->nidx != 1)
         return false;
-    Affine a = aff_const(0);
-    if (!affine_of(s, &sf.at, sf.store->idx[0], 1, &a, 0))
+    Affine a;
+    if (!affine_of(s, &sf.at, sf.store->idx[0], &a))
         return false;
     int64_t k = 0, spread = 0;
     for (int i = 0; i < a.n; i++) {

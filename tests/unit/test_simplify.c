@@ -13,7 +13,7 @@
 typedef struct Fx {
     Arena a;
     Kernel k;
-    Schedule sched;
+    IrExpr *assume;
     IrFunc *f;
     IrVar *sizes[4];
     IrBuffer *tensors[4];
@@ -190,24 +190,15 @@ Test(interval, facts_of_enclosing_ifs_and_lets)
     fx_free(x);
 }
 
-/* Schedule-level `assume N % 8 == 0`, written as the parser builds it. */
-static void assume_multiple(Fx *x, const char *name, int64_t m)
+/* The assume `N % M == 0` as lowering writes it (IrFunc.assumes), with M a
+ * schedule param of value m. */
+static void assume_multiple(Fx *x, IrVar *n, int64_t m)
 {
-    Expr *nm = arena_alloc(&x->a, sizeof *nm), *lit = arena_alloc(&x->a, sizeof *lit);
-    Expr *rem = arena_alloc(&x->a, sizeof *rem), *zero = arena_alloc(&x->a, sizeof *zero);
-    Expr *eq = arena_alloc(&x->a, sizeof *eq);
-    *nm = (Expr){.kind = EXPR_NAME, .name = {.name = name}};
-    *lit = (Expr){.kind = EXPR_INT, .ival = m};
-    *zero = (Expr){.kind = EXPR_INT, .ival = 0};
-    Expr **ra = arena_alloc(&x->a, 2 * sizeof *ra), **ea = arena_alloc(&x->a, 2 * sizeof *ea);
-    ra[0] = nm, ra[1] = lit, ea[0] = rem, ea[1] = zero;
-    *rem = (Expr){.kind = EXPR_BINARY, .op = OP_REM, .args = ra, .nargs = 2};
-    *eq = (Expr){.kind = EXPR_BINARY, .op = OP_EQ, .args = ea, .nargs = 2};
-    Expr **list = arena_alloc(&x->a, sizeof *list);
-    list[0] = eq;
-    x->sched.assumes = list;
-    x->sched.nassumes = 1;
-    x->f->schedule = &x->sched;
+    IrVar *p = ir_var_new(x->f, "M", ELEM_I64, IR_VAR_PARAM);
+    p->value = m;
+    x->assume = bin(x, IR_EQ, bin(x, IR_REM, ref(x, n), ref(x, p)), ix(x, 0));
+    x->f->assumes = &x->assume;
+    x->f->nassumes = 1;
 }
 
 /* for jo in [0, ceil(N/8)) { for ji in [0, 8) { if jo*8+ji < N { B[jo*8+ji] = 1 } } } */
@@ -243,7 +234,7 @@ Test(passes, assume_removes_split_guards)
     PassCtx ctx = {0};
     cr_assert(!pass_assume(x->f, &ctx));  /* no assumes: nothing to do */
     cr_assert(!pass_simplify(x->f, &ctx)); /* the guard is needed */
-    assume_multiple(x, "N", 8);
+    assume_multiple(x, n, 8);
     cr_assert(pass_assume(x->f, &ctx));
     IrStmt *inner = outer->body.items[0];
     cr_assert_eq(inner->body.items[0]->kind, IR_STORE);
