@@ -301,8 +301,9 @@ static void recombine(IvLin *l, Affine *a)
     for (int i = 0; i < a->n && a->ok; i++) {
         const IrExpr *md = ir_atom(a->t[i].key);
         int64_t c, kc;
+        /* (kc and k are negated below: INT64_MIN is left alone) */
         if (md->kind != IR_BINARY || md->op != IR_FLOORMOD || !const_pos(md->args[1], &c) ||
-            __builtin_mul_overflow(a->t[i].k, c, &kc))
+            __builtin_mul_overflow(a->t[i].k, c, &kc) || kc == INT64_MIN || a->t[i].k == INT64_MIN)
             continue;
         for (int j = 0; j < a->n; j++) {
             const IrExpr *dv = ir_atom(a->t[j].key);

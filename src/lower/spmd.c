@@ -1660,14 +1660,19 @@ static bool carried_writes_disjoint(const Spmd *s, const IrStmt *loop, const IrB
     Affine a;
     if (!affine_of(s, &sf.at, sf.store->idx[0], &a))
         return false;
-    int64_t k = 0, spread = 0;
+    /* Overflow in |k| or the sum proves nothing: not disjoint (a barrier stays). */
+    int64_t k = 0, spread = 0, part;
     for (int i = 0; i < a.n; i++) {
         int j = varying_index(&sf.at, (const IrVar *)a.t[i].key);
+        if (a.t[i].k == INT64_MIN)
+            return false;
         int64_t c = a.t[i].k < 0 ? -a.t[i].k : a.t[i].k;
         if (j == 0)
             k = c;
-        else if (c && sf.at.extent[j] > 1)
-            spread += c * (sf.at.extent[j] - 1);
+        else if (c && sf.at.extent[j] > 1 &&
+                 (__builtin_mul_overflow(c, sf.at.extent[j] - 1, &part) ||
+                  __builtin_add_overflow(spread, part, &spread)))
+            return false;
     }
     return k > spread;
 }
