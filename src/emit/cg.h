@@ -27,20 +27,19 @@
 
 #include "emit/emit.h"
 #include "lower/ir.h"
+#include "util/affine.h"
 #include "util/diag.h"
 
-/* An i64 value as sum(coef[k] * atom[k]) + c: index arithmetic is folded
- * through lets and loop variables before LLVM sees it, so that cache
- * offsets come out constant (SROA then keeps register caches in registers)
- * and vector accesses find their scalar base. A NULL atom is the lane number
- * of the vectorized loop (<0, 1, ..., V-1>). */
-enum { LIN_MAX = 12 };
-typedef struct Lin {
-    int n;
-    LLVMValueRef atom[LIN_MAX];
-    int64_t coef[LIN_MAX];
-    int64_t c;
-} Lin;
+/* An i64 value as an affine form (util/affine.h) over LLVM values, keys
+ * AFF_KEY(LLVMValueRef): index arithmetic is folded through lets and loop
+ * variables before LLVM sees it, so that cache offsets come out constant
+ * (SROA then keeps register caches in registers) and vector accesses find
+ * their scalar base. Key CG_LIN_LANE (a NULL value) is the lane number of
+ * the vectorized loop (<0, 1, ..., V-1>). Terms are emitted in the form's
+ * order. A form of more than LIN_MAX terms, or one whose arithmetic would
+ * wrap, is not built: the value becomes one opaque term instead. */
+enum { LIN_MAX = 12, CG_LIN_LANE = 0 };
+typedef Affine Lin;
 
 /* The LLVM function being emitted: K.body, an outlined K.par<N>, or a device kernel. */
 typedef struct CgFunc {
@@ -162,9 +161,11 @@ int64_t cg_expr_stride(const Cg *cg, const IrExpr *e);
 void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out);
 LLVMValueRef cg_lin(Cg *cg, const Lin *l);
 LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l);
+/* l = 1 * v */
 void cg_lin_atom(Lin *l, LLVMValueRef v);
+/* a += scale * b; false (a is then not to be used) where that wraps or
+ * needs more than LIN_MAX terms. */
 bool cg_lin_add(Lin *a, const Lin *b, int64_t scale);
-bool cg_lin_is_const(const Lin *l);
 /* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
 bool cg_lin_vector(const Lin *l, int64_t *lane, bool *other);
 /* Records l as v's i64 value (Cg.lin). */

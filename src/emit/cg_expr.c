@@ -508,7 +508,7 @@ static unsigned vector_align(Cg *cg, const IrBuffer *b, const Lin *l)
     if (want & (want - 1))
         return a;
     for (int i = 0; i < l->n; i++)
-        if (l->atom[i] && l->coef[i] * e % want != 0)
+        if (l->t[i].key != CG_LIN_LANE && l->t[i].k * e % want != 0)
             return a;
     return l->c * e % want == 0 && want > (int64_t)a ? (unsigned)want : a;
 }

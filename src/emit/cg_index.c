@@ -3,7 +3,6 @@
  * as linear forms folded through lets and loop variables. cpu.c's header
  * comment ("Vector code") says how vector code uses them. */
 #include <stdint.h>
-#include <string.h>
 
 #include "emit/cg.h"
 #include "util/intmath.h"
@@ -55,46 +54,27 @@ int64_t cg_expr_stride(const Cg *cg, const IrExpr *e)
 
 bool cg_lin_add(Lin *a, const Lin *b, int64_t scale)
 {
-    a->c = (int64_t)((uint64_t)a->c + (uint64_t)b->c * (uint64_t)scale);
-    for (int i = 0; i < b->n; i++) {
-        int k = 0;
-        while (k < a->n && a->atom[k] != b->atom[i])
-            k++;
-        if (k == a->n) {
-            if (a->n == LIN_MAX)
-                return false;
-            a->atom[a->n] = b->atom[i];
-            a->coef[a->n++] = 0;
-        }
-        a->coef[k] = (int64_t)((uint64_t)a->coef[k] + (uint64_t)b->coef[i] * (uint64_t)scale);
-    }
-    return true;
+    aff_add_scaled(a, b, scale);
+    return a->ok && a->n <= LIN_MAX;
 }
 
-void cg_lin_atom(Lin *l, LLVMValueRef v)
+void cg_lin_atom(Lin *l, LLVMValueRef v) { *l = aff_term(AFF_KEY(v)); }
+
+/* The LLVM value of term t (NULL for the lane). */
+static LLVMValueRef term_value(const AffTerm *t) { return (LLVMValueRef)t->key; }
+
+/* Whether t is a scalar term: neither the lane nor a vector value. */
+static bool term_is_scalar(const AffTerm *t)
 {
-    l->n = 1;
-    l->atom[0] = v;
-    l->coef[0] = 1;
-    l->c = 0;
+    return t->key != CG_LIN_LANE && !cg_lanes_of(term_value(t));
 }
-
-bool cg_lin_is_const(const Lin *l)
-{
-    for (int i = 0; i < l->n; i++)
-        if (l->coef[i])
-            return false;
-    return true;
-}
-
 
 /* e (i64) as a Lin: constants, variables with a Lin, +, -, * by a constant;
  * anything else is an atom (emitted here). */
 void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
 {
-    memset(out, 0, sizeof *out);
     if (e->type == ELEM_I64 && e->kind == IR_INT) {
-        out->c = e->ival;
+        *out = aff_const(e->ival);
         return;
     }
     if (e->type == ELEM_I64 && e->kind == IR_VARREF && cg->has_lin[e->var->id]) {
@@ -107,10 +87,11 @@ void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
         cg_lin_of(cg, e->args[0], &a);
         cg_lin_of(cg, e->args[1], &b);
         if (e->op == IR_MUL) {
-            if (cg_lin_is_const(&b)) {
+            *out = aff_const(0);
+            if (aff_is_const(&b)) {
                 if (cg_lin_add(out, &a, b.c))
                     return;
-            } else if (cg_lin_is_const(&a)) {
+            } else if (aff_is_const(&a)) {
                 if (cg_lin_add(out, &b, a.c))
                     return;
             }
@@ -119,10 +100,10 @@ void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
             if (cg_lin_add(out, &b, e->op == IR_ADD ? 1 : -1))
                 return;
         }
-        /* Not linear (or too many atoms): one atom, from the two parts. */
+        /* Not linear (or too many terms, or wrapping): one atom, from the
+         * two parts (LLVM's arithmetic wraps like the language's). */
         LLVMValueRef x = cg_lin(cg, &a), y = cg_lin(cg, &b);
         cg_unify(cg, &x, &y);
-        memset(out, 0, sizeof *out);
         cg_lin_atom(out, e->op == IR_MUL   ? LLVMBuildMul(cg->b, x, y, "")
                       : e->op == IR_ADD ? LLVMBuildAdd(cg->b, x, y, "")
                                         : LLVMBuildSub(cg->b, x, y, ""));
@@ -135,22 +116,17 @@ void cg_lin_of(Cg *cg, const IrExpr *e, Lin *out)
     int64_t dv;
     if (e->type == ELEM_I64 && e->kind == IR_BINARY && (e->op == IR_FLOORDIV || e->op == IR_FLOORMOD) &&
         ir_const_int(e->args[1], &dv) && dv > 0) {
-        Lin a;
+        Lin a, terms;
         cg_lin_of(cg, e->args[0], &a);
-        bool whole = true;
-        for (int i = 0; i < a.n; i++)
-            if (a.coef[i] % dv != 0)
-                whole = false;
-        if (whole) {
-            int64_t q = im_floor_div(a.c, dv), r = im_floor_mod(a.c, dv);
+        terms = a;
+        terms.c = 0;
+        if (aff_divisible(&terms, dv)) {
             if (e->op == IR_FLOORMOD) {
-                out->c = r;
+                *out = aff_const(im_floor_mod(a.c, dv));
                 return;
             }
-            *out = a;
-            for (int i = 0; i < out->n; i++)
-                out->coef[i] /= dv;
-            out->c = q;
+            *out = aff_div_exact(&terms, dv);
+            out->c = im_floor_div(a.c, dv);
             return;
         }
         LLVMValueRef x = cg_lin(cg, &a);
@@ -173,12 +149,13 @@ LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l)
 {
     LLVMValueRef acc = NULL;
     for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || cg_lanes_of(l->atom[i]))
+        if (!term_is_scalar(&l->t[i]))
             continue;
-        LLVMValueRef t = l->atom[i];
-        bool neg = l->coef[i] == -1 && acc;
-        if (l->coef[i] != 1 && !neg)
-            t = LLVMBuildMul(cg->b, t, LLVMConstInt(cg->i64, (unsigned long long)l->coef[i], 1), "");
+        LLVMValueRef t = term_value(&l->t[i]);
+        int64_t k = l->t[i].k;
+        bool neg = k == -1 && acc;
+        if (k != 1 && !neg)
+            t = LLVMBuildMul(cg->b, t, LLVMConstInt(cg->i64, (unsigned long long)k, 1), "");
         acc = !acc ? t : neg ? LLVMBuildSub(cg->b, acc, t, "") : LLVMBuildAdd(cg->b, acc, t, "");
     }
     LLVMValueRef c = LLVMConstInt(cg->i64, (unsigned long long)l->c, 1);
@@ -188,16 +165,11 @@ LLVMValueRef cg_lin_scalar(Cg *cg, const Lin *l)
 /* Whether l has vector parts: the lane (its coefficient in *lane) or others. */
 bool cg_lin_vector(const Lin *l, int64_t *lane, bool *other)
 {
-    *lane = 0;
+    *lane = aff_coeff(l, CG_LIN_LANE);
     *other = false;
-    for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i])
-            continue;
-        if (!l->atom[i])
-            *lane += l->coef[i];
-        else if (cg_lanes_of(l->atom[i]))
+    for (int i = 0; i < l->n; i++)
+        if (l->t[i].key != CG_LIN_LANE && !term_is_scalar(&l->t[i]))
             *other = true;
-    }
     return *lane || *other;
 }
 
@@ -212,11 +184,11 @@ LLVMValueRef cg_lin(Cg *cg, const Lin *l)
     if (lane)
         v = LLVMBuildAdd(cg->b, v, lane_steps(cg, lane), "");
     for (int i = 0; i < l->n; i++) {
-        if (!l->coef[i] || !l->atom[i] || !cg_lanes_of(l->atom[i]))
+        if (l->t[i].key == CG_LIN_LANE || term_is_scalar(&l->t[i]))
             continue;
-        LLVMValueRef t = l->atom[i];
-        if (l->coef[i] != 1)
-            t = LLVMBuildMul(cg->b, t, cg_cst_int(cg, cg->i64, l->coef[i], t), "");
+        LLVMValueRef t = term_value(&l->t[i]);
+        if (l->t[i].k != 1)
+            t = LLVMBuildMul(cg->b, t, cg_cst_int(cg, cg->i64, l->t[i].k, t), "");
         v = LLVMBuildAdd(cg->b, v, t, "");
     }
     return v;
@@ -233,18 +205,12 @@ void cg_set_lin(Cg *cg, const IrVar *v, const Lin *l)
 void cg_bind_loop_var(Cg *cg, const IrStmt *s, const Lin *lo, LLVMValueRef k, int64_t kc,
                           bool lane)
 {
-    Lin l = *lo, step;
-    memset(&step, 0, sizeof step);
-    step.c = kc;
-    if (k || lane) {
-        step.n = 1;
-        step.atom[0] = k;
-        step.coef[0] = 1;
-    }
+    Lin l = *lo, step = aff_const(kc);
+    if (k || lane)
+        aff_add_term(&step, lane ? CG_LIN_LANE : AFF_KEY(k), 1);
     if (!cg_lin_add(&l, &step, 1)) {
-        /* Too many atoms: the base as one atom. */
+        /* Too many terms (or wrapping): the base as one atom. */
         LLVMValueRef base = cg_lin_scalar(cg, lo);
-        memset(&l, 0, sizeof l);
         cg_lin_atom(&l, base);
         cg_lin_add(&l, &step, 1);
     }

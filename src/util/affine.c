@@ -20,7 +20,14 @@ static int find_term(const Affine *a, intptr_t key)
     return -1;
 }
 
-static void remove_term(Affine *a, int i) { a->t[i] = a->t[--a->n]; }
+/* Shifts the later terms down: their order is the order of the code that
+ * callers build from them. */
+static void remove_term(Affine *a, int i)
+{
+    a->n--;
+    for (; i < a->n; i++)
+        a->t[i] = a->t[i + 1];
+}
 
 void aff_add_const(Affine *a, int64_t k)
 {

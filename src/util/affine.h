@@ -1,17 +1,20 @@
 /* Affine forms c + sum k*term over int64, with checked arithmetic: the one
  * representation the provers of sema (over sizes and indices) and lower (over
- * IR variables and opaque IR expressions) share (STYLE.md: each idea lives in
- * one place).
+ * IR variables and opaque IR expressions) and the emitter's index arithmetic
+ * (over LLVM values: emit/cg.h's Lin) share (STYLE.md: each idea lives in one
+ * place).
  *
  * A term is an opaque key compared by identity: a small integer (sema's size
- * and index symbols) or a pointer made into one with AFF_KEY (an IrVar, or an
- * IrExpr the caller has made unique). What a key means, and any order among
- * keys, is the caller's.
+ * and index symbols) or a pointer made into one with AFF_KEY (an IrVar, an
+ * IrExpr the caller has made unique, an LLVMValueRef). What a key means, and
+ * any order among keys, is the caller's.
  *
  * Every operation that overflows int64 or needs more than AFF_MAX_TERMS terms
  * clears `ok`; a form that is not ok stays not ok and proves nothing. No term
- * has a zero coefficient; removing a term moves the last one into its place,
- * so term order is deterministic for callers that print or rebuild forms. */
+ * has a zero coefficient; terms stay in the order they were first added, and
+ * removing one (its coefficient cancelled) keeps the others in that order, so
+ * callers that print or rebuild forms (the emitter's index arithmetic among
+ * them) produce the same code from the same arithmetic. */
 #ifndef ACCL_AFFINE_H
 #define ACCL_AFFINE_H
 

@@ -52,7 +52,7 @@ Test(ir_affine, one_walk_for_every_form)
     IrVar *p = size(f, "p"), *q = size(f, "q"), *r = size(f, "r");
     /* -p - ((q + r) - (p - p)) + 3: the same form either way, with its terms
      * in the order its building leaves them (a cancelled term's place is
-     * taken by the last one) */
+     * closed up; it comes back last) */
     IrExpr *pp = ir_binary(f, IR_SUB, ir_ref(f, p), ir_ref(f, p));
     IrExpr *qr = ir_binary(f, IR_SUB, ir_binary(f, IR_ADD, ir_ref(f, q), ir_ref(f, r)), pp);
     IrExpr *e = ir_binary(f, IR_ADD, ir_binary(f, IR_SUB, ir_unary(f, IR_NEG, ir_ref(f, p)), qr),
@@ -64,7 +64,7 @@ Test(ir_affine, one_walk_for_every_form)
     cr_assert(a.c == 3 && a.n == 3);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(a.t[i].k, -1);
-    cr_assert(a.t[0].key == AFF_KEY(r) && a.t[2].key == AFF_KEY(p));
+    cr_assert(a.t[0].key == AFF_KEY(q) && a.t[1].key == AFF_KEY(r) && a.t[2].key == AFF_KEY(p));
     cr_assert(b.t[0].key == AFF_KEY(p) && b.t[2].key == AFF_KEY(r));
     /* scale 5 into a form that holds 7 */
     Affine c = aff_const(7);
