@@ -291,6 +291,16 @@ bool ir_expr_uses(const IrExpr *e, const IrVar *v)
     return false;
 }
 
+bool ir_expr_uses_marked(const IrExpr *e, const bool *marked, int n)
+{
+    if (e->kind == IR_VARREF)
+        return e->var->id < n && marked[e->var->id];
+    for (int i = 0; i < e->nargs; i++)
+        if (ir_expr_uses_marked(e->args[i], marked, n))
+            return true;
+    return false;
+}
+
 bool ir_expr_has(const IrExpr *e, IrExprKind k)
 {
     if (e->kind == k)

@@ -327,6 +327,8 @@ IrExpr *ir_substitute(IrFunc *f, const IrExpr *e, const IrVar *from, const IrExp
  * name and every use refers to the new one; the rest is shared by reference. */
 IrStmt *ir_stmt_clone(IrFunc *f, const IrStmt *s);
 bool ir_expr_uses(const IrExpr *e, const IrVar *v);
+/* Whether e refers to a variable v with v->id < n and marked[v->id]. */
+bool ir_expr_uses_marked(const IrExpr *e, const bool *marked, int n);
 /* Whether e or a part of it is of kind k; whether it loads from any buffer. */
 bool ir_expr_has(const IrExpr *e, IrExprKind k);
 bool ir_has_load(const IrExpr *e);

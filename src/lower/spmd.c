@@ -346,12 +346,7 @@ static IrExpr *once_guard(Spmd *s, unsigned roles)
 
 static bool expr_tainted(const Spmd *s, const IrExpr *e)
 {
-    if (e->kind == IR_VARREF && e->var->id < s->nvars && s->tainted[e->var->id])
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (expr_tainted(s, e->args[i]))
-            return true;
-    return false;
+    return ir_expr_uses_marked(e, s->tainted, s->nvars);
 }
 
 /* The first thread-dependent variable in e, for messages. */

@@ -70,12 +70,7 @@ typedef struct Version {
 
 static bool uses_inside(const Version *v, const IrExpr *e)
 {
-    if (e->kind == IR_VARREF && e->var->id < v->nvars && v->inside[e->var->id])
-        return true;
-    for (int i = 0; i < e->nargs; i++)
-        if (uses_inside(v, e->args[i]))
-            return true;
-    return false;
+    return ir_expr_uses_marked(e, v->inside, v->nvars);
 }
 
 /* ir_stmt_map_exprs callback: clears *ok at a shuffle (every lane must run it). */
